@@ -1,0 +1,138 @@
+import {
+  ApplicationIntegrationType,
+  InteractionContextType,
+  MessageFlags,
+  SlashCommandBuilder,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
+import { RequestError, describeRequestError } from '../src/generation/errors.js';
+import { ASPECT_RATIO_SUGGESTIONS, MAX_PROMPT_CHARS, MAX_SEED, MODEL_IDS, MODELS, RESOLUTIONS } from '../src/generation/models.js';
+import { buildGenerationRequest, type AttachmentRef, type GenerationRequest } from '../src/generation/request.js';
+import { renderRefusal } from '../src/render/render.js';
+import { newTaskRecord } from '../src/tasks/accept.js';
+import { describeLimit } from '../src/tasks/limits.js';
+import type { Command, CommandContext } from './types.js';
+
+export const IMAGE_OPTIONS = ['image1', 'image2', 'image3', 'image4', 'image5', 'image6', 'image7'] as const;
+
+const builder = new SlashCommandBuilder()
+  .setName('vidu')
+  .setDescription('Make a video with Vidu Q3 from a prompt and optional reference images')
+  .setIntegrationTypes(ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall)
+  .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel)
+  .addStringOption((o) =>
+    o.setName('prompt').setDescription('What happens in the video. Name subjects as @name (viduq3)').setRequired(true).setMaxLength(MAX_PROMPT_CHARS),
+  )
+  .addStringOption((o) =>
+    o
+      .setName('model')
+      .setDescription('Which Vidu Q3 model (default: turbo; viduq3 when 3+ images)')
+      .addChoices(...MODEL_IDS.map((id) => ({ name: `${id} — ${MODELS[id].description}`.slice(0, 100), value: id }))),
+  )
+  .addIntegerOption((o) => o.setName('duration').setDescription('Length in seconds: 1–16 (viduq3: 3–16). Default 5').setMinValue(1).setMaxValue(16))
+  .addStringOption((o) =>
+    o
+      .setName('resolution')
+      .setDescription('Output resolution (default 720p)')
+      .addChoices(...RESOLUTIONS.map((r) => ({ name: r, value: r }))),
+  )
+  .addStringOption((o) =>
+    o.setName('aspect_ratio').setDescription('W:H such as 16:9 — text-to-video only on pro/turbo').setAutocomplete(true).setMaxLength(11),
+  )
+  .addBooleanOption((o) => o.setName('audio').setDescription('Generate speech and sound effects (default on)'))
+  .addIntegerOption((o) => o.setName('seed').setDescription('Seed for reproducible results (default random)').setMinValue(0).setMaxValue(MAX_SEED));
+for (const [i, name] of IMAGE_OPTIONS.entries()) {
+  builder.addAttachmentOption((o) =>
+    o
+      .setName(name)
+      .setDescription(
+        i === 0 ? 'First frame (1 image), or a reference (viduq3)' : i === 1 ? 'Last frame (2 images), or a reference (viduq3)' : 'Another reference image (viduq3, up to 7)',
+      ),
+  );
+}
+
+/** Reads /vidu's options into the shape `buildGenerationRequest` validates. */
+export function readVideoOptions(interaction: ChatInputCommandInteraction) {
+  const images: AttachmentRef[] = [];
+  for (const name of IMAGE_OPTIONS) {
+    const a = interaction.options.getAttachment(name);
+    if (a) images.push({ id: a.id, filename: a.name, size: a.size, contentType: a.contentType, url: a.url });
+  }
+  return {
+    prompt: interaction.options.getString('prompt') ?? '',
+    model: interaction.options.getString('model'),
+    duration: interaction.options.getInteger('duration'),
+    resolution: interaction.options.getString('resolution'),
+    aspectRatio: interaction.options.getString('aspect_ratio'),
+    audio: interaction.options.getBoolean('audio'),
+    seed: interaction.options.getInteger('seed'),
+    images,
+  };
+}
+
+/**
+ * Shared by every entry point that starts a job: checks the member's limits, acknowledges,
+ * writes the record, schedules it. Answers inside Discord's 3 s before any network call of ours.
+ */
+export async function startJob(interaction: ChatInputCommandInteraction, ctx: CommandContext, request: GenerationRequest): Promise<void> {
+  if (!ctx.accepting()) {
+    await interaction.reply(renderRefusal('The bot is restarting. Try again in a minute.'));
+    return;
+  }
+  const verdict = ctx.gate.check(interaction.user.id, ctx.scheduler.inFlightFor(interaction.user.id));
+  if (!verdict.ok) {
+    await interaction.reply(renderRefusal(describeLimit(verdict)));
+    return;
+  }
+  ctx.gate.record(interaction.user.id);
+  const response = await interaction.deferReply({ withResponse: true });
+  const message = response.resource?.message;
+  const record = newTaskRecord(
+    {
+      id: interaction.id,
+      applicationId: interaction.applicationId,
+      token: interaction.token,
+      userId: interaction.user.id,
+      guildId: interaction.guildId,
+      channelId: message?.channelId ?? interaction.channelId,
+      locale: interaction.locale,
+      attachmentSizeLimit: interaction.attachmentSizeLimit,
+      messageId: message?.id ?? null,
+      ephemeral: message ? message.flags.has(MessageFlags.Ephemeral) : false,
+    },
+    request,
+    { now: ctx.now(), tokenMarginMs: ctx.tokenMarginMs },
+  );
+  try {
+    await ctx.store.put(record);
+  } catch (err) {
+    ctx.logger.error({ err, task: record.id }, 'store unavailable; job refused');
+    await interaction.editReply({ content: '⚠️ The bot’s storage is unavailable right now, so nothing was started. Please try again shortly.' });
+    return;
+  }
+  ctx.logger.info({ task: record.id, user: record.owner.userId, model: request.model, mode: request.mode }, 'job accepted');
+  ctx.scheduler.schedule(record.id, record.owner.userId);
+}
+
+export const vidu: Command = {
+  data: builder.toJSON(),
+  async execute(interaction, ctx) {
+    if (!ctx.firstSighting(interaction.id)) return; // a duplicated INTERACTION_CREATE
+    let request: GenerationRequest;
+    try {
+      request = buildGenerationRequest(readVideoOptions(interaction), { random: ctx.random });
+    } catch (err) {
+      if (!(err instanceof RequestError)) throw err;
+      await interaction.reply(renderRefusal(describeRequestError(err)));
+      return;
+    }
+    await startJob(interaction, ctx, request);
+  },
+  async autocomplete(interaction) {
+    const typed = interaction.options.getFocused().trim();
+    const choices = ASPECT_RATIO_SUGGESTIONS.filter((r) => r.startsWith(typed));
+    const list: { name: string; value: string }[] = (choices.length > 0 ? choices : ASPECT_RATIO_SUGGESTIONS).map((r) => ({ name: r, value: r }));
+    if (/^\d{1,4}:\d{1,4}$/.test(typed) && !list.some((c) => c.value === typed)) list.unshift({ name: typed, value: typed });
+    await interaction.respond(list.slice(0, 25));
+  },
+};

@@ -1,0 +1,43 @@
+import { RequestError, describeRequestError } from './generation/errors.js';
+import {
+  UpstreamAuthError,
+  UpstreamBadRequestError,
+  UpstreamContentRefusedError,
+  UpstreamError,
+  UpstreamInsufficientCreditsError,
+  sanitizeUpstreamText,
+} from './upstream/errors.js';
+import type { FailureCode } from './tasks/record.js';
+
+/**
+ * The only error whose words reach Discord: a stable code plus an optional detail that is safe
+ * to show (sanitised upstream text or our own validation message).
+ */
+export class UserFacingError extends Error {
+  override name = 'UserFacingError';
+  constructor(
+    readonly code: FailureCode,
+    readonly detail?: string,
+  ) {
+    super(detail ? `${code}: ${detail}` : code);
+  }
+}
+
+/**
+ * Maps any failure of a job to what a member may see. Unknown errors become
+ * `upstream_unavailable` without detail: their text may carry internals.
+ */
+export function toUserFacing(err: unknown, secrets: readonly string[] = []): UserFacingError {
+  if (err instanceof UserFacingError) return err;
+  if (err instanceof RequestError) return new UserFacingError('invalid_input', describeRequestError(err));
+  if (err instanceof UpstreamError) {
+    const said = err.upstreamMessage ? sanitizeUpstreamText(err.upstreamMessage, secrets) : undefined;
+    if (err instanceof UpstreamBadRequestError) return new UserFacingError('bad_request', said && `Vidu said: “${said}”`);
+    // Never show what the upstream said about our key.
+    if (err instanceof UpstreamAuthError) return new UserFacingError('misconfigured');
+    if (err instanceof UpstreamInsufficientCreditsError) return new UserFacingError('out_of_credits');
+    if (err instanceof UpstreamContentRefusedError) return new UserFacingError('content_refused', said && `Vidu said: “${said}”`);
+    return new UserFacingError('upstream_unavailable');
+  }
+  return new UserFacingError('upstream_unavailable');
+}

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { GenerationRequestSchema } from '../generation/request.js';
+
+/**
+ * The task record is the truth about a job: the poller, the delivery and a restarted process all
+ * work from it. States, in order:
+ * - `accepted`   — written before anything is paid for; images not yet uploaded.
+ * - `submitting` — images uploaded, a submit may have reached the upstream (replay by id).
+ * - `running`    — the upstream task id is known; polled until it finishes or the deadline passes.
+ * - `delivering` — the outcome is known; the final message is not yet confirmed posted.
+ * - `done`       — the final message (video, link or failure) is posted. Terminal.
+ */
+export const TASK_STATES = ['accepted', 'submitting', 'running', 'delivering', 'done'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+export const RUNNING_STATES: readonly TaskState[] = ['accepted', 'submitting', 'running', 'delivering'];
+export const FINISHED_STATES: readonly TaskState[] = ['done'];
+
+/** Stable codes of the failures a member can see. */
+export const FAILURE_CODES = [
+  'invalid_input',
+  'bad_request',
+  'misconfigured',
+  'out_of_credits',
+  'content_refused',
+  'upstream_unavailable',
+  'generation_failed',
+  'timed_out',
+  'images_unavailable',
+  'video_unavailable',
+] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
+
+const OutcomeSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('video'),
+    url: z.string().url(),
+    lastFrameUrl: z.string().url().optional(),
+    completedAt: z.number(),
+    expiresAt: z.number().optional(),
+  }),
+  z.object({
+    kind: z.literal('failed'),
+    code: z.enum(FAILURE_CODES),
+    /** Member-readable detail (already sanitised), shown under the failure title. */
+    detail: z.string().max(600).optional(),
+  }),
+]);
+export type Outcome = z.infer<typeof OutcomeSchema>;
+
+/** Where the next message write goes: the interaction webhook, the channel endpoint, or a DM. */
+export const ROUTES = ['webhook', 'channel', 'dm'] as const;
+export type Route = (typeof ROUTES)[number];
+
+export const TaskRecordSchema = z.object({
+  v: z.literal(1),
+  id: z.string().min(1).max(64),
+  clientBusinessId: z.string().min(1).max(64),
+  state: z.enum(TASK_STATES),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  owner: z.object({
+    userId: z.string(),
+    guildId: z.string().nullable(),
+    channelId: z.string(),
+    locale: z.string().max(16),
+  }),
+  reply: z.object({
+    applicationId: z.string(),
+    token: z.string(),
+    /** Last moment (ms) the interaction token may be used; a margin before Discord's 15 min. */
+    tokenUsableUntil: z.number(),
+    messageId: z.string().nullable(),
+    ephemeral: z.boolean(),
+    route: z.enum(ROUTES),
+    /** Whether the member has been told the result will come by DM. */
+    dmNotice: z.boolean().default(false),
+  }),
+  /** Largest attachment Discord accepts for this interaction, in bytes. */
+  attachmentSizeLimit: z.number().int().positive(),
+  request: GenerationRequestSchema,
+  uploadedImageUrls: z.array(z.string().url()).optional(),
+  upstream: z
+    .object({
+      taskId: z.string(),
+      status: z.string(),
+      progress: z.number().min(0).max(100),
+      submittedAt: z.number(),
+    })
+    .optional(),
+  /** When polling gives up with "timed out", in ms since epoch. */
+  deadlineAt: z.number().optional(),
+  /** When the engine should next look at this task (ms since epoch). */
+  nextAt: z.number(),
+  /** Consecutive transient failures of the current step. */
+  attempts: z.number().int().min(0).default(0),
+  polls: z.number().int().min(0).default(0),
+  /** The progress text last shown, so edits happen only when it changes. */
+  shown: z.string().optional(),
+  lastEditAt: z.number().optional(),
+  outcome: OutcomeSchema.optional(),
+  delivered: z
+    .object({
+      via: z.enum(['webhook', 'channel', 'dm', 'none']),
+      channelId: z.string().nullable(),
+      messageId: z.string().nullable(),
+      at: z.number(),
+      /** true when the mp4 itself was attached, false when a link was posted. */
+      attached: z.boolean(),
+    })
+    .optional(),
+});
+export type TaskRecord = z.infer<typeof TaskRecordSchema>;
+
+export function isFinished(record: Pick<TaskRecord, 'state'>): boolean {
+  return FINISHED_STATES.includes(record.state);
+}

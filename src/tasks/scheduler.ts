@@ -1,0 +1,132 @@
+import type { Logger } from '../log.js';
+import type { TaskRecord } from './record.js';
+import type { PendingEntry, TaskStore } from './store.js';
+import { wakeAt } from './engine.js';
+
+export interface SchedulerOptions {
+  store: TaskStore;
+  step(id: string): Promise<TaskRecord | undefined>;
+  logger: Logger;
+  /** Steps running at once. Default 16. */
+  concurrency?: number;
+  /** Retry delay when a step throws (store down…), ms. Default 5000. */
+  errorRetryMs?: number;
+  /** Only tasks this returns true for are run here (sharding). Default: all. */
+  owns?(entry: Pick<PendingEntry, 'guildId'>): boolean;
+  now?: () => number;
+}
+
+/**
+ * Timers are a cache of the store: one timer per pending task, rebuilt from the store's pending
+ * index at start. A task never runs two steps at once; a wake-up that arrives while a step runs
+ * is folded into the re-arm after it.
+ */
+export function createScheduler(options: SchedulerOptions) {
+  const now = options.now ?? Date.now;
+  const concurrency = options.concurrency ?? 16;
+  const errorRetryMs = options.errorRetryMs ?? 5_000;
+  const owns = options.owns ?? (() => true);
+  const timers = new Map<string, NodeJS.Timeout>();
+  const due = new Map<string, number>();
+  /** Pending tasks known here, by id → owner, for per-member in-flight counts. */
+  const pending = new Map<string, string>();
+  const running = new Set<string>();
+  const queue: string[] = [];
+  let active = 0;
+  let stopped = false;
+  const idleWaiters: (() => void)[] = [];
+
+  function arm(id: string, at: number): void {
+    if (stopped) return;
+    const existing = timers.get(id);
+    if (existing) clearTimeout(existing);
+    due.set(id, at);
+    const delay = Math.max(0, at - now());
+    // setTimeout caps at 2^31-1 ms; longer waits re-arm on wake.
+    const timer = setTimeout(() => {
+      timers.delete(id);
+      enqueue(id);
+    }, Math.min(delay, 2_147_483_647));
+    timer.unref?.();
+    timers.set(id, timer);
+  }
+
+  function enqueue(id: string): void {
+    if (stopped || running.has(id) || queue.includes(id)) return;
+    queue.push(id);
+    pump();
+  }
+
+  function pump(): void {
+    while (!stopped && active < concurrency && queue.length > 0) {
+      const id = queue.shift()!;
+      active++;
+      running.add(id);
+      void run(id).finally(() => {
+        active--;
+        running.delete(id);
+        if (active === 0 && queue.length === 0) for (const w of idleWaiters.splice(0)) w();
+        pump();
+      });
+    }
+  }
+
+  async function run(id: string): Promise<void> {
+    try {
+      const record = await options.step(id);
+      const at = record ? wakeAt(record) : undefined;
+      if (at === undefined) {
+        due.delete(id);
+        pending.delete(id);
+        return;
+      }
+      if (record) pending.set(id, record.owner.userId);
+      arm(id, at);
+    } catch (err) {
+      options.logger.error({ task: id, err }, 'task step crashed; retrying later');
+      arm(id, now() + errorRetryMs);
+    }
+  }
+
+  return {
+    /** Runs the task's next step at `at` (ms since epoch), or now. */
+    schedule(id: string, userId: string, at = now()): void {
+      pending.set(id, userId);
+      arm(id, at);
+    },
+    /** Rebuilds every timer from the store; returns how many tasks were scheduled. */
+    async resumeAll(): Promise<number> {
+      const entries = await options.store.listPending();
+      let n = 0;
+      for (const entry of entries) {
+        if (!owns(entry)) continue;
+        pending.set(entry.id, entry.userId);
+        arm(entry.id, entry.nextAt);
+        n++;
+      }
+      return n;
+    },
+    inFlightFor(userId: string): number {
+      let n = 0;
+      for (const owner of pending.values()) if (owner === userId) n++;
+      return n;
+    },
+    get size(): number {
+      return pending.size;
+    },
+    /** Stops arming timers and waits for running steps to finish, up to `timeoutMs`. */
+    async stop(timeoutMs = 10_000): Promise<void> {
+      stopped = true;
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+      queue.length = 0;
+      if (active === 0) return;
+      await Promise.race([
+        new Promise<void>((resolve) => idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+      ]);
+    },
+  };
+}
+
+export type Scheduler = ReturnType<typeof createScheduler>;

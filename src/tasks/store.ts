@@ -1,0 +1,118 @@
+import Keyv from 'keyv';
+import KeyvSqlite from '@keyv/sqlite';
+import { createKeyv as createRedisKeyv } from '@keyv/redis';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { TaskRecordSchema, isFinished, type TaskRecord } from './record.js';
+
+/** Finished records are kept this long for lookups (ms). Default 30 days. */
+export const FINISHED_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+export interface PendingEntry {
+  id: string;
+  guildId: string | null;
+  userId: string;
+  nextAt: number;
+}
+
+/**
+ * The task store over keyv. Two namespaces: `task` holds every record, `pending` indexes the
+ * unfinished ones so a restart rebuilds its timers without scanning finished history.
+ */
+export interface TaskStore {
+  get(id: string): Promise<TaskRecord | undefined>;
+  /** Writes the record and keeps the pending index in step with it. */
+  put(record: TaskRecord): Promise<void>;
+  listPending(): Promise<PendingEntry[]>;
+  getMany(ids: string[]): Promise<(TaskRecord | undefined)[]>;
+  /** Small shared values (command hash, counters). */
+  meta: Keyv;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+function openKeyv(url: string, namespace: string): Keyv {
+  if (url.startsWith('sqlite://')) {
+    const file = url.slice('sqlite://'.length);
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const adapter = new KeyvSqlite({ uri: url, busyTimeout: 10_000, iterationLimit: 1000 } as never);
+    return new Keyv({ store: adapter, namespace });
+  }
+  return createRedisKeyv(url, { namespace, throwOnConnectError: true, throwOnErrors: true } as never);
+}
+
+export async function openStore(url: string): Promise<TaskStore> {
+  const tasks = openKeyv(url, 'task');
+  const pending = openKeyv(url, 'pending');
+  const meta = openKeyv(url, 'meta');
+  let firstError: unknown;
+  for (const k of [tasks, pending, meta]) k.on('error', (err) => (firstError ??= err));
+
+  const parse = (raw: unknown): TaskRecord | undefined => {
+    if (raw === undefined || raw === null) return undefined;
+    const parsed = TaskRecordSchema.safeParse(raw);
+    // A record that no longer parses is reported rather than silently dropped.
+    if (!parsed.success) throw new StoreError(`stored task does not parse: ${parsed.error.issues[0]?.message}`);
+    return parsed.data;
+  };
+
+  const store: TaskStore = {
+    async get(id) {
+      return parse(await tasks.get(id));
+    },
+    async getMany(ids) {
+      if (ids.length === 0) return [];
+      const raws = await tasks.get(ids);
+      return (raws as unknown[]).map((r) => parse(r));
+    },
+    async put(record) {
+      const valid = TaskRecordSchema.parse(record);
+      if (isFinished(valid)) {
+        await tasks.set(valid.id, valid, FINISHED_TTL_MS);
+        await pending.delete(valid.id);
+      } else {
+        // Index first: a crash between the two writes leaves an index entry pointing at an
+        // older record, which the engine re-reads anyway — never an unindexed running task.
+        const entry: PendingEntry = { id: valid.id, guildId: valid.owner.guildId, userId: valid.owner.userId, nextAt: valid.nextAt };
+        await pending.set(valid.id, entry);
+        await tasks.set(valid.id, valid);
+      }
+    },
+    async listPending() {
+      const out: PendingEntry[] = [];
+      if (!pending.iterator) throw new StoreError('store cannot iterate');
+      for await (const [, value] of pending.iterator(undefined)) {
+        if (value && typeof value === 'object' && 'id' in value) out.push(value as PendingEntry);
+      }
+      return out;
+    },
+    meta,
+    async ping() {
+      await meta.set('ping', Date.now());
+      if (firstError) {
+        const err = firstError;
+        firstError = undefined;
+        throw err;
+      }
+    },
+    async close() {
+      await Promise.allSettled([tasks.disconnect(), pending.disconnect(), meta.disconnect()]);
+    },
+  };
+  try {
+    await store.ping();
+  } catch (err) {
+    await store.close();
+    throw new StoreError(`cannot open store ${redactUrl(url)}: ${(err as Error).message}`);
+  }
+  return store;
+}
+
+/** Hides credentials in a redis://user:pass@host URL. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//[REDACTED]@');
+}
