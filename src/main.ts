@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client, Events, GatewayIntentBits, GuildPremiumTier } from 'discord.js';
 import type pino from 'pino';
+import { Agent } from 'undici';
 import { COMMANDS } from '../commands/index.js';
 import type { CommandContext } from '../commands/types.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
@@ -68,11 +69,15 @@ export async function startBot(env: Record<string, string | undefined>, override
     },
   });
 
+  // Our own connection pool: @discordjs/rest installs its bundled undici as the global
+  // dispatcher, which our undici's interceptors cannot drive.
+  const http = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
   const limiter = createRateLimiter({ ratePerSecond: config.upstreamMaxRps });
   const upstream = createUpstreamClient({
     baseUrl: config.toapisBaseUrl,
     apiKey: config.toapisApiKey,
     rateLimiter: limiter,
+    dispatcher: http,
     logger: logger.child({ mod: 'upstream' }),
   });
   const tmpDir = join(tmpdir(), 'vidu-bot');
@@ -84,8 +89,8 @@ export async function startBot(env: Record<string, string | undefined>, override
     upstream,
     outbox: createOutbox(client.rest, () => applicationId),
     download: {
-      bytes: (url, o) => downloadBytes(url, o),
-      toFile: (url, path, o) => downloadToFile(url, path, o),
+      bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }),
+      toFile: (url, path, o) => downloadToFile(url, path, { ...o, dispatcher: http }),
     },
     logger: logger.child({ mod: 'engine' }),
     schedule,
@@ -148,6 +153,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       await scheduler.stop(timeoutMs);
       await client.destroy();
       await store.close();
+      await http.close();
       logger.info('stopped');
       logger.flush?.();
     },

@@ -360,6 +360,7 @@ export function createEngine(options: EngineOptions) {
         if (err instanceof DownloadTooLargeError) {
           return await link({ kind: 'too_large', sizeBytes: err.sizeBytes ?? limit + 1, limitBytes: limit });
         }
+        logger.warn({ task: record.id, err, attempt: record.attempts + 1 }, 'video download failed');
         if (isRetryableDownload(err) && record.attempts + 1 < MAX_TRANSIENT_ATTEMPTS.video) throw err;
         throw new UserFacingError('video_unavailable', `The file of task ${record.upstream?.taskId ?? record.id} could not be downloaded.`);
       }
