@@ -1,7 +1,6 @@
 import {
   ApplicationIntegrationType,
   InteractionContextType,
-  MessageFlags,
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
 } from 'discord.js';
@@ -86,7 +85,8 @@ export async function startJob(interaction: ChatInputCommandInteraction, ctx: Co
   }
   ctx.gate.record(interaction.user.id);
   const response = await interaction.deferReply({ withResponse: true });
-  const message = response.resource?.message;
+  // A deferred response has no `resource.message`; its id comes with the callback's interaction.
+  const callback = response.interaction;
   const record = newTaskRecord(
     {
       id: interaction.id,
@@ -94,11 +94,11 @@ export async function startJob(interaction: ChatInputCommandInteraction, ctx: Co
       token: interaction.token,
       userId: interaction.user.id,
       guildId: interaction.guildId,
-      channelId: message?.channelId ?? interaction.channelId,
+      channelId: interaction.channelId ?? '',
       locale: interaction.locale,
       attachmentSizeLimit: interaction.attachmentSizeLimit,
-      messageId: message?.id ?? null,
-      ephemeral: message ? message.flags.has(MessageFlags.Ephemeral) : false,
+      messageId: callback.responseMessageId,
+      ephemeral: callback.responseMessageEphemeral ?? false,
     },
     request,
     { now: ctx.now(), tokenMarginMs: ctx.tokenMarginMs },

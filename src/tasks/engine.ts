@@ -179,8 +179,9 @@ export function createEngine(options: EngineOptions) {
     const line = progressLine(record);
     if (line === record.shown || record.reply.route === 'dm') return record;
     if (record.lastEditAt !== undefined && now() - record.lastEditAt < schedule.minEditGapMs) return record;
+    let written: Written;
     try {
-      await write(record, renderProgress(record), undefined, false);
+      written = await write(record, renderProgress(record), undefined, false);
     } catch (err) {
       const kind = err instanceof DiscordWriteError ? err.kind : 'other';
       logger.debug({ task: record.id, kind }, 'progress edit skipped');
@@ -188,7 +189,9 @@ export function createEngine(options: EngineOptions) {
       if (kind === 'unknown_message') return save(record, { reply: { ...record.reply, messageId: null, route: 'channel' } });
       return record;
     }
-    return save(record, { shown: line, lastEditAt: now() });
+    // Learn the reply's id from the first edit if the acknowledgement did not carry it.
+    const messageId = record.reply.messageId ?? written.delivered.messageId;
+    return save(written.record, { shown: line, lastEditAt: now(), reply: { ...written.record.reply, messageId } });
   }
 
   // ---- Job steps -------------------------------------------------------------------------

@@ -1,0 +1,249 @@
+/**
+ * Bounded downloads of plain URLs (Discord attachment CDN, finished upstream videos): a byte
+ * cap enforced while streaming, a total timeout, and typed failures. Nothing is buffered
+ * beyond `maxBytes`; {@link downloadToFile} never holds the body in memory.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici';
+import { parseRetryAfter } from './errors.js';
+import { isAbortError } from './retry.js';
+
+/** Options of {@link downloadBytes} and {@link downloadToFile}. */
+export interface DownloadOptions {
+  /** Largest body accepted, in bytes; one more byte aborts the download. */
+  maxBytes: number;
+  /** Budget for the whole download (connect, headers and body), in ms. */
+  timeoutMs: number;
+  /** undici dispatcher. Default: undici's global dispatcher. */
+  dispatcher?: Dispatcher;
+  /** Caller's cancellation; an abort rejects with the signal's reason (not a DownloadError). */
+  signal?: AbortSignal;
+  /** Redirects followed. Default 3. */
+  maxRedirections?: number;
+  /** Extra request headers (never credentials of ours: these URLs are public). */
+  headers?: Record<string, string>;
+}
+
+/** Defaults of the optional {@link DownloadOptions}. */
+export const DOWNLOAD_DEFAULTS = { maxRedirections: 3 } as const;
+
+/** The URL without its query and fragment: CDN signatures stay out of messages and logs. */
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** Root of every download failure. `url` has its query string removed. */
+export class DownloadError extends Error {
+  readonly url: string;
+  constructor(message: string, url: string, options?: { cause?: unknown }) {
+    const shown = safeUrl(url);
+    super(`download ${shown}: ${message}`, options);
+    this.name = new.target.name;
+    this.url = shown;
+  }
+}
+
+/** The body is (or announced to be) larger than `limitBytes`. Not retryable. */
+export class DownloadTooLargeError extends DownloadError {
+  /** The cap that was exceeded, in bytes. */
+  readonly limitBytes: number;
+  /**
+   * The announced size (`Content-Length`), in bytes, when the refusal came from the header;
+   * undefined when the cap was hit mid-stream (the real size is then unknown, > `limitBytes`).
+   */
+  readonly sizeBytes?: number;
+  constructor(url: string, limitBytes: number, sizeBytes?: number) {
+    super(sizeBytes === undefined ? `larger than ${limitBytes} bytes` : `${sizeBytes} bytes, larger than ${limitBytes}`, url);
+    this.limitBytes = limitBytes;
+    if (sizeBytes !== undefined) this.sizeBytes = sizeBytes;
+  }
+}
+
+/** A non-2xx answer. Retryable for 408, 429 and 5xx. */
+export class DownloadHttpError extends DownloadError {
+  readonly status: number;
+  /** Parsed `Retry-After`, in ms, when sent. */
+  readonly retryAfterMs?: number;
+  constructor(url: string, status: number, retryAfterMs?: number) {
+    super(`HTTP ${status}`, url);
+    this.status = status;
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** `timeoutMs` (or an undici connect/headers/body timeout) elapsed. Retryable. */
+export class DownloadTimeoutError extends DownloadError {
+  constructor(url: string, timeoutMs: number, cause?: unknown) {
+    super(`timed out after ${timeoutMs} ms`, url, { cause });
+  }
+}
+
+/** The connection failed; `cause` is the undici/Node error. Retryable. */
+export class DownloadNetworkError extends DownloadError {
+  constructor(url: string, cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    super(typeof code === 'string' ? `network error (${code})` : 'network error', url, { cause });
+  }
+}
+
+/** The connection ended before `Content-Length` bytes arrived. Retryable. */
+export class DownloadTruncatedError extends DownloadError {
+  readonly expectedBytes: number;
+  readonly receivedBytes: number;
+  constructor(url: string, expectedBytes: number, receivedBytes: number, cause?: unknown) {
+    super(`truncated: got ${receivedBytes} of ${expectedBytes} bytes`, url, { cause });
+    this.expectedBytes = expectedBytes;
+    this.receivedBytes = receivedBytes;
+  }
+}
+
+/** Whether another attempt of a failed download may succeed (caller aborts never are). */
+export function isRetryableDownload(err: unknown): boolean {
+  if (err instanceof DownloadHttpError) return err.status === 408 || err.status === 429 || err.status >= 500;
+  return err instanceof DownloadTimeoutError || err instanceof DownloadNetworkError || err instanceof DownloadTruncatedError;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const PROGRAMMING_ERROR_CODES = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_URL', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE']);
+
+interface Progress {
+  expectedBytes?: number;
+  receivedBytes: number;
+}
+
+interface OpenedDownload {
+  body: Dispatcher.ResponseData['body'];
+  contentType?: string;
+  progress: Progress;
+  /** Turns any failure into a DownloadError (or the caller's abort reason). */
+  fail: (err: unknown) => unknown;
+}
+
+async function open(url: string, options: DownloadOptions): Promise<OpenedDownload> {
+  const timeoutSignal = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal === undefined ? timeoutSignal : AbortSignal.any([options.signal, timeoutSignal]);
+  const progress: Progress = { receivedBytes: 0 };
+  const fail = (err: unknown): unknown => {
+    if (err instanceof DownloadError) return err;
+    if (options.signal?.aborted) return options.signal.reason ?? err;
+    const code = (err as { code?: unknown } | null)?.code;
+    if (timeoutSignal.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
+      return new DownloadTimeoutError(url, options.timeoutMs, err);
+    }
+    if (typeof code === 'string' && PROGRAMMING_ERROR_CODES.has(code)) return err;
+    if (isAbortError(err)) return err;
+    if (progress.expectedBytes !== undefined && progress.receivedBytes < progress.expectedBytes) {
+      return new DownloadTruncatedError(url, progress.expectedBytes, progress.receivedBytes, err);
+    }
+    return new DownloadNetworkError(url, err);
+  };
+
+  const base = options.dispatcher ?? getGlobalDispatcher();
+  const maxRedirections = options.maxRedirections ?? DOWNLOAD_DEFAULTS.maxRedirections;
+  const dispatcher = maxRedirections > 0 ? base.compose(interceptors.redirect({ maxRedirections })) : base;
+
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(url, { method: 'GET', headers: options.headers, signal, dispatcher });
+  } catch (err) {
+    throw fail(err);
+  }
+  if (res.statusCode < 200 || res.statusCode > 299) {
+    // Drain a little so the connection can be reused; drop the rest.
+    await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    const retryAfter = res.headers['retry-after'];
+    throw new DownloadHttpError(
+      url,
+      res.statusCode,
+      parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now()),
+    );
+  }
+  const declared = Number(res.headers['content-length']);
+  if (res.headers['content-length'] !== undefined && Number.isFinite(declared)) {
+    if (declared > options.maxBytes) {
+      res.body.destroy();
+      throw new DownloadTooLargeError(url, options.maxBytes, declared);
+    }
+    progress.expectedBytes = declared;
+  }
+  const contentType = res.headers['content-type'];
+  return {
+    body: res.body,
+    ...(typeof contentType === 'string' ? { contentType } : {}),
+    progress,
+    fail,
+  };
+}
+
+/** Counts bytes through a pipeline and stops at the cap. */
+function byteCap(url: string, maxBytes: number, progress: Progress) {
+  return async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      progress.receivedBytes += chunk.length;
+      if (progress.receivedBytes > maxBytes) throw new DownloadTooLargeError(url, maxBytes);
+      yield chunk;
+    }
+  };
+}
+
+function checkComplete(url: string, progress: Progress): void {
+  if (progress.expectedBytes !== undefined && progress.receivedBytes < progress.expectedBytes) {
+    throw new DownloadTruncatedError(url, progress.expectedBytes, progress.receivedBytes);
+  }
+}
+
+/**
+ * Downloads `url` into memory, at most `maxBytes` bytes (a larger `Content-Length` is refused
+ * before reading; a body that grows past the cap is aborted mid-stream).
+ *
+ * @throws {DownloadTooLargeError | DownloadHttpError | DownloadTimeoutError | DownloadNetworkError | DownloadTruncatedError}
+ *   or the caller's abort reason.
+ */
+export async function downloadBytes(url: string, options: DownloadOptions): Promise<Buffer> {
+  const { body, progress, fail } = await open(url, options);
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of byteCap(url, options.maxBytes, progress)(body as AsyncIterable<Buffer>)) {
+      chunks.push(chunk);
+    }
+    checkComplete(url, progress);
+  } catch (err) {
+    body.destroy();
+    throw fail(err);
+  }
+  return Buffer.concat(chunks, progress.receivedBytes);
+}
+
+/**
+ * Streams `url` to `filePath` (via a temporary `<filePath>.<random>.part` renamed on success),
+ * at most `maxBytes` bytes. On any failure the partial file is deleted and nothing is left at
+ * `filePath`. Same errors as {@link downloadBytes}.
+ *
+ * @returns bytes written and the response `Content-Type`, when sent.
+ */
+export async function downloadToFile(
+  url: string,
+  filePath: string,
+  options: DownloadOptions,
+): Promise<{ bytes: number; contentType?: string }> {
+  const { body, contentType, progress, fail } = await open(url, options);
+  const partPath = `${filePath}.${randomBytes(4).toString('hex')}.part`;
+  try {
+    await pipeline(body, byteCap(url, options.maxBytes, progress), createWriteStream(partPath));
+    checkComplete(url, progress);
+    await rename(partPath, filePath);
+  } catch (err) {
+    body.destroy();
+    await rm(partPath, { force: true }).catch(() => undefined);
+    throw fail(err);
+  }
+  return { bytes: progress.receivedBytes, ...(contentType === undefined ? {} : { contentType }) };
+}

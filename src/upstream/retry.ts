@@ -1,0 +1,157 @@
+/**
+ * Retry policy for toapis requests, as pure functions (no I/O, no clock): which failures are
+ * worth another attempt, and how long to wait before it.
+ */
+import {
+  UpstreamError,
+  UpstreamHttpError,
+  UpstreamNetworkError,
+  UpstreamRateLimitError,
+  UpstreamServerError,
+  UpstreamTimeoutError,
+} from './errors.js';
+
+/** What kind of request failed; each has its own budget in {@link RETRY_DEFAULTS}. */
+export type RetryOp = 'submit' | 'read' | 'upload';
+
+/** Retry and timeout budget of one {@link RetryOp}. */
+export interface RetryBudget {
+  /** Retries after the first attempt (so attempts = maxRetries + 1). */
+  readonly maxRetries: number;
+  /** Backoff ceiling of the first retry, in ms; doubles per retry. */
+  readonly baseMs: number;
+  /** Longest single wait, in ms, including a `Retry-After` from the upstream. */
+  readonly capMs: number;
+  /** Per-attempt request timeout (headers and body), in ms. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * Default budgets. A submit can create a paid task, so it retries least (2); status reads
+ * are free and retry most (4); uploads retry 3 times and get 60 s per attempt for 10 MB bodies.
+ * Waits start at 500 ms and are capped at 30 s.
+ */
+export const RETRY_DEFAULTS = {
+  submit: { maxRetries: 2, baseMs: 500, capMs: 30_000, timeoutMs: 30_000 },
+  read: { maxRetries: 4, baseMs: 500, capMs: 30_000, timeoutMs: 30_000 },
+  upload: { maxRetries: 3, baseMs: 500, capMs: 30_000, timeoutMs: 60_000 },
+} as const satisfies Record<RetryOp, RetryBudget>;
+
+/** Node/undici error codes of transient connection failures. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'EAI_AGAIN',
+]);
+
+/** `err`, then `err.cause`, `err.cause.cause`… (at most 8 levels, cycles stop early). */
+function* causeChain(err: unknown): Generator<unknown> {
+  const seen = new Set<unknown>();
+  let current: unknown = err;
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null && !seen.has(current); depth++) {
+    seen.add(current);
+    yield current;
+    current = typeof current === 'object' ? (current as { cause?: unknown }).cause : undefined;
+  }
+}
+
+function nameOf(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string'
+    ? (err as { name: string }).name
+    : undefined;
+}
+
+function codeOf(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
+    ? (err as { code: string }).code
+    : undefined;
+}
+
+/** Whether `err` (or anything in its cause chain) is an abort the caller asked for. */
+export function isAbortError(err: unknown): boolean {
+  for (const e of causeChain(err)) {
+    if (nameOf(e) === 'AbortError' || codeOf(e) === 'ABORT_ERR' || codeOf(e) === 'UND_ERR_ABORTED') return true;
+  }
+  return false;
+}
+
+/**
+ * Whether another attempt of the same request may succeed.
+ *
+ * - Retryable: 429 ({@link UpstreamRateLimitError}), 5xx ({@link UpstreamServerError}),
+ *   our timeout ({@link UpstreamTimeoutError}), connection failures
+ *   ({@link UpstreamNetworkError}), 408, and raw errors whose cause chain carries a transient
+ *   undici/Node code (`UND_ERR_SOCKET`, `ECONNRESET`, `ECONNREFUSED`, `UND_ERR_*_TIMEOUT`…).
+ * - Never retryable: 400/401/403/402/404/422, invalid responses, other statuses, and any
+ *   `AbortError` — the caller's own signal means "stop", not "try again".
+ *
+ * The rules are the same for every `op`; ops differ in budget ({@link RETRY_DEFAULTS}).
+ * For `submit` this is deliberate: a timeout or reset after the request left may already have
+ * created a paid task. Retrying is still safe ONLY because every submit carries
+ * `client_business_id`, which toapis treats as an idempotency key and answers with the
+ * existing task (upstream/toapis-vidu.md §6). A submit without it must not be retried.
+ * A repeated `upload` can at worst store the same image twice, which costs nothing.
+ */
+export function isRetryable(err: unknown, op: RetryOp): boolean {
+  void op;
+  if (isAbortError(err)) return false;
+  if (err instanceof UpstreamError) {
+    if (
+      err instanceof UpstreamRateLimitError ||
+      err instanceof UpstreamServerError ||
+      err instanceof UpstreamTimeoutError ||
+      err instanceof UpstreamNetworkError
+    ) {
+      return true;
+    }
+    return err instanceof UpstreamHttpError && err.status === 408;
+  }
+  for (const e of causeChain(err)) {
+    const code = codeOf(e);
+    if (code !== undefined && TRANSIENT_CODES.has(code)) return true;
+    if (nameOf(e) === 'TimeoutError') return true;
+  }
+  return false;
+}
+
+/** Inputs of {@link backoffMs}. */
+export interface BackoffOptions {
+  /** Ceiling of the first retry's wait, in ms. Default 500. */
+  baseMs?: number;
+  /** Longest wait, in ms. Default 30 000. */
+  capMs?: number;
+  /** The upstream's `Retry-After`, in ms; when present it replaces the computed wait (still capped). */
+  retryAfterMs?: number;
+  /** Uniform random number in [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+/**
+ * How long to wait before retry number `attempt` (0 = the first retry), in ms: exponential
+ * backoff with full jitter, `random() * min(capMs, baseMs * 2^attempt)`. A `retryAfterMs`
+ * from the upstream wins over the computed value but is still capped at `capMs`.
+ */
+export function backoffMs(attempt: number, options: BackoffOptions = {}): number {
+  const baseMs = options.baseMs ?? RETRY_DEFAULTS.read.baseMs;
+  const capMs = options.capMs ?? RETRY_DEFAULTS.read.capMs;
+  if (options.retryAfterMs !== undefined && Number.isFinite(options.retryAfterMs)) {
+    return Math.min(capMs, Math.max(0, Math.round(options.retryAfterMs)));
+  }
+  const exponent = Math.max(0, Math.floor(attempt));
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(exponent, 30));
+  const r = Math.min(Math.max((options.random ?? Math.random)(), 0), 1);
+  return Math.round(r * ceiling);
+}
