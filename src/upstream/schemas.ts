@@ -74,7 +74,7 @@ export const UpstreamTaskSchema = z
     status: z.string().min(1),
     progress,
     model: z.string().optional(),
-    created_at: unixSeconds,
+    created_at: unixSeconds.optional(),
     completed_at: unixSeconds.nullish().transform((v) => v ?? undefined),
     expires_at: unixSeconds.nullish().transform((v) => v ?? undefined),
     client_business_id: z.string().nullish().transform((v) => v ?? undefined),
