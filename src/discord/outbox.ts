@@ -1,6 +1,13 @@
 import { DiscordAPIError, HTTPError, Routes, type REST } from 'discord.js';
 import type { MessagePayload } from '../render/render.js';
 
+/** The parts of a message the bot reads back. */
+export interface PostedMessage {
+  id: string;
+  channel_id: string;
+  attachments?: { filename: string }[];
+}
+
 /** A file to attach; `data` is held only for the duration of one upload. */
 export interface OutFile {
   name: string;
@@ -113,11 +120,13 @@ export function createOutbox(rest: REST, applicationId: () => string) {
       const channel = await wrap<{ id: string }>(rest.post(Routes.userChannels(), { body: { recipient_id: userId } }));
       return channel.id;
     },
+    /** Reads the interaction's original response (valid while the token lives). */
+    getOriginal(token: string) {
+      return wrap<PostedMessage>(rest.get(Routes.webhookMessage(applicationId(), token, '@original'), { auth: false }));
+    },
     /** Reads one of the bot's messages through the channel endpoint; proves the bot can see it. */
     fetchChannelMessage(channelId: string, messageId: string) {
-      return wrap<{ id: string; channel_id: string; attachments?: { filename: string }[] }>(
-        rest.get(Routes.channelMessage(channelId, messageId)),
-      );
+      return wrap<PostedMessage>(rest.get(Routes.channelMessage(channelId, messageId)));
     },
   };
 }

@@ -327,11 +327,38 @@ export function createEngine(options: EngineOptions) {
     return DEFAULT_UPLOAD_LIMIT_BYTES;
   }
 
+  /**
+   * After a crash between Discord accepting the final message and the record saying so, the
+   * message already carries the video: find it instead of uploading (or posting) again.
+   */
+  async function alreadyDelivered(record: TaskRecord): Promise<Written | undefined> {
+    if (record.deliveryStartedAt === undefined || record.outcome?.kind !== 'video') return undefined;
+    const fileName = videoFileName(record);
+    try {
+      const message =
+        record.reply.route === 'webhook' && now() < record.reply.tokenUsableUntil
+          ? await outbox.getOriginal(record.reply.token)
+          : record.reply.route === 'channel' && record.reply.messageId
+            ? await outbox.fetchChannelMessage(record.owner.channelId, record.reply.messageId)
+            : undefined;
+      if (message?.attachments?.some((a) => a.filename === fileName)) {
+        logger.info({ task: record.id }, 'final message was already posted before a restart');
+        return { record, delivered: { via: record.reply.route, channelId: message.channel_id, messageId: message.id, at: now(), attached: true } };
+      }
+    } catch (err) {
+      logger.debug({ task: record.id, err }, 'could not read back the reply; delivering again');
+    }
+    return undefined;
+  }
+
   async function deliver(record: TaskRecord): Promise<TaskRecord> {
     const outcome = record.outcome!;
-    let written: Written;
+    let written: Written | undefined = await alreadyDelivered(record);
+    if (!written && record.deliveryStartedAt === undefined) record = await save(record, { deliveryStartedAt: now() });
     try {
-      if (outcome.kind === 'failed') {
+      if (written) {
+        // Nothing to post.
+      } else if (outcome.kind === 'failed') {
         written = await write(record, renderFinal(record), undefined, true);
       } else {
         written = await deliverVideo(record, outcome.url);
@@ -345,7 +372,7 @@ export function createEngine(options: EngineOptions) {
       }
       return retryLater(record, new UserFacingError('video_unavailable'), MAX_TRANSIENT_ATTEMPTS.discord);
     }
-    const done = await save(written.record, { state: 'done', delivered: written.delivered, nextAt: now(), attempts: 0 });
+    const done = await save(written!.record, { state: 'done', delivered: written!.delivered, nextAt: now(), attempts: 0 });
     logger.info({ task: done.id, via: done.delivered?.via, attached: done.delivered?.attached, outcome: outcome.kind }, 'delivered');
     options.events?.finished?.(done);
     return done;
@@ -353,7 +380,7 @@ export function createEngine(options: EngineOptions) {
 
   async function deliverVideo(record: TaskRecord, url: string): Promise<Written> {
     const limit = uploadLimit(record);
-    const fileName = `vidu-${record.id}.mp4`;
+    const fileName = videoFileName(record);
     const path = join(options.tmpDir, `${record.id}.mp4`);
     const link = (linkReason: VideoDelivery['linkReason']) => write(record, renderFinal(record, { linkReason }), undefined, true);
     try {
@@ -417,3 +444,8 @@ export function wakeAt(record: TaskRecord): number | undefined {
 }
 
 export type Engine = ReturnType<typeof createEngine>;
+
+/** Name of the attached mp4; also how a restarted process recognises its own upload. */
+export function videoFileName(record: Pick<TaskRecord, 'id'>): string {
+  return `vidu-${record.id}.mp4`;
+}

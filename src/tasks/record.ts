@@ -98,6 +98,8 @@ export const TaskRecordSchema = z.object({
   shown: z.string().optional(),
   lastEditAt: z.number().optional(),
   outcome: OutcomeSchema.optional(),
+  /** Set before the first final write: a later attempt first checks what Discord already has. */
+  deliveryStartedAt: z.number().optional(),
   delivered: z
     .object({
       via: z.enum(['webhook', 'channel', 'dm', 'none']),

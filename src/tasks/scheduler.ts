@@ -32,6 +32,7 @@ export function createScheduler(options: SchedulerOptions) {
   const pending = new Map<string, string>();
   const running = new Set<string>();
   const queue: string[] = [];
+  const queued = new Set<string>();
   let active = 0;
   let stopped = false;
   const idleWaiters: (() => void)[] = [];
@@ -52,14 +53,16 @@ export function createScheduler(options: SchedulerOptions) {
   }
 
   function enqueue(id: string): void {
-    if (stopped || running.has(id) || queue.includes(id)) return;
+    if (stopped || running.has(id) || queued.has(id)) return;
     queue.push(id);
+    queued.add(id);
     pump();
   }
 
   function pump(): void {
     while (!stopped && active < concurrency && queue.length > 0) {
       const id = queue.shift()!;
+      queued.delete(id);
       active++;
       running.add(id);
       void run(id).finally(() => {
@@ -120,6 +123,7 @@ export function createScheduler(options: SchedulerOptions) {
       for (const t of timers.values()) clearTimeout(t);
       timers.clear();
       queue.length = 0;
+      queued.clear();
       if (active === 0) return;
       await Promise.race([
         new Promise<void>((resolve) => idleWaiters.push(resolve)),
