@@ -5,6 +5,24 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TaskRecordSchema, isFinished, type TaskRecord } from './record.js';
 
+/** Longest a store operation may take before it counts as unavailable, ms. Default 5000. */
+export const STORE_TIMEOUT_MS = 5_000;
+
+/** Rejects with a {@link StoreError} when `op` takes longer than {@link STORE_TIMEOUT_MS}. */
+async function timed<T>(what: string, op: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      op,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StoreError(`store ${what} timed out after ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Finished records are kept this long for lookups (ms). Default 30 days. */
 export const FINISHED_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -42,7 +60,7 @@ function openKeyv(url: string, namespace: string): Keyv {
     const adapter = new KeyvSqlite({ uri: url, busyTimeout: 10_000, iterationLimit: 1000 } as never);
     return new Keyv({ store: adapter, namespace });
   }
-  return createRedisKeyv(url, { namespace, throwOnConnectError: true, throwOnErrors: true } as never);
+  return createRedisKeyv(url, { namespace, throwOnConnectError: true, throwOnErrors: true, connectionTimeout: STORE_TIMEOUT_MS });
 }
 
 export async function openStore(url: string): Promise<TaskStore> {
@@ -62,24 +80,24 @@ export async function openStore(url: string): Promise<TaskStore> {
 
   const store: TaskStore = {
     async get(id) {
-      return parse(await tasks.get(id));
+      return parse(await timed('read', tasks.get(id)));
     },
     async getMany(ids) {
       if (ids.length === 0) return [];
-      const raws = await tasks.get(ids);
+      const raws = await timed('read', tasks.get(ids));
       return (raws as unknown[]).map((r) => parse(r));
     },
     async put(record) {
       const valid = TaskRecordSchema.parse(record);
       if (isFinished(valid)) {
-        await tasks.set(valid.id, valid, FINISHED_TTL_MS);
-        await pending.delete(valid.id);
+        await timed('write', tasks.set(valid.id, valid, FINISHED_TTL_MS));
+        await timed('write', pending.delete(valid.id));
       } else {
         // Index first: a crash between the two writes leaves an index entry pointing at an
         // older record, which the engine re-reads anyway — never an unindexed running task.
         const entry: PendingEntry = { id: valid.id, guildId: valid.owner.guildId, userId: valid.owner.userId, nextAt: valid.nextAt };
-        await pending.set(valid.id, entry);
-        await tasks.set(valid.id, valid);
+        await timed('write', pending.set(valid.id, entry));
+        await timed('write', tasks.set(valid.id, valid));
       }
     },
     async listPending() {
@@ -92,7 +110,7 @@ export async function openStore(url: string): Promise<TaskStore> {
     },
     meta,
     async ping() {
-      await meta.set('ping', Date.now());
+      await timed('ping', meta.set('ping', Date.now()));
       if (firstError) {
         const err = firstError;
         firstError = undefined;
@@ -100,7 +118,7 @@ export async function openStore(url: string): Promise<TaskStore> {
       }
     },
     async close() {
-      await Promise.allSettled([tasks.disconnect(), pending.disconnect(), meta.disconnect()]);
+      await Promise.allSettled([tasks, pending, meta].map((k) => timed('close', k.disconnect())));
     },
   };
   try {

@@ -46,6 +46,7 @@ export type FakePath = 'submit' | 'status' | 'upload' | 'video' | 'balance';
  * - `{malformed}`: 200 with truncated JSON. `{json}`: 200 (or `status`) with this exact body.
  * - `{truncateVideo}` (video): full Content-Length, half the body, then a reset.
  * - `{afterCommit: 'reset'}` (submit): create the task, then destroy the socket.
+ * - `{afterCommit: 'hang'}` (submit): create the task, then never answer (the caller dies waiting).
  */
 export type FakeFault =
   | { status: number; retryAfter?: string; message?: string }
@@ -54,7 +55,7 @@ export type FakeFault =
   | { malformed: true }
   | { json: unknown; status?: number }
   | { truncateVideo: true }
-  | { afterCommit: 'reset' };
+  | { afterCommit: 'reset' | 'hang' };
 
 export interface FakeInjection {
   path: FakePath;
@@ -492,7 +493,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
       fake.stats.tasksCreated += 1;
     }
     if (fault !== undefined && 'afterCommit' in fault) {
-      req.socket.destroy();
+      if (fault.afterCommit === 'reset') req.socket.destroy();
       return;
     }
     send(res, 200, { ...snapshot(task), metadata: {} });
