@@ -148,12 +148,14 @@ export async function startBot(env: Record<string, string | undefined>, override
     client,
     logger,
     config,
-    async stop(timeoutMs = 10_000) {
+    async stop(timeoutMs = 5_000) {
       accepting = false;
+      // Let running steps finish; whatever still waits on the network after that is cut off
+      // and resumes from its stored state on the next start.
       await scheduler.stop(timeoutMs);
+      await http.destroy();
       await client.destroy();
       await store.close();
-      await http.close();
       logger.info('stopped');
       logger.flush?.();
     },
@@ -163,7 +165,23 @@ export async function startBot(env: Record<string, string | undefined>, override
 /** Entry point: `.env` if present, one clear line on bad configuration, graceful signals. */
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  let bot: RunningBot;
+  let bot: RunningBot | undefined;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    // A signal during start-up: nothing is running yet that needs a graceful stop.
+    if (!bot) process.exit(0);
+    bot.logger.info({ signal }, 'shutting down');
+    const hard = setTimeout(() => process.exit(1), 15_000);
+    hard.unref();
+    bot.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   try {
     bot = await startBot(process.env);
   } catch (err) {
@@ -176,20 +194,6 @@ async function main(): Promise<void> {
     }
     process.exit(1);
   }
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    bot.logger.info({ signal }, 'shutting down');
-    const hard = setTimeout(() => process.exit(1), 20_000);
-    hard.unref();
-    bot.stop(15_000).then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main();

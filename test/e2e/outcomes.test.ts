@@ -43,8 +43,8 @@ describe('/vidu outcomes other than a plain success', () => {
 
   it('Discord refusing the upload as too large (40005) falls back to the link', async () => {
     world = await startWorld();
-    world.discord.inject({ method: 'PATCH', pathIncludes: '/messages/@original', status: 413, body: { code: 40005, message: 'Request entity too large' }, times: 5 });
-    // Progress edits share the route; only the upload may get the 413, so let edits through first.
+    // Discord refuses the upload even though it fits attachment_size_limit (e.g. a stale limit).
+    world.discord.inject({ method: 'PATCH', pathIncludes: '/messages/@original', withFiles: true, status: 413, body: { code: 40005, message: 'Request entity too large' } });
     const raw = world.vidu();
     await world.discord.injectInteraction(raw);
     const message = await world.finalMessage(raw.token);

@@ -289,6 +289,13 @@ export interface FaultSpec {
   reset?: boolean;
   /** Wait before answering. */
   delayMs?: number;
+  /** Match only requests that carry files (true) or carry none (false). Default: either. */
+  withFiles?: boolean;
+  /**
+   * `'hang'`: handle the request for real (the change is applied), then never answer — the
+   * caller sees a hung request, as when a process dies between Discord's write and its reply.
+   */
+  afterApply?: 'hang';
 }
 
 export interface FaultHandle {
@@ -1453,8 +1460,8 @@ export class FakeDiscord {
     if (route) call.route = `${route.def.method} /${route.def.segments.join('/')}`;
     this.changed();
 
-    const fault = this.takeFault(method, path);
-    if (fault) {
+    const fault = this.takeFault(method, path, files.length > 0);
+    if (fault && !fault.afterApply) {
       call.injected = true;
       if (fault.delayMs) await sleep(fault.delayMs);
       if (fault.reset) {
@@ -1492,6 +1499,12 @@ export class FakeDiscord {
       if (!(error instanceof DiscordFailure)) throw error;
       reply = error.reply;
     }
+    if (fault?.afterApply === 'hang') {
+      call.injected = true;
+      call.responseBody = reply.body;
+      this.changed();
+      return;
+    }
     this.respond(res, call, reply);
   }
 
@@ -1525,9 +1538,10 @@ export class FakeDiscord {
     return null;
   }
 
-  private takeFault(method: string, path: string): FaultSpec | null {
+  private takeFault(method: string, path: string, hasFiles: boolean): FaultSpec | null {
     for (const fault of this.faults) {
       if (fault.remaining <= 0) continue;
+      if (fault.spec.withFiles !== undefined && fault.spec.withFiles !== hasFiles) continue;
       if (fault.spec.method && fault.spec.method.toUpperCase() !== method) continue;
       if (!path.includes(fault.spec.pathIncludes)) continue;
       fault.remaining -= 1;
