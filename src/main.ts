@@ -21,6 +21,16 @@ import { StoreError, openStore, redactUrl } from './tasks/store.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
 import { createRateLimiter } from './upstream/ratelimit.js';
+import { RETRY_DEFAULTS } from './upstream/retry.js';
+
+/** The client's retry waits, compressed like every other interval when VIDU_TIME_SCALE < 1. */
+function scaledRetryBudgets(scale: number) {
+  const out: Record<string, { baseMs: number; capMs: number }> = {};
+  for (const [op, budget] of Object.entries(RETRY_DEFAULTS)) {
+    out[op] = { baseMs: Math.max(1, budget.baseMs * scale), capMs: Math.max(1, budget.capMs * scale) };
+  }
+  return out;
+}
 
 const BOOST_UPLOAD_LIMIT: Partial<Record<GuildPremiumTier, number>> = {
   [GuildPremiumTier.Tier2]: 50 * 1024 * 1024,
@@ -78,6 +88,8 @@ export async function startBot(env: Record<string, string | undefined>, override
     apiKey: config.toapisApiKey,
     rateLimiter: limiter,
     dispatcher: http,
+    timeoutMs: schedule.upstreamTimeoutMs,
+    retry: scaledRetryBudgets(config.timeScale),
     logger: logger.child({ mod: 'upstream' }),
   });
   const tmpDir = join(tmpdir(), 'vidu-bot');

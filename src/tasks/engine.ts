@@ -202,7 +202,7 @@ export function createEngine(options: EngineOptions) {
     for (const image of rec.request.images) {
       let bytes: Buffer;
       try {
-        bytes = await download.bytes(image.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: 30_000 });
+        bytes = await download.bytes(image.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: schedule.imageDownloadTimeoutMs });
       } catch (err) {
         if (err instanceof DownloadTooLargeError) {
           return fail(rec, new RequestError('image_too_large', { filename: image.filename, size: image.size, max: MAX_IMAGE_BYTES }));
@@ -385,7 +385,7 @@ export function createEngine(options: EngineOptions) {
     const link = (linkReason: VideoDelivery['linkReason']) => write(record, renderFinal(record, { linkReason }), undefined, true);
     try {
       try {
-        await download.toFile(url, path, { maxBytes: limit, timeoutMs: 180_000 });
+        await download.toFile(url, path, { maxBytes: limit, timeoutMs: schedule.videoDownloadTimeoutMs });
       } catch (err) {
         if (err instanceof DownloadTooLargeError) {
           return await link({ kind: 'too_large', sizeBytes: err.sizeBytes ?? limit + 1, limitBytes: limit });

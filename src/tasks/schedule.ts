@@ -17,6 +17,12 @@ export const SCHEDULE_DEFAULTS = {
   minEditGapMs: 8_000,
   /** Stop using the interaction token this long before Discord's 15 minutes run out, ms. */
   tokenMarginMs: 90_000,
+  /** Per-request timeout of every toapis call, ms. */
+  upstreamTimeoutMs: 30_000,
+  /** Whole-download budget of one reference image from Discord, ms. */
+  imageDownloadTimeoutMs: 30_000,
+  /** Whole-download budget of the finished video, ms. */
+  videoDownloadTimeoutMs: 180_000,
 } as const;
 
 export type Schedule = { -readonly [K in keyof typeof SCHEDULE_DEFAULTS]: number };
