@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { visibleAttachments } from '../fakes/discord.js';
+import { messageText, startWorld, type World } from '../e2e/world.js';
+import { startPrivateRedis } from '../support/redis.js';
+
+let world: World | undefined;
+let redis: Awaited<ReturnType<typeof startPrivateRedis>> | undefined;
+afterEach(async () => {
+  redis?.resume();
+  await world?.close();
+  await redis?.close();
+  world = undefined;
+  redis = undefined;
+});
+
+describe.skipIf(!process.env.REDIS_URL)('Redis store (REDIS_URL set)', () => {
+  it('runs a job end to end on redis://', async () => {
+    // Its own database (14), emptied first: pending jobs of an earlier run must not resume here.
+    const url = new URL(process.env.REDIS_URL!);
+    url.pathname = '/14';
+    execFileSync('redis-cli', ['-u', url.toString(), 'FLUSHDB']);
+    world = await startWorld({ storeUrl: url.toString() });
+    const raw = world.vidu({ prompt: `redis job ${Date.now()}` });
+    await world.discord.injectInteraction(raw);
+    const message = await world.finalMessage(raw.token);
+    expect(visibleAttachments(message)).toHaveLength(1);
+  });
+
+  it('the store becoming unavailable: new commands get a clear error, the pending job resumes when it returns', async () => {
+    redis = await startPrivateRedis();
+    world = await startWorld({ storeUrl: redis.url, plan: { queuedMs: 500, runMs: 6_000 } });
+    const first = world.vidu({ prompt: 'pending through the outage' });
+    await world.discord.injectInteraction(first);
+    await world.discord.waitFor(() => world!.toapis.stats.tasksCreated === 1 || undefined);
+
+    redis.pause();
+    const second = world.vidu({ prompt: 'arrives during the outage' });
+    await world.discord.injectInteraction(second);
+    const refused = await world.discord.waitFor(
+      () => {
+        const m = world!.discord.originalMessage(second.token);
+        return m && m.content.includes('storage is unavailable') ? m : undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(refused.content).toContain('nothing was started');
+    expect(world.toapis.stats.submitRequests).toBe(1);
+
+    redis.resume();
+    const message = await world.finalMessage(first.token, 30_000);
+    expect(visibleAttachments(message)).toHaveLength(1);
+    expect(messageText(message)).toContain('✅ Done');
+    expect(world.toapis.stats.tasksCreated).toBe(1);
+  }, 60_000);
+});
