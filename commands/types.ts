@@ -1,6 +1,9 @@
 import type {
   AutocompleteInteraction,
+  ButtonInteraction,
   ChatInputCommandInteraction,
+  MessageContextMenuCommandInteraction,
+  ModalSubmitInteraction,
   RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { Logger } from '../src/log.js';
@@ -8,7 +11,7 @@ import type { RateGate } from '../src/tasks/limits.js';
 import type { Scheduler } from '../src/tasks/scheduler.js';
 import type { TaskStore } from '../src/tasks/store.js';
 
-/** What a command's `execute` may use; built once in src/main.ts. */
+/** What a handler may use; built once in src/main.ts. */
 export interface CommandContext {
   store: TaskStore;
   scheduler: Scheduler;
@@ -23,9 +26,31 @@ export interface CommandContext {
   firstSighting(id: string): boolean;
 }
 
-/** A command is its definition plus one thin handler (discord.js create-discord-bot style). */
+/**
+ * A command is its definition plus thin handlers (discord.js create-discord-bot style).
+ * Slash commands implement `execute`, message context menus `contextMenu`.
+ */
 export interface Command {
   data: RESTPostAPIApplicationCommandsJSONBody;
-  execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void>;
+  execute?(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void>;
+  contextMenu?(interaction: MessageContextMenuCommandInteraction, ctx: CommandContext): Promise<void>;
   autocomplete?(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void>;
+}
+
+/**
+ * Buttons and modals, routed by the first segment of their `custom_id`
+ * (`<prefix>:<action>:<args…>`, ≤ 100 characters). Everything else is read from the store, so a
+ * click after a restart works the same.
+ */
+export interface ComponentRoute {
+  prefix: string;
+  button?(interaction: ButtonInteraction, ctx: CommandContext, args: string[]): Promise<void>;
+  modal?(interaction: ModalSubmitInteraction, ctx: CommandContext, args: string[]): Promise<void>;
+}
+
+/** Builds a custom_id; throws if it would exceed Discord's 100 characters (a bug). */
+export function customId(prefix: string, ...args: string[]): string {
+  const id = [prefix, ...args].join(':');
+  if (id.length > 100) throw new Error(`custom_id too long: ${id.length}`);
+  return id;
 }

@@ -8,9 +8,8 @@ import { RequestError, describeRequestError } from '../src/generation/errors.js'
 import { ASPECT_RATIO_SUGGESTIONS, MAX_PROMPT_CHARS, MAX_SEED, MODEL_IDS, MODELS, RESOLUTIONS } from '../src/generation/models.js';
 import { buildGenerationRequest, type AttachmentRef, type GenerationRequest } from '../src/generation/request.js';
 import { renderRefusal } from '../src/render/render.js';
-import { newTaskRecord } from '../src/tasks/accept.js';
-import { describeLimit } from '../src/tasks/limits.js';
-import type { Command, CommandContext } from './types.js';
+import { startJob } from './start-job.js';
+import type { Command } from './types.js';
 
 export const IMAGE_OPTIONS = ['image1', 'image2', 'image3', 'image4', 'image5', 'image6', 'image7'] as const;
 
@@ -67,51 +66,6 @@ export function readVideoOptions(interaction: ChatInputCommandInteraction) {
     seed: interaction.options.getInteger('seed'),
     images,
   };
-}
-
-/**
- * Shared by every entry point that starts a job: checks the member's limits, acknowledges,
- * writes the record, schedules it. Answers inside Discord's 3 s before any network call of ours.
- */
-export async function startJob(interaction: ChatInputCommandInteraction, ctx: CommandContext, request: GenerationRequest): Promise<void> {
-  if (!ctx.accepting()) {
-    await interaction.reply(renderRefusal('The bot is restarting. Try again in a minute.'));
-    return;
-  }
-  const verdict = ctx.gate.check(interaction.user.id, ctx.scheduler.inFlightFor(interaction.user.id));
-  if (!verdict.ok) {
-    await interaction.reply(renderRefusal(describeLimit(verdict)));
-    return;
-  }
-  ctx.gate.record(interaction.user.id);
-  const response = await interaction.deferReply({ withResponse: true });
-  // A deferred response has no `resource.message`; its id comes with the callback's interaction.
-  const callback = response.interaction;
-  const record = newTaskRecord(
-    {
-      id: interaction.id,
-      applicationId: interaction.applicationId,
-      token: interaction.token,
-      userId: interaction.user.id,
-      guildId: interaction.guildId,
-      channelId: interaction.channelId ?? '',
-      locale: interaction.locale,
-      attachmentSizeLimit: interaction.attachmentSizeLimit,
-      messageId: callback.responseMessageId,
-      ephemeral: callback.responseMessageEphemeral ?? false,
-    },
-    request,
-    { now: ctx.now(), tokenMarginMs: ctx.tokenMarginMs },
-  );
-  try {
-    await ctx.store.put(record);
-  } catch (err) {
-    ctx.logger.error({ err, task: record.id }, 'store unavailable; job refused');
-    await interaction.editReply({ content: '⚠️ The bot’s storage is unavailable right now, so nothing was started. Please try again shortly.' });
-    return;
-  }
-  ctx.logger.info({ task: record.id, user: record.owner.userId, model: request.model, mode: request.mode }, 'job accepted');
-  ctx.scheduler.schedule(record.id, record.owner.userId);
 }
 
 export const vidu: Command = {

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Client, Events, GatewayIntentBits, GuildPremiumTier } from 'discord.js';
 import type pino from 'pino';
 import { Agent } from 'undici';
-import { COMMANDS } from '../commands/index.js';
+import { COMMANDS, COMPONENTS } from '../commands/index.js';
 import type { CommandContext } from '../commands/types.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
 import { createOutbox } from './discord/outbox.js';
@@ -14,6 +14,7 @@ import { registerCommandsIfChanged } from './discord/register.js';
 import { createRouter } from './discord/router.js';
 import { createLogger, type Logger } from './log.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES, createEngine } from './tasks/engine.js';
+import { createLastFrameExtractor } from './tasks/frames.js';
 import { createRateGate } from './tasks/limits.js';
 import { scaledSchedule } from './tasks/schedule.js';
 import { createScheduler } from './tasks/scheduler.js';
@@ -112,6 +113,11 @@ export async function startBot(env: Record<string, string | undefined>, override
       const tier = guildId ? client.guilds.cache.get(guildId)?.premiumTier : undefined;
       return (tier !== undefined ? BOOST_UPLOAD_LIMIT[tier] : undefined) ?? DEFAULT_UPLOAD_LIMIT_BYTES;
     },
+    lastFrame: createLastFrameExtractor({
+      downloadToFile: (url, path, o) => downloadToFile(url, path, { ...o, dispatcher: http }),
+      tmpDir,
+      timeoutMs: schedule.videoDownloadTimeoutMs,
+    }),
     secrets,
     now,
     random,
@@ -136,7 +142,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       return true;
     },
   };
-  const route = createRouter(COMMANDS, ctx);
+  const route = createRouter(COMMANDS, COMPONENTS, ctx);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
   client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
 

@@ -1,22 +1,27 @@
 import { MessageFlags, type Interaction } from 'discord.js';
-import type { Command, CommandContext } from '../../commands/types.js';
+import type { Command, CommandContext, ComponentRoute } from '../../commands/types.js';
 
 /**
- * Routes interactions to commands. Handler failures are logged and answered with a short
- * ephemeral note; the member never sees internals.
+ * Routes interactions: commands by name, buttons and modals by custom_id prefix. Handler
+ * failures are logged and answered with a short ephemeral note; members never see internals.
  */
-export function createRouter(commands: readonly Command[], ctx: CommandContext) {
+export function createRouter(commands: readonly Command[], components: readonly ComponentRoute[], ctx: CommandContext) {
   const byName = new Map(commands.map((c) => [c.data.name, c]));
+  const byPrefix = new Map(components.map((c) => [c.prefix, c]));
   return async function route(interaction: Interaction): Promise<void> {
     try {
       if (interaction.isAutocomplete()) {
         await byName.get(interaction.commandName)?.autocomplete?.(interaction, ctx);
-        return;
+      } else if (interaction.isChatInputCommand()) {
+        await byName.get(interaction.commandName)?.execute?.(interaction, ctx);
+      } else if (interaction.isMessageContextMenuCommand()) {
+        await byName.get(interaction.commandName)?.contextMenu?.(interaction, ctx);
+      } else if (interaction.isButton() || interaction.isModalSubmit()) {
+        const [prefix = '', ...args] = interaction.customId.split(':');
+        const handler = byPrefix.get(prefix);
+        if (interaction.isButton()) await handler?.button?.(interaction, ctx, args);
+        else await handler?.modal?.(interaction, ctx, args);
       }
-      if (!interaction.isChatInputCommand()) return;
-      const command = byName.get(interaction.commandName);
-      if (!command) return;
-      await command.execute(interaction, ctx);
     } catch (err) {
       ctx.logger.error({ err, interaction: interaction.id }, 'interaction handler failed');
       if (!interaction.isRepliable()) return;

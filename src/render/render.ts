@@ -113,11 +113,46 @@ function payload(components: APIMessageTopLevelComponent[], attachments?: Messag
   };
 }
 
+const PARENT_LABEL = { reroll: 'Re-roll of', edit: 'Edited from', continue: 'Continues' } as const;
+
 function header(record: TaskRecord): APIComponentInContainer[] {
-  return [
+  const out = [
     text(`**${escapeMarkdown(excerpt(record.request.prompt))}**`),
     text(`-# ${describeSettings(record.request)} · requested by <@${record.owner.userId}>`),
   ];
+  if (record.parent) {
+    const target = record.parent.messageUrl ?? `job \`${record.parent.id}\``;
+    out.push(text(`-# ↩ ${PARENT_LABEL[record.parent.kind]} ${target}`));
+  }
+  return out;
+}
+
+/** Button custom_ids: `job:<action>:<jobId>`; the handler reads everything else from the store. */
+export const JOB_ACTIONS = ['reroll', 'edit', 'continue', 'details', 'delete'] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
+
+/** Link to a posted message. */
+export function messageUrl(guildId: string | null, channelId: string, messageId: string): string {
+  return `https://discord.com/channels/${guildId ?? '@me'}/${channelId}/${messageId}`;
+}
+
+function jobButtons(record: TaskRecord): APIComponentInContainer {
+  const button = (action: JobAction, label: string, style: ButtonStyle, emoji: string) => ({
+    type: ComponentType.Button as const,
+    style,
+    label,
+    emoji: { name: emoji },
+    custom_id: `job:${action}:${record.id}`,
+  });
+  const video = record.outcome?.kind === 'video';
+  const buttons = [
+    button('reroll', video ? 'Re-roll' : 'Try again', ButtonStyle.Primary, '🎲'),
+    button('edit', 'Edit & re-run', ButtonStyle.Secondary, '✏️'),
+    ...(video ? [button('continue', 'Continue', ButtonStyle.Secondary, '⏭️')] : []),
+    button('details', 'Details', ButtonStyle.Secondary, 'ℹ️'),
+    button('delete', 'Delete', ButtonStyle.Danger, '🗑️'),
+  ];
+  return { type: ComponentType.ActionRow, components: buttons } as APIComponentInContainer;
 }
 
 /** The visible status line of a running task; equal lines mean no edit is needed. */
@@ -176,7 +211,7 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
     if (outcome.detail) body.push(outcome.detail);
     body.push(`-# ${t.hint}`);
     if (record.upstream) body.push(`-# Task \`${record.upstream.taskId}\``);
-    return payload([container(ACCENT.failed, [...header(record), text(body.join('\n'))])]);
+    return payload([container(ACCENT.failed, [...header(record), text(body.join('\n')), jobButtons(record)])]);
   }
   const children = header(record);
   if (video?.fileName) {
@@ -185,6 +220,7 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
       items: [{ media: { url: `attachment://${video.fileName}` }, description: excerpt(record.request.prompt, 1000) }],
     });
     children.push(text(`-# ✅ Done in ${took}`));
+    children.push(jobButtons(record));
     return payload(
       [container(ACCENT.done, children)],
       [{ id: 0, filename: video.fileName, description: excerpt(record.request.prompt, 1000) }],
@@ -197,10 +233,14 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
       : 'The video could not be uploaded to Discord, so it is linked instead.';
   const expiry = outcome.expiresAt ? ` The link works until <t:${unix(outcome.expiresAt)}:f>.` : '';
   children.push(text(`✅ Done in ${took}. ${why}${expiry}\n${outcome.url}`));
-  children.push({
-    type: ComponentType.ActionRow,
-    components: [{ type: ComponentType.Button, style: ButtonStyle.Link, label: 'Open video', url: outcome.url }],
-  });
+  // Link buttons take URLs up to 512 characters.
+  if (outcome.url.length <= 512) {
+    children.push({
+      type: ComponentType.ActionRow,
+      components: [{ type: ComponentType.Button, style: ButtonStyle.Link, label: 'Open video', url: outcome.url }],
+    });
+  }
+  children.push(jobButtons(record));
   return payload([container(ACCENT.done, children)], []);
 }
 

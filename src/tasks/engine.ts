@@ -13,6 +13,7 @@ import { UpstreamNotFoundError, UpstreamRateLimitError, sanitizeUpstreamText } f
 import { isRetryable } from '../upstream/retry.js';
 import { taskPhase, type UpstreamTask } from '../upstream/schemas.js';
 import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
+import { FrameExtractionError, LAST_FRAME_SCHEME } from './frames.js';
 import type { TaskRecord } from './record.js';
 import { nextPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
 import type { TaskStore } from './store.js';
@@ -46,6 +47,8 @@ export interface EngineOptions {
   tmpDir: string;
   /** Upload limit for messages the bot posts itself in a guild (from its boost tier), bytes. */
   guildUploadLimit(guildId: string | null): number;
+  /** The last frame of a video as PNG bytes (Continue without `last_frame_url`). */
+  lastFrame?(videoUrl: string, key: string): Promise<Buffer>;
   /** Strings never to show (our API keys), masked out of upstream text. */
   secrets: readonly string[];
   now?: () => number;
@@ -196,14 +199,22 @@ export function createEngine(options: EngineOptions) {
 
   // ---- Job steps -------------------------------------------------------------------------
 
+  const lastFrameOf = (videoUrl: string, key: string): Promise<Buffer> => {
+    if (!options.lastFrame) throw new FrameExtractionError('no frame extractor configured');
+    return options.lastFrame(videoUrl, key);
+  };
+
   async function prepare(record: TaskRecord): Promise<TaskRecord> {
     let rec = await maybeShowProgress(record);
     const urls: string[] = [];
     for (const image of rec.request.images) {
       let bytes: Buffer;
       try {
-        bytes = await download.bytes(image.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: schedule.imageDownloadTimeoutMs });
+        bytes = image.url.startsWith(LAST_FRAME_SCHEME)
+          ? await lastFrameOf(image.url.slice(LAST_FRAME_SCHEME.length), rec.id)
+          : await download.bytes(image.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: schedule.imageDownloadTimeoutMs });
       } catch (err) {
+        if (err instanceof FrameExtractionError) return fail(rec, new UserFacingError('images_unavailable', 'The last frame of the video could not be extracted.'));
         if (err instanceof DownloadTooLargeError) {
           return fail(rec, new RequestError('image_too_large', { filename: image.filename, size: image.size, max: MAX_IMAGE_BYTES }));
         }

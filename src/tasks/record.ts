@@ -98,6 +98,17 @@ export const TaskRecordSchema = z.object({
   shown: z.string().optional(),
   lastEditAt: z.number().optional(),
   outcome: OutcomeSchema.optional(),
+  /** The job this one was made from (re-roll, edit, continue, animate). */
+  parent: z
+    .object({
+      id: z.string(),
+      kind: z.enum(['reroll', 'edit', 'continue']),
+      /** Link to the parent's message, when known. */
+      messageUrl: z.string().url().optional(),
+    })
+    .optional(),
+  /** When the result message was deleted through the Delete button. */
+  deletedAt: z.number().optional(),
   /** Set before the first final write: a later attempt first checks what Discord already has. */
   deliveryStartedAt: z.number().optional(),
   delivered: z

@@ -1,0 +1,211 @@
+import {
+  ComponentType,
+  MessageFlags,
+  PermissionFlagsBits,
+  TextInputStyle,
+  type ButtonInteraction,
+  type ModalSubmitInteraction,
+} from 'discord.js';
+import { RequestError, describeRequestError } from '../src/generation/errors.js';
+import { MODEL_IDS, MODELS, RESOLUTIONS } from '../src/generation/models.js';
+import { buildGenerationRequest, type GenerationRequest, type RawVideoOptions } from '../src/generation/request.js';
+import { describeSettings, messageUrl, renderRefusal, type JobAction } from '../src/render/render.js';
+import { LAST_FRAME_SCHEME } from '../src/tasks/frames.js';
+import type { TaskRecord } from '../src/tasks/record.js';
+import { startJob } from './start-job.js';
+import { customId, type CommandContext, type ComponentRoute } from './types.js';
+
+const EXPIRED = 'This job is no longer stored (results are kept for 30 days), so this button has expired. Start a new one with `/vidu`.';
+/** Text inputs hold at most 4000 characters (Discord's limit). */
+const MODAL_PROMPT_CHARS = 4000;
+
+/** Where the job's result was posted, for "Re-roll of …" links. */
+function resultUrl(record: TaskRecord): string | undefined {
+  const d = record.delivered;
+  if (d?.channelId && d.messageId) return messageUrl(record.owner.guildId, d.channelId, d.messageId);
+  // Not yet marked delivered (a click right as it lands): the reply it is editing.
+  return record.reply.messageId ? messageUrl(record.owner.guildId, record.owner.channelId, record.reply.messageId) : undefined;
+}
+
+/** The reproducing command line shown under Details. */
+export function reproduceLine(request: GenerationRequest): string {
+  const quote = (s: string) => `"${s.replace(/\s+/g, ' ').replace(/"/g, '\\"')}"`;
+  const parts = [`/vidu prompt:${quote(request.prompt)}`, `model:${request.model}`, `duration:${request.duration}`, `resolution:${request.resolution}`];
+  if (request.aspectRatio) parts.push(`aspect_ratio:${request.aspectRatio}`);
+  parts.push(`audio:${request.audio}`, `seed:${request.seed}`);
+  request.images.forEach((img, i) => parts.push(`image${i + 1}:${img.filename}`));
+  return parts.join(' ');
+}
+
+/** The ephemeral Details view. Pure. */
+export function renderDetails(record: TaskRecord): string {
+  const r = record.request;
+  const t = (ms: number | undefined) => (ms ? `<t:${Math.floor(ms / 1000)}:f>` : '—');
+  const lines = [
+    `**Prompt**\n${r.prompt.slice(0, 1200)}${r.prompt.length > 1200 ? '…' : ''}`,
+    `**Settings** ${describeSettings(r)}`,
+    `**Model** ${r.model} · **Mode** ${r.mode} · **Duration** ${r.duration} s · **Resolution** ${r.resolution}`,
+    `**Aspect ratio** ${r.aspectRatio ?? (r.aspectRatioDropped ? 'from the image' : 'default')} · **Audio** ${r.audio ? 'on' : 'off'} · **Seed** ${r.seed}`,
+    `**References** ${r.images.length}${r.subjects.length ? ` (subjects: ${r.subjects.map((s) => `@${s.name}`).join(', ')})` : ''}`,
+    `**Task** ${record.upstream ? `\`${record.upstream.taskId}\`` : '—'} · **Job** \`${record.id}\``,
+    `**Requested** ${t(record.createdAt)} · **Finished** ${t(record.outcome?.kind === 'video' ? record.outcome.completedAt : record.delivered?.at)}`,
+    `**Reproduce**\n\`\`\`\n${reproduceLine(r).slice(0, 1500)}\n\`\`\``,
+  ];
+  return lines.join('\n').slice(0, 2000);
+}
+
+async function load(interaction: ButtonInteraction | ModalSubmitInteraction, ctx: CommandContext, id: string | undefined) {
+  const record = id ? await ctx.store.get(id) : undefined;
+  if (!record) await interaction.reply(renderRefusal(EXPIRED));
+  return record;
+}
+
+/** Images of a job as /vidu options, pointing at the original attachments. */
+function imagesOf(record: TaskRecord): RawVideoOptions['images'] {
+  return record.request.images.map((img, i) => ({ id: String(i), filename: img.filename, size: img.size, contentType: img.contentType, url: img.url }));
+}
+
+/** A re-run reuses the images already uploaded to toapis when the set is unchanged. */
+function reuseUploads(record: TaskRecord, request: GenerationRequest): string[] | undefined {
+  const urls = record.uploadedImageUrls;
+  return urls && urls.length === request.images.length && urls.length > 0 ? urls : request.images.length === 0 ? [] : undefined;
+}
+
+const actions: Record<JobAction, (i: ButtonInteraction, ctx: CommandContext, record: TaskRecord) => Promise<void>> = {
+  async reroll(interaction, ctx, record) {
+    const request: GenerationRequest = { ...record.request, seed: Math.floor(ctx.random() * 2_147_483_648) };
+    await startJob(interaction, ctx, request, {
+      uploadedImageUrls: reuseUploads(record, request),
+      parent: { id: record.id, kind: 'reroll', messageUrl: resultUrl(record) },
+    });
+  },
+
+  async edit(interaction, _ctx, record) {
+    const r = record.request;
+    await interaction.showModal({
+      custom_id: customId('job', 'edit', record.id),
+      title: 'Edit & re-run',
+      components: [
+        {
+          type: ComponentType.Label,
+          label: 'Prompt',
+          component: {
+            type: ComponentType.TextInput,
+            custom_id: 'prompt',
+            style: TextInputStyle.Paragraph,
+            required: true,
+            max_length: MODAL_PROMPT_CHARS,
+            value: r.prompt.slice(0, MODAL_PROMPT_CHARS),
+          },
+        },
+        {
+          type: ComponentType.Label,
+          label: 'Model',
+          component: {
+            type: ComponentType.StringSelect,
+            custom_id: 'model',
+            options: MODEL_IDS.map((id) => ({ label: id, value: id, description: MODELS[id].description.slice(0, 100), default: id === r.model })),
+          },
+        },
+        {
+          type: ComponentType.Label,
+          label: 'Duration (seconds)',
+          component: { type: ComponentType.TextInput, custom_id: 'duration', style: TextInputStyle.Short, required: true, max_length: 2, value: String(r.duration) },
+        },
+        {
+          type: ComponentType.Label,
+          label: 'Resolution',
+          component: {
+            type: ComponentType.StringSelect,
+            custom_id: 'resolution',
+            options: RESOLUTIONS.map((res) => ({ label: res, value: res, default: res === r.resolution })),
+          },
+        },
+      ],
+    } as never);
+  },
+
+  async continue(interaction, ctx, record) {
+    const outcome = record.outcome;
+    if (outcome?.kind !== 'video') {
+      await interaction.reply(renderRefusal('Only a finished video can be continued.'));
+      return;
+    }
+    if (outcome.expiresAt !== undefined && outcome.expiresAt <= ctx.now()) {
+      await interaction.reply(renderRefusal('This video has expired at Vidu (videos are kept 24 h), so its last frame is gone. Attach a frame to `/vidu` instead.'));
+      return;
+    }
+    const model = MODELS[record.request.model].imageRole === 'frames' ? record.request.model : 'viduq3-pro';
+    const frameUrl = outcome.lastFrameUrl ?? `${LAST_FRAME_SCHEME}${outcome.url}`;
+    const request: GenerationRequest = {
+      ...record.request,
+      model,
+      mode: 'image-to-video',
+      aspectRatio: undefined,
+      aspectRatioDropped: record.request.aspectRatio !== undefined,
+      seed: Math.floor(ctx.random() * 2_147_483_648),
+      images: [{ filename: 'last-frame.png', size: 0, contentType: null, url: frameUrl }],
+      subjects: [],
+    };
+    await startJob(interaction, ctx, request, { parent: { id: record.id, kind: 'continue', messageUrl: resultUrl(record) } });
+  },
+
+  async details(interaction, _ctx, record) {
+    await interaction.reply({ content: renderDetails(record), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+  },
+
+  async delete(interaction, ctx, record) {
+    const isOwner = interaction.user.id === record.owner.userId;
+    const isModerator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false;
+    if (!isOwner && !isModerator) {
+      await interaction.reply(renderRefusal(`Only <@${record.owner.userId}> or a member with Manage Messages can delete this video.`));
+      return;
+    }
+    await interaction.deferUpdate();
+    await interaction.deleteReply();
+    await ctx.store.put({ ...record, deletedAt: ctx.now(), updatedAt: ctx.now() });
+    ctx.logger.info({ task: record.id, by: interaction.user.id }, 'result deleted');
+  },
+};
+
+/** Buttons on a finished video, and the Edit & re-run modal. */
+export const jobActions: ComponentRoute = {
+  prefix: 'job',
+  async button(interaction, ctx, [action, id]) {
+    if (!action || !(action in actions)) return;
+    const record = await load(interaction, ctx, id);
+    if (record) await actions[action as JobAction](interaction, ctx, record);
+  },
+  async modal(interaction, ctx, [action, id]) {
+    if (action !== 'edit') return;
+    const record = await load(interaction, ctx, id);
+    if (!record) return;
+    const r = record.request;
+    let request: GenerationRequest;
+    try {
+      const duration = interaction.fields.getTextInputValue('duration').trim();
+      request = buildGenerationRequest(
+        {
+          prompt: interaction.fields.getTextInputValue('prompt'),
+          model: interaction.fields.getStringSelectValues('model')[0] ?? r.model,
+          duration: /^\d{1,2}$/.test(duration) ? Number(duration) : Number.NaN,
+          resolution: interaction.fields.getStringSelectValues('resolution')[0] ?? r.resolution,
+          aspectRatio: r.aspectRatio ?? null,
+          audio: r.audio,
+          seed: r.seed,
+          images: imagesOf(record),
+        },
+        { random: ctx.random },
+      );
+    } catch (err) {
+      if (!(err instanceof RequestError)) throw err;
+      await interaction.reply(renderRefusal(describeRequestError(err)));
+      return;
+    }
+    await startJob(interaction, ctx, request, {
+      uploadedImageUrls: reuseUploads(record, request),
+      parent: { id: record.id, kind: 'edit', messageUrl: resultUrl(record) },
+    });
+  },
+};
+

@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * Image URLs with this prefix stand for "the last frame of this video": the engine extracts it
+ * at job start (used by Continue when the upstream returned no `last_frame_url`).
+ */
+export const LAST_FRAME_SCHEME = 'vidu-last-frame:';
+
+/** Largest video downloaded to take its last frame from, bytes. */
+export const LAST_FRAME_MAX_VIDEO_BYTES = 200 * 1024 * 1024;
+
+export class FrameExtractionError extends Error {
+  override name = 'FrameExtractionError';
+}
+
+/**
+ * Downloads `videoUrl` and returns its last frame as PNG bytes, using ffmpeg (from Debian's
+ * `ffmpeg` package; `ffmpegPath` overrides).
+ */
+export function createLastFrameExtractor(options: {
+  downloadToFile(url: string, path: string, o: { maxBytes: number; timeoutMs: number }): Promise<unknown>;
+  tmpDir: string;
+  timeoutMs: number;
+  ffmpegPath?: string;
+}) {
+  return async function lastFrame(videoUrl: string, key: string): Promise<Buffer> {
+    const video = join(options.tmpDir, `${key}.frame-src.mp4`);
+    const frame = join(options.tmpDir, `${key}.last-frame.png`);
+    try {
+      await options.downloadToFile(videoUrl, video, { maxBytes: LAST_FRAME_MAX_VIDEO_BYTES, timeoutMs: options.timeoutMs });
+      try {
+        // -sseof seeks from the end; -update 1 keeps overwriting so the last decoded frame wins.
+        await run(options.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-sseof', '-1', '-i', video, '-update', '1', '-frames:v', '30', frame], {
+          timeout: options.timeoutMs,
+        });
+      } catch (err) {
+        throw new FrameExtractionError(`ffmpeg could not read the last frame: ${(err as Error).message.split('\n')[0]}`);
+      }
+      return await readFile(frame);
+    } finally {
+      await Promise.all([rm(video, { force: true }), rm(frame, { force: true })]);
+    }
+  };
+}
