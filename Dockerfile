@@ -17,7 +17,7 @@ RUN npm run build && npm prune --omit=dev
 FROM node:26.10.0-bookworm-slim
 WORKDIR /app
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-0 tini \
+ && apt-get install -y --no-install-recommends libsqlite3-0 ffmpeg tini \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /app/data && chown node:node /app/data
 ENV NODE_ENV=production STORE_URL=sqlite:///app/data/vidu.sqlite
