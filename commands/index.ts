@@ -1,9 +1,10 @@
+import { animate, animateModal } from './animate.js';
 import { jobActions } from './job-actions.js';
 import type { Command, ComponentRoute } from './types.js';
 import { vidu } from './vidu.js';
 
 /** Every command the bot registers and routes; registration and the router both read this. */
-export const COMMANDS: readonly Command[] = [vidu];
+export const COMMANDS: readonly Command[] = [vidu, animate];
 
 /** Button and modal handlers, by custom_id prefix. */
-export const COMPONENTS: readonly ComponentRoute[] = [jobActions];
+export const COMPONENTS: readonly ComponentRoute[] = [jobActions, animateModal];

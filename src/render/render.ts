@@ -113,7 +113,7 @@ function payload(components: APIMessageTopLevelComponent[], attachments?: Messag
   };
 }
 
-const PARENT_LABEL = { reroll: 'Re-roll of', edit: 'Edited from', continue: 'Continues' } as const;
+const PARENT_LABEL = { reroll: 'Re-roll of', edit: 'Edited from', continue: 'Continues', animate: 'Animated from' } as const;
 
 function header(record: TaskRecord): APIComponentInContainer[] {
   const out = [

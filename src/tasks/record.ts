@@ -98,11 +98,11 @@ export const TaskRecordSchema = z.object({
   shown: z.string().optional(),
   lastEditAt: z.number().optional(),
   outcome: OutcomeSchema.optional(),
-  /** The job this one was made from (re-roll, edit, continue, animate). */
+  /** What this job was made from: another job (re-roll, edit, continue) or a message (animate). */
   parent: z
     .object({
       id: z.string(),
-      kind: z.enum(['reroll', 'edit', 'continue']),
+      kind: z.enum(['reroll', 'edit', 'continue', 'animate']),
       /** Link to the parent's message, when known. */
       messageUrl: z.string().url().optional(),
     })

@@ -1,0 +1,134 @@
+import {
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  ComponentType,
+  InteractionContextType,
+  TextInputStyle,
+  type Attachment,
+  type MessageContextMenuCommandInteraction,
+} from 'discord.js';
+import { RequestError, describeRequestError } from '../src/generation/errors.js';
+import { GENERATION_DEFAULTS, MODEL_IDS, MODELS } from '../src/generation/models.js';
+import { buildGenerationRequest, type AttachmentRef } from '../src/generation/request.js';
+import { messageUrl, renderRefusal } from '../src/render/render.js';
+import { startJob } from './start-job.js';
+import { customId, type Command, type ComponentRoute } from './types.js';
+
+const IMAGE_EXT = /\.(png|jpe?g|webp|gif)$/i;
+/** How long the right-clicked message's images are remembered while the modal is open, ms. */
+const PENDING_TTL_MS = 15 * 60 * 1000;
+
+interface PendingAnimation {
+  images: AttachmentRef[];
+  messageUrl: string;
+}
+
+/** Images of the right-clicked message, in order; by declared type or, if absent, file name. */
+export function imagesOfMessage(attachments: Iterable<Attachment>): AttachmentRef[] {
+  const out: AttachmentRef[] = [];
+  for (const a of attachments) {
+    const isImage = a.contentType ? a.contentType.startsWith('image/') : IMAGE_EXT.test(a.name);
+    if (isImage) out.push({ id: a.id, filename: a.name, size: a.size, contentType: a.contentType, url: a.url });
+  }
+  return out;
+}
+
+/**
+ * Which images a model animates: pro/turbo take the first image, or both when the message has
+ * exactly two (first and last frame); viduq3 takes all, up to 7.
+ */
+export function imagesForModel(model: string, images: AttachmentRef[]): AttachmentRef[] {
+  if (model === 'viduq3') return images.slice(0, MODELS.viduq3.maxImages);
+  return images.length === 2 ? images : images.slice(0, 1);
+}
+
+// The modal must be the first response (nothing may be awaited before it), so the images wait
+// here; they are also written to the store right after, for a submit that lands after a restart.
+const pending = new Map<string, PendingAnimation & { at: number }>();
+const pendingKey = (id: string) => `animate:${id}`;
+
+export const animate: Command = {
+  data: {
+    type: ApplicationCommandType.Message,
+    name: 'Animate with Vidu',
+    integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
+    contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
+  },
+  async contextMenu(interaction: MessageContextMenuCommandInteraction, ctx) {
+    const target = interaction.targetMessage;
+    const images = imagesOfMessage(target.attachments.values());
+    if (images.length === 0) {
+      await interaction.reply(renderRefusal('That message has no images to animate. Right-click a message with a JPEG, PNG, WebP or GIF image.'));
+      return;
+    }
+    const now = ctx.now();
+    for (const [id, p] of pending) if (now - p.at > PENDING_TTL_MS) pending.delete(id);
+    const entry = { images, messageUrl: messageUrl(target.guildId ?? interaction.guildId, target.channelId, target.id) };
+    pending.set(interaction.id, { ...entry, at: now });
+    const defaultModel = images.length > 2 ? 'viduq3' : GENERATION_DEFAULTS.model;
+    await interaction.showModal({
+      custom_id: customId('animate', 'go', interaction.id),
+      title: `Animate ${images.length === 1 ? 'this image' : `${images.length} images`} with Vidu`.slice(0, 45),
+      components: [
+        {
+          type: ComponentType.Label,
+          label: 'Prompt',
+          description: 'What happens in the video',
+          component: { type: ComponentType.TextInput, custom_id: 'prompt', style: TextInputStyle.Paragraph, required: true, max_length: 4000 },
+        },
+        {
+          type: ComponentType.Label,
+          label: 'Model',
+          description: 'pro/turbo: first image (2 images: first & last frame); viduq3: all',
+          component: {
+            type: ComponentType.StringSelect,
+            custom_id: 'model',
+            options: MODEL_IDS.map((id) => ({ label: id, value: id, description: MODELS[id].description.slice(0, 100), default: id === defaultModel })),
+          },
+        },
+        {
+          type: ComponentType.Label,
+          label: 'Duration (seconds)',
+          component: { type: ComponentType.TextInput, custom_id: 'duration', style: TextInputStyle.Short, required: false, max_length: 2, value: String(GENERATION_DEFAULTS.duration) },
+        },
+      ],
+    } as never);
+    await ctx.store.meta.set(pendingKey(interaction.id), entry, PENDING_TTL_MS).catch((err) => ctx.logger.warn({ err }, 'could not persist the pending animation'));
+  },
+};
+
+/** The Animate modal's submit. */
+export const animateModal: ComponentRoute = {
+  prefix: 'animate',
+  async modal(interaction, ctx, [action, id]) {
+    if (action !== 'go' || !id) return;
+    const entry = pending.get(id) ?? (await ctx.store.meta.get<PendingAnimation>(pendingKey(id)));
+    if (!entry) {
+      await interaction.reply(renderRefusal('This form has expired. Right-click the message and choose **Animate with Vidu** again.'));
+      return;
+    }
+    const model = interaction.fields.getStringSelectValues('model')[0] ?? GENERATION_DEFAULTS.model;
+    const duration = interaction.fields.getTextInputValue('duration').trim();
+    let request;
+    try {
+      request = buildGenerationRequest(
+        {
+          prompt: interaction.fields.getTextInputValue('prompt'),
+          model,
+          duration: duration === '' ? null : /^\d{1,2}$/.test(duration) ? Number(duration) : Number.NaN,
+          images: imagesForModel(model, entry.images),
+        },
+        { random: ctx.random },
+      );
+    } catch (err) {
+      if (!(err instanceof RequestError)) throw err;
+      await interaction.reply(renderRefusal(describeRequestError(err)));
+      return;
+    }
+    const started = await startJob(interaction, ctx, request, { parent: { id, kind: 'animate', messageUrl: entry.messageUrl } });
+    if (started) {
+      pending.delete(id);
+      await ctx.store.meta.delete(pendingKey(id)).catch(() => undefined);
+    }
+  },
+};
