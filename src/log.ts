@@ -30,6 +30,7 @@ export function createLogger(options: {
         paths: [
           'token',
           '*.token',
+          '*.*.token',
           'interaction.token',
           'headers.authorization',
           '*.headers.authorization',

@@ -46,5 +46,5 @@ export function describeLimit(verdict: Exclude<LimitVerdict, { ok: true }>): str
   if (verdict.reason === 'in_flight') {
     return `You already have ${verdict.max} video${verdict.max === 1 ? '' : 's'} in progress. Wait for one to finish, then try again.`;
   }
-  return `You can start ${verdict.max} videos per minute. Try again <t:${Math.ceil(verdict.retryAtMs / 1000)}:R>.`;
+  return `You can start ${verdict.max} video${verdict.max === 1 ? '' : 's'} per minute. Try again <t:${Math.ceil(verdict.retryAtMs / 1000)}:R>.`;
 }

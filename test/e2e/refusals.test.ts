@@ -114,7 +114,7 @@ describe('duplicates and limits', () => {
       const second = w.vidu({ prompt: 'second' });
       await w.discord.injectInteraction(second);
       const cb = await w.discord.waitFor(() => w.discord.callbacks(second.id).find((c) => c.status !== 0));
-      expect((cb.data as { content: string }).content).toMatch(/1 videos per minute.*<t:\d+:R>/);
+      expect((cb.data as { content: string }).content).toMatch(/1 video per minute.*<t:\d+:R>/);
       expect(w.toapis.stats.submitRequests).toBe(1);
     } finally {
       await w.close();
