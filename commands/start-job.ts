@@ -1,8 +1,10 @@
-import type { RepliableInteraction } from 'discord.js';
+import { MessageFlags, PermissionFlagsBits, type RepliableInteraction } from 'discord.js';
 import type { GenerationRequest } from '../src/generation/request.js';
 import { renderRefusal } from '../src/render/render.js';
 import { newTaskRecord } from '../src/tasks/accept.js';
 import { describeLimit } from '../src/tasks/limits.js';
+import { checkAccess, checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
+import { describeReservationRefusal } from '../src/settings/usage.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import type { CommandContext } from './types.js';
 
@@ -30,13 +32,33 @@ export async function startJob(
     await interaction.reply(renderRefusal('The bot is restarting. Try again in a minute.'));
     return undefined;
   }
+  // Everything up to the acknowledgement is in memory: no network call before Discord's 3 s.
+  const settings = ctx.settings.get(interaction.guildId);
+  const refusal = serverRefusal(interaction, ctx, settings, request);
+  if (refusal) {
+    await interaction.reply(renderRefusal(refusal));
+    return undefined;
+  }
   const verdict = ctx.gate.check(interaction.user.id, ctx.scheduler.inFlightFor(interaction.user.id));
   if (!verdict.ok) {
     await interaction.reply(renderRefusal(describeLimit(verdict)));
     return undefined;
   }
+  const response = await interaction.deferReply({
+    withResponse: true,
+    ...(settings.replies === 'private' ? { flags: MessageFlags.Ephemeral } : {}),
+  });
+  let quota: TaskRecord['quota'];
+  if (interaction.guildId && (settings.memberDailyLimit !== undefined || settings.serverDailyBudget !== undefined)) {
+    const reservation = await ctx.usage.reserve(interaction.guildId, interaction.user.id, jobWeight(request), settings);
+    if (!reservation.ok) {
+      await interaction.editReply({ content: `⚠️ ${describeReservationRefusal(reservation)}`, allowedMentions: { parse: [] } });
+      return undefined;
+    }
+    quota = { weight: reservation.weight, day: reservation.day, memberLeft: reservation.memberLeft, serverLeft: reservation.serverLeft };
+  }
   ctx.gate.record(interaction.user.id);
-  const response = await interaction.deferReply({ withResponse: true });
+  if (interaction.guildId) ctx.lastStarts.set(`${interaction.guildId}:${interaction.user.id}`, ctx.now());
   // A deferred response has no `resource.message`; its id comes with the callback's interaction.
   const callback = response.interaction;
   let record = newTaskRecord(
@@ -57,10 +79,12 @@ export async function startJob(
   );
   if (options.uploadedImageUrls) record = { ...record, state: 'submitting', uploadedImageUrls: options.uploadedImageUrls };
   if (options.parent) record = { ...record, parent: options.parent };
+  if (quota) record = { ...record, quota };
   try {
     await ctx.store.put(record);
   } catch (err) {
     ctx.logger.error({ err, task: record.id }, 'store unavailable; job refused');
+    if (quota && interaction.guildId) await ctx.usage.refund(interaction.guildId, interaction.user.id, quota.weight, quota.day).catch(() => undefined);
     await interaction.editReply({ content: '⚠️ The bot’s storage is unavailable right now, so nothing was started. Please try again shortly.' });
     return undefined;
   }
@@ -74,4 +98,46 @@ async function rememberMemberJob(ctx: CommandContext, record: TaskRecord): Promi
   const key = memberJobsKey(record.owner.userId);
   const ids = (await ctx.store.meta.get<string[]>(key)) ?? [];
   await ctx.store.meta.set(key, [record.id, ...ids.filter((id) => id !== record.id)].slice(0, MEMBER_JOBS_KEPT));
+}
+
+/** Bot permissions a delivery in a server channel needs (names for the refusal). */
+const DELIVERY_PERMISSIONS = [
+  [PermissionFlagsBits.ViewChannel, 'View Channel'],
+  [PermissionFlagsBits.SendMessages, 'Send Messages'],
+  [PermissionFlagsBits.AttachFiles, 'Attach Files'],
+  [PermissionFlagsBits.ReadMessageHistory, 'Read Message History'],
+] as const;
+
+/**
+ * The server's rules (paused, channels, roles, caps, cooldown) and whether the bot will be able
+ * to deliver here — all from memory and the interaction itself.
+ */
+function serverRefusal(interaction: RepliableInteraction, ctx: CommandContext, settings: GuildSettings, request: GenerationRequest): string | undefined {
+  if (!interaction.inGuild()) return undefined;
+  const member = interaction.member;
+  const roleIds = Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
+  const channel = interaction.channel;
+  const access = checkAccess(settings, {
+    channelId: interaction.channelId ?? '',
+    parentChannelId: channel?.isThread() ? channel.parentId : null,
+    roleIds,
+    isAdmin: interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild),
+  });
+  if (access) return describeSettingsRefusal(access);
+  const caps = checkCaps(settings, request);
+  if (caps) return describeSettingsRefusal(caps);
+  if (settings.cooldownSeconds !== undefined) {
+    const last = ctx.lastStarts.get(`${interaction.guildId}:${interaction.user.id}`);
+    const until = last === undefined ? 0 : last + settings.cooldownSeconds * 1000;
+    if (until > ctx.now()) return `This server has a ${settings.cooldownSeconds} s cooldown between videos. Try again <t:${Math.ceil(until / 1000)}:R>.`;
+  }
+  // A guild install posts in the channel after 15 minutes; a user install (bot not in the server)
+  // only needs to attach files to the interaction reply.
+  const guildInstalled = interaction.authorizingIntegrationOwners[0] === interaction.guildId;
+  const needed = guildInstalled ? DELIVERY_PERMISSIONS : DELIVERY_PERMISSIONS.filter(([bit]) => bit === PermissionFlagsBits.AttachFiles);
+  const missing = needed.filter(([bit]) => !interaction.appPermissions.has(bit)).map(([, name]) => name);
+  if (missing.length > 0) {
+    return `I can’t deliver videos in this channel: I’m missing ${missing.join(', ')}. Ask a server admin to grant ${missing.length === 1 ? 'it' : 'them'} to vidu-bot here, or use /vidu in another channel. Nothing was started.`;
+  }
+  return undefined;
 }

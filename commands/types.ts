@@ -7,6 +7,9 @@ import type {
   RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { Logger } from '../src/log.js';
+import type { SettingsCache } from '../src/settings/store.js';
+import type { UsageLedger } from '../src/settings/usage.js';
+import type { Balance } from '../src/upstream/client.js';
 import type { RateGate } from '../src/tasks/limits.js';
 import type { Scheduler } from '../src/tasks/scheduler.js';
 import type { TaskStore } from '../src/tasks/store.js';
@@ -20,6 +23,12 @@ export interface CommandContext {
   now(): number;
   random(): number;
   tokenMarginMs: number;
+  settings: SettingsCache;
+  usage: UsageLedger;
+  /** The toapis account balance (`GET /v1/balance`). */
+  balance(): Promise<Balance>;
+  /** When each member last started a job, per server (`guild:user` → ms), for cooldowns. */
+  lastStarts: Map<string, number>;
   /** False while the process shuts down: new work is refused with a clear answer. */
   accepting(): boolean;
   /** True the first time an interaction id is seen by this process. */

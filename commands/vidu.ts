@@ -74,7 +74,13 @@ export const vidu: Command = {
     if (!ctx.firstSighting(interaction.id)) return; // a duplicated INTERACTION_CREATE
     let request: GenerationRequest;
     try {
-      request = buildGenerationRequest(readVideoOptions(interaction), { random: ctx.random });
+      const options = readVideoOptions(interaction);
+      // The server's defaults fill what the member left out.
+      const defaults = ctx.settings.get(interaction.guildId).defaults;
+      if (options.model === null && options.images.length <= 2) options.model = defaults.model ?? null;
+      options.resolution ??= defaults.resolution ?? null;
+      options.duration ??= defaults.duration ?? null;
+      request = buildGenerationRequest(options, { random: ctx.random });
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
       await interaction.reply(renderRefusal(describeRequestError(err)));

@@ -13,6 +13,9 @@ import { createOutbox } from './discord/outbox.js';
 import { registerCommandsIfChanged } from './discord/register.js';
 import { createRouter } from './discord/router.js';
 import { createLogger, type Logger } from './log.js';
+import { createAdminAlerts } from './settings/alerts.js';
+import { createSettingsCache } from './settings/store.js';
+import { createUsageLedger } from './settings/usage.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES, createEngine } from './tasks/engine.js';
 import { createLastFrameExtractor } from './tasks/frames.js';
 import { createRateGate } from './tasks/limits.js';
@@ -97,10 +100,22 @@ export async function startBot(env: Record<string, string | undefined>, override
   await mkdir(tmpDir, { recursive: true });
 
   let applicationId = '';
+  const outbox = createOutbox(client.rest, () => applicationId);
+  const settings = createSettingsCache({ kv: store.settings, logger: logger.child({ mod: 'settings' }) });
+  await settings.start();
+  const usage = createUsageLedger({ kv: store.meta, now });
+  const alerts = createAdminAlerts({
+    outbox,
+    settings,
+    kv: store.meta,
+    ownerOf: (guildId) => client.guilds.cache.get(guildId)?.ownerId,
+    logger: logger.child({ mod: 'alerts' }),
+    now,
+  });
   const engine = createEngine({
     store,
     upstream,
-    outbox: createOutbox(client.rest, () => applicationId),
+    outbox,
     download: {
       bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }),
       toFile: (url, path, o) => downloadToFile(url, path, { ...o, dispatcher: http }),
@@ -121,6 +136,16 @@ export async function startBot(env: Record<string, string | undefined>, override
     secrets,
     now,
     random,
+    events: {
+      finished(record) {
+        if (record.outcome?.kind !== 'failed') return;
+        // Failed jobs are not counted against daily limits.
+        if (record.quota && record.owner.guildId) {
+          void usage.refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day).catch((err) => logger.warn({ err }, 'refund failed'));
+        }
+        if (record.outcome.code === 'out_of_credits') void alerts.outOfCredits(record.owner.guildId);
+      },
+    },
   });
   const scheduler = createScheduler({ store, step: engine.step, logger: logger.child({ mod: 'scheduler' }), now });
 
@@ -134,6 +159,10 @@ export async function startBot(env: Record<string, string | undefined>, override
     now,
     random,
     tokenMarginMs: schedule.tokenMarginMs,
+    settings,
+    usage,
+    balance: () => upstream.getBalance(),
+    lastStarts: new Map(),
     accepting: () => accepting,
     firstSighting(id) {
       if (seen.has(id)) return false;
@@ -168,6 +197,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     config,
     async stop(timeoutMs = 5_000) {
       accepting = false;
+      settings.stop();
       // Let running steps finish; whatever still waits on the network after that is cut off
       // and resumes from its stored state on the next start.
       await scheduler.stop(timeoutMs);

@@ -107,6 +107,15 @@ export const TaskRecordSchema = z.object({
       messageUrl: z.string().url().optional(),
     })
     .optional(),
+  /** Weighted video-seconds reserved against the server's daily limits (given back on failure). */
+  quota: z
+    .object({
+      weight: z.number().int().nonnegative(),
+      day: z.string(),
+      memberLeft: z.number().optional(),
+      serverLeft: z.number().optional(),
+    })
+    .optional(),
   /** When the result message was deleted through the Delete button. */
   deletedAt: z.number().optional(),
   /** Set before the first final write: a later attempt first checks what Discord already has. */

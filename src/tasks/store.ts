@@ -43,8 +43,10 @@ export interface TaskStore {
   put(record: TaskRecord): Promise<void>;
   listPending(): Promise<PendingEntry[]>;
   getMany(ids: string[]): Promise<(TaskRecord | undefined)[]>;
-  /** Small shared values (command hash, counters). */
+  /** Small shared values (command hash, counters, usage, member indexes). */
   meta: Keyv;
+  /** Per-server settings, keyed by guild id. */
+  settings: Keyv;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -67,8 +69,9 @@ export async function openStore(url: string): Promise<TaskStore> {
   const tasks = openKeyv(url, 'task');
   const pending = openKeyv(url, 'pending');
   const meta = openKeyv(url, 'meta');
+  const settings = openKeyv(url, 'settings');
   let firstError: unknown;
-  for (const k of [tasks, pending, meta]) k.on('error', (err) => (firstError ??= err));
+  for (const k of [tasks, pending, meta, settings]) k.on('error', (err) => (firstError ??= err));
 
   const parse = (raw: unknown): TaskRecord | undefined => {
     if (raw === undefined || raw === null) return undefined;
@@ -109,6 +112,7 @@ export async function openStore(url: string): Promise<TaskStore> {
       return out;
     },
     meta,
+    settings,
     async ping() {
       await timed('ping', meta.set('ping', Date.now()));
       if (firstError) {
@@ -118,7 +122,7 @@ export async function openStore(url: string): Promise<TaskStore> {
       }
     },
     async close() {
-      await Promise.allSettled([tasks, pending, meta].map((k) => timed('close', k.disconnect())));
+      await Promise.allSettled([tasks, pending, meta, settings].map((k) => timed('close', k.disconnect())));
     },
   };
   try {

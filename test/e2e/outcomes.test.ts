@@ -156,10 +156,13 @@ describe('the 15-minute interaction token', () => {
     expect(world.discord.findCalls({ pathIncludes: '/webhooks/', status: 401 })).toHaveLength(0);
   });
 
-  it('when the bot cannot see the channel, it says so in time and delivers by DM', async () => {
-    world = await startWorld({ plan: { queuedMs: 200, runMs: 3_000 }, discord: { tokenLifetimeMs: 3_000 } });
-    world.discord.setChannelAccess(world.discord.defaultChannelId, { view: false });
-    const raw = world.vidu({ id: snowflake(Date.now() - 15 * 60_000 + 3_000) });
+  it('a user install (bot not in the server) says so in time and delivers by DM', async () => {
+    world = await startWorld({
+      plan: { queuedMs: 200, runMs: 3_000 },
+      discord: { tokenLifetimeMs: 3_000, guilds: [{ botMember: false }] },
+    });
+    const userId = '1300000000000000100';
+    const raw = world.vidu({ id: snowflake(Date.now() - 15 * 60_000 + 3_000), authorizingIntegrationOwners: { '1': userId } });
     await world.discord.injectInteraction(raw);
     const dm = await world.discord.waitFor(() => {
       const calls = world!.discord.findCalls({ method: 'POST', path: /^\/channels\/\d+\/messages$/, status: 200 });
@@ -168,6 +171,17 @@ describe('the 15-minute interaction token', () => {
     const original = world.discord.originalMessage(raw.token)!;
     expect(messageText(original)).toContain('I’ll send the result to you by DM');
     expect(dm.path).not.toContain(raw.channel_id);
+  });
+
+  it('a guild install that cannot see or post in the channel refuses before anything is paid', async () => {
+    world = await startWorld();
+    world.discord.setChannelAccess(world.discord.defaultChannelId, { attach: false });
+    const raw = world.vidu();
+    await world.discord.injectInteraction(raw);
+    const cb = await world.discord.waitFor(() => world!.discord.callbacks(raw.id).find((c) => c.status >= 200 && c.status < 300));
+    expect(cb.type).toBe(4);
+    expect((cb.data as { content: string }).content).toMatch(/missing Attach Files/);
+    expect(world.toapis.requests).toHaveLength(0);
   });
 });
 

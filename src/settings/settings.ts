@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { MODEL_IDS, RESOLUTIONS, type ModelId, type Resolution } from '../generation/models.js';
+
+/**
+ * Per-server settings, set by admins through /vidu-admin. Every limit starts empty: a fresh
+ * install refuses nothing a valid request asks for (DESIGN: limits are opt-in).
+ */
+export const GuildSettingsSchema = z.object({
+  /** Channels where /vidu may run; empty = everywhere. */
+  allowedChannels: z.array(z.string()).default([]),
+  /** Roles that may use /vidu; empty = everyone. */
+  allowedRoles: z.array(z.string()).default([]),
+  defaults: z
+    .object({
+      model: z.enum(MODEL_IDS).optional(),
+      resolution: z.enum(RESOLUTIONS).optional(),
+      duration: z.number().int().min(1).max(16).optional(),
+    })
+    .default({}),
+  caps: z
+    .object({
+      /** Models members may use; empty = all. */
+      models: z.array(z.enum(MODEL_IDS)).default([]),
+      maxResolution: z.enum(RESOLUTIONS).optional(),
+      maxDuration: z.number().int().min(1).max(16).optional(),
+    })
+    .default({ models: [] }),
+  /** Weighted video-seconds one member may use per UTC day. */
+  memberDailyLimit: z.number().int().positive().optional(),
+  /** Weighted video-seconds the whole server may use per UTC day. */
+  serverDailyBudget: z.number().int().positive().optional(),
+  /** Seconds a member waits between two jobs. */
+  cooldownSeconds: z.number().int().positive().optional(),
+  /** `private` makes every reply ephemeral (results are then delivered by DM after 15 min). */
+  replies: z.enum(['public', 'private']).default('public'),
+  paused: z.boolean().default(false),
+  /** Where admins are warned (e.g. out of credits); unset = DM to the server owner. */
+  alertChannelId: z.string().optional(),
+});
+export type GuildSettings = z.infer<typeof GuildSettingsSchema>;
+
+export const DEFAULT_SETTINGS: GuildSettings = GuildSettingsSchema.parse({});
+
+/**
+ * What a job weighs: video seconds × model weight. viduq3-pro costs about twice viduq3-turbo
+ * upstream (toapis-vidu.md §7); these weights are the one place that says so.
+ */
+export const MODEL_WEIGHTS: Record<ModelId, number> = {
+  'viduq3-turbo': 1,
+  viduq3: 1.5,
+  'viduq3-pro': 2,
+};
+
+export function jobWeight(request: { model: ModelId; duration: number }): number {
+  return Math.ceil(request.duration * MODEL_WEIGHTS[request.model]);
+}
+
+const RES_ORDER: Record<Resolution, number> = { '540p': 0, '720p': 1, '1080p': 2 };
+
+export type SettingsRefusal =
+  | { code: 'paused' }
+  | { code: 'channel'; allowed: string[] }
+  | { code: 'role'; allowed: string[] }
+  | { code: 'model'; model: ModelId; allowed: ModelId[] }
+  | { code: 'resolution'; resolution: Resolution; max: Resolution }
+  | { code: 'duration'; duration: number; max: number };
+
+/** Checks that need no I/O: paused, where, who, and the caps. */
+export function checkAccess(
+  settings: GuildSettings,
+  who: { channelId: string; parentChannelId?: string | null; roleIds: readonly string[]; isAdmin: boolean },
+): SettingsRefusal | undefined {
+  if (settings.paused) return { code: 'paused' };
+  if (who.isAdmin) return undefined;
+  if (settings.allowedChannels.length > 0) {
+    const here = [who.channelId, who.parentChannelId].filter(Boolean) as string[];
+    if (!here.some((c) => settings.allowedChannels.includes(c))) return { code: 'channel', allowed: settings.allowedChannels };
+  }
+  if (settings.allowedRoles.length > 0 && !who.roleIds.some((r) => settings.allowedRoles.includes(r))) {
+    return { code: 'role', allowed: settings.allowedRoles };
+  }
+  return undefined;
+}
+
+export function checkCaps(settings: GuildSettings, request: { model: ModelId; resolution: Resolution; duration: number }): SettingsRefusal | undefined {
+  const caps = settings.caps;
+  if (caps.models.length > 0 && !caps.models.includes(request.model)) return { code: 'model', model: request.model, allowed: caps.models };
+  if (caps.maxResolution && RES_ORDER[request.resolution] > RES_ORDER[caps.maxResolution]) {
+    return { code: 'resolution', resolution: request.resolution, max: caps.maxResolution };
+  }
+  if (caps.maxDuration !== undefined && request.duration > caps.maxDuration) return { code: 'duration', duration: request.duration, max: caps.maxDuration };
+  return undefined;
+}
+
+/** The member-facing sentence for a refusal; says what to change. */
+export function describeSettingsRefusal(r: SettingsRefusal): string {
+  switch (r.code) {
+    case 'paused':
+      return 'Video generation is paused on this server by its admins. Try again later.';
+    case 'channel':
+      return `/vidu can’t be used in this channel. Use it in ${r.allowed.map((c) => `<#${c}>`).join(', ')}.`;
+    case 'role':
+      return `/vidu is limited to members with ${r.allowed.map((id) => `<@&${id}>`).join(', ')} on this server.`;
+    case 'model':
+      return `${r.model} isn’t enabled on this server. Pick ${r.allowed.join(' or ')}.`;
+    case 'resolution':
+      return `This server allows up to ${r.max}. Pick ${r.max} or lower.`;
+    case 'duration':
+      return `This server allows videos up to ${r.max} s. Pick a duration of ${r.max} s or less.`;
+  }
+}

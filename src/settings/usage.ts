@@ -1,0 +1,98 @@
+import type Keyv from 'keyv';
+import type { GuildSettings } from './settings.js';
+
+/** Usage records are kept a few days past their UTC day. */
+const USAGE_TTL_MS = 3 * 24 * 60 * 60 * 1000;
+
+/** The UTC day (`YYYY-MM-DD`) a time falls on: daily limits reset at 00:00 UTC. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Start of the next UTC day, ms. */
+export function nextUtcMidnight(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+}
+
+interface DayUsage {
+  total: number;
+  members: Record<string, number>;
+}
+
+export type Reservation =
+  | { ok: true; day: string; weight: number; memberLeft?: number; serverLeft?: number }
+  | { ok: false; scope: 'member' | 'server'; weight: number; used: number; limit: number; resetsAt: number };
+
+/**
+ * Daily weighted video-seconds per member and per server. A job's weight is reserved when it is
+ * accepted and given back if the upstream fails it, so failed jobs are not counted.
+ * Read-modify-write is serialised per server in this process; a server's jobs are handled by one
+ * process (shards own guilds), so that is enough.
+ */
+export function createUsageLedger(options: { kv: Keyv; now: () => number }) {
+  const locks = new Map<string, Promise<unknown>>();
+  const key = (guildId: string, day: string) => `usage:${guildId}:${day}`;
+
+  function serial<T>(guildId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = locks.get(guildId) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    locks.set(guildId, run.catch(() => undefined));
+    return run;
+  }
+
+  const read = async (guildId: string, day: string): Promise<DayUsage> => (await options.kv.get<DayUsage>(key(guildId, day))) ?? { total: 0, members: {} };
+
+  return {
+    /** Reserves `weight` for the member today if both limits allow it. */
+    reserve(guildId: string, userId: string, weight: number, settings: GuildSettings): Promise<Reservation> {
+      return serial(guildId, async () => {
+        const now = options.now();
+        const day = utcDay(now);
+        const usage = await read(guildId, day);
+        const memberUsed = usage.members[userId] ?? 0;
+        const resetsAt = nextUtcMidnight(now);
+        if (settings.memberDailyLimit !== undefined && memberUsed + weight > settings.memberDailyLimit) {
+          return { ok: false, scope: 'member', weight, used: memberUsed, limit: settings.memberDailyLimit, resetsAt } as const;
+        }
+        if (settings.serverDailyBudget !== undefined && usage.total + weight > settings.serverDailyBudget) {
+          return { ok: false, scope: 'server', weight, used: usage.total, limit: settings.serverDailyBudget, resetsAt } as const;
+        }
+        usage.total += weight;
+        usage.members[userId] = memberUsed + weight;
+        await options.kv.set(key(guildId, day), usage, USAGE_TTL_MS);
+        return {
+          ok: true,
+          day,
+          weight,
+          ...(settings.memberDailyLimit !== undefined ? { memberLeft: settings.memberDailyLimit - usage.members[userId]! } : {}),
+          ...(settings.serverDailyBudget !== undefined ? { serverLeft: settings.serverDailyBudget - usage.total } : {}),
+        } as const;
+      });
+    },
+    /** Gives a reservation back (the job failed upstream or was never submitted). */
+    refund(guildId: string, userId: string, weight: number, day: string): Promise<void> {
+      return serial(guildId, async () => {
+        const usage = await read(guildId, day);
+        usage.total = Math.max(0, usage.total - weight);
+        usage.members[userId] = Math.max(0, (usage.members[userId] ?? 0) - weight);
+        await options.kv.set(key(guildId, day), usage, USAGE_TTL_MS);
+      });
+    },
+    async today(guildId: string): Promise<{ total: number; members: Record<string, number> }> {
+      return read(guildId, utcDay(options.now()));
+    },
+  };
+}
+
+export type UsageLedger = ReturnType<typeof createUsageLedger>;
+
+/** What a member over a limit is told, with the numbers. */
+export function describeReservationRefusal(r: Extract<Reservation, { ok: false }>): string {
+  const left = Math.max(0, r.limit - r.used);
+  const who = r.scope === 'member' ? 'you have' : 'this server has';
+  return (
+    `This video weighs ${r.weight} video-seconds, but ${who} only ${left} of ${r.limit} left today. ` +
+    `Try a shorter or cheaper video (viduq3-turbo weighs half of viduq3-pro), or wait until <t:${Math.floor(r.resetsAt / 1000)}:t>.`
+  );
+}
