@@ -127,10 +127,8 @@ describe('createLogger: redacted field names', () => {
     expect(out.raw()).not.toContain(INTERACTION_TOKEN);
   });
 
-  // Latent gap: redact paths reach `token` only one level deep ('token', '*.token'), so a whole
-  // TaskRecord logged under a key (`{ record }` → record.reply.token) prints the interaction token.
-  // Nothing logs a record today; the engine logs `{ task: record.id }`.
-  it.fails('keeps the token of a whole task record out of the log', () => {
+  // A whole TaskRecord logged under a key (`{ record }` → record.reply.token) stays redacted.
+  it('keeps the token of a whole task record out of the log', () => {
     const out = capture({ secrets: [] });
     out.logger.info({ record: { id: '1', reply: { token: INTERACTION_TOKEN } } }, 'record');
     expect(out.raw()).not.toContain(INTERACTION_TOKEN);

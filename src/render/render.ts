@@ -62,9 +62,10 @@ const FAILURE_TEXT: Record<FailureCode, { title: string; hint: string }> = {
   },
 };
 
+/** Cuts by code point, so an emoji is never split into half a surrogate pair. */
 function excerpt(text: string, max = PROMPT_EXCERPT_CHARS): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+  const chars = [...text.replace(/\s+/g, ' ').trim()];
+  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
 }
 
 /** Escapes Discord markdown so a prompt shows as written. */
@@ -120,6 +121,13 @@ function header(record: TaskRecord): APIComponentInContainer[] {
     text(`**${escapeMarkdown(excerpt(record.request.prompt))}**`),
     text(`-# ${describeSettings(record.request)} · requested by <@${record.owner.userId}>`),
   ];
+  if (record.quota) {
+    const q = record.quota;
+    const left = [q.memberLeft !== undefined ? `you have ${q.memberLeft}` : '', q.serverLeft !== undefined ? `the server has ${q.serverLeft}` : '']
+      .filter(Boolean)
+      .join(', ');
+    out.push(text(`-# Weighs ${q.weight} video-seconds${left ? ` · ${left} left today` : ''}`));
+  }
   if (record.parent) {
     const target = record.parent.messageUrl ?? `job \`${record.parent.id}\``;
     out.push(text(`-# ↩ ${PARENT_LABEL[record.parent.kind]} ${target}`));
@@ -246,5 +254,5 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
 
 /** One-off ephemeral refusal (no Components V2: it is sent as the first response). */
 export function renderRefusal(message: string): { content: string; flags: number; allowed_mentions: { parse: [] } } {
-  return { content: `⚠️ ${message}`.slice(0, 2000), flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } };
+  return { content: excerpt(`⚠️ ${message}`, 2000), flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } };
 }

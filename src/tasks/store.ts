@@ -58,7 +58,13 @@ export class StoreError extends Error {
 function openKeyv(url: string, namespace: string): Keyv {
   if (url.startsWith('sqlite://')) {
     const file = url.slice('sqlite://'.length);
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      try {
+        mkdirSync(dirname(file), { recursive: true });
+      } catch (err) {
+        throw new StoreError(`cannot create the folder of ${file}: ${(err as Error).message}`);
+      }
+    }
     const adapter = new KeyvSqlite({ uri: url, busyTimeout: 10_000, iterationLimit: 1000 } as never);
     return new Keyv({ store: adapter, namespace });
   }
@@ -114,7 +120,8 @@ export async function openStore(url: string): Promise<TaskStore> {
     meta,
     settings,
     async ping() {
-      await timed('ping', meta.set('ping', Date.now()));
+      // Every namespace opens its own connection: touch them all, so none fails unobserved.
+      await Promise.all([meta.set('ping', Date.now()), ...[tasks, pending, settings].map((k) => k.get('ping'))].map((p) => timed('ping', p)));
       if (firstError) {
         const err = firstError;
         firstError = undefined;

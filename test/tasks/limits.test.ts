@@ -117,8 +117,7 @@ describe('describeLimit', () => {
     expect(describeLimit(verdict)).toBe('You can start 2 videos per minute. Try again <t:1700000061:R>.');
   });
 
-  // Cosmetic: the in_flight text handles the singular, the per_minute text says "1 videos".
-  it.fails('per_minute uses the singular for a limit of 1', () => {
+  it('per_minute uses the singular for a limit of 1', () => {
     expect(describeLimit({ ok: false, reason: 'per_minute', max: 1, retryAtMs: 60_000 })).toBe(
       'You can start 1 video per minute. Try again <t:60:R>.',
     );

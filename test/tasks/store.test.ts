@@ -1,10 +1,13 @@
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
 import { createKeyv as createRedisKeyv } from '@keyv/redis';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import type { TaskRecord } from '../../src/tasks/record.js';
 import { StoreError, openStore, redactUrl, type TaskStore } from '../../src/tasks/store.js';
@@ -163,6 +166,16 @@ function storeContract(open: () => Promise<TaskStore>, cleanup: (ids: string[]) 
     }
   });
 
+  it('keeps per-server settings in their own namespace', async () => {
+    const guild = `guild-${snowflake()}`;
+    await store.settings.set(guild, { maxDuration: 8 });
+    expect(await store.settings.get(guild)).toEqual({ maxDuration: 8 });
+    expect(await store.meta.get(guild)).toBeUndefined();
+    expect(await store.get(guild)).toBeUndefined();
+    await store.settings.delete(guild);
+    expect(await store.settings.get(guild)).toBeUndefined();
+  });
+
   it('keeps meta values', async () => {
     const key = `test-${snowflake()}`;
     await store.meta.set(key, { hash: 'abc' });
@@ -233,14 +246,59 @@ describe('openStore: SQLite', () => {
     }
   });
 
-  it('an unopenable SQLite path rejects with StoreError', async () => {
-    // The "directory" is a regular file, so neither mkdir nor open can succeed.
+  it('a parent "directory" that is a regular file rejects (with the raw fs error, not StoreError)', async () => {
     const blocker = join(dir, 'blocker');
-    const first = await openStore(`sqlite://${blocker}`);
-    await first.close();
-    await expect(openStore(`sqlite://${join(blocker, 'x.sqlite')}`)).rejects.toBeInstanceOf(Error);
+    writeFileSync(blocker, 'not a directory');
+    await expect(openStore(`sqlite://${join(blocker, 'x.sqlite')}`)).rejects.toThrow(/EEXIST|ENOTDIR/);
+  });
+
+  it('the child-process probe opens a good SQLite path (control for the test below)', async () => {
+    const result = await probeOpenStore(`sqlite://${join(dir, 'probe-ok', 'x.sqlite')}`);
+    expect(result.stdout.trim()).toBe('OPENED');
+    expect(result.code).toBe(0);
+  });
+
+  // @keyv/sqlite opens lazily: a failed open (SQLITE_CANTOPEN, e.g. STORE_URL names a directory)
+  // must surface as StoreError, not an unhandled rejection. Run in a child process so a crash
+  // could not take down the test worker.
+  it('a SQLite path that cannot be opened rejects with StoreError instead of crashing the process', async () => {
+    const target = mkdtempSync(join(dir, 'is-a-dir-'));
+    const result = await probeOpenStore(`sqlite://${target}`);
+    expect(result.stderr).not.toContain('SQLITE_CANTOPEN');
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^STORE_ERROR cannot open store sqlite:/);
   });
 });
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Runs `openStore(url)` in a fresh Node process and reports how it ended. */
+async function probeOpenStore(url: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const script = join(mkdtempSync(join(tmpdir(), 'vidu-probe-')), 'probe.mts');
+  writeFileSync(
+    script,
+    [
+      `import { openStore, StoreError } from ${JSON.stringify(pathToFileURL(join(REPO, 'src/tasks/store.ts')).href)};`,
+      'try {',
+      '  const store = await openStore(process.argv[2]);',
+      "  console.log('OPENED');",
+      '  await store.close();',
+      '} catch (e) {',
+      "  console.log(`${e instanceof StoreError ? 'STORE_ERROR' : 'OTHER_ERROR'} ${e.message}`);",
+      '}',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script, url], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearTimeout(timer);
+  rmSync(dirname(script), { recursive: true, force: true });
+  return { code, stdout, stderr };
+}
 
 const REDIS_URL = process.env.REDIS_URL;
 
@@ -294,4 +352,3 @@ describe('redactUrl', () => {
   });
 });
 
-afterEach(() => {});
