@@ -169,7 +169,9 @@ async function open(url: string, options: DownloadOptions): Promise<OpenedDownlo
   const declared = Number(res.headers['content-length']);
   if (res.headers['content-length'] !== undefined && Number.isFinite(declared)) {
     if (declared > options.maxBytes) {
-      res.body.destroy();
+      // A body already fully buffered emits its abort as 'error' on destroy: with no listener
+      // that is an uncaught exception (seen with a 2 KB video over a 16-byte limit).
+      res.body.on('error', () => undefined).destroy();
       throw new DownloadTooLargeError(url, options.maxBytes, declared);
     }
     progress.expectedBytes = declared;

@@ -1,0 +1,256 @@
+/**
+ * Each member's library of named subjects (`@name` → 1–3 images), kept in the store's `meta`
+ * namespace so `/vidu` can use a subject without attaching its images again. Discord's
+ * attachment URLs expire (shared/discord/platform.md §3), so the image bytes themselves are
+ * stored, base64 in JSON.
+ *
+ * Keys:
+ * - `subjects:<userId>` — the index: names, image types and sizes, newest last. Small; `/vidu`
+ *   and autocomplete read only this.
+ * - `subject:<userId>:<key>` — one subject with its images (`key` = the name, case-folded).
+ *
+ * Writes go data first, index second (and the reverse on removal), so the index never names a
+ * subject whose data was never written.
+ */
+import type Keyv from 'keyv';
+import { z } from 'zod';
+import { RequestError, describeRequestError } from '../generation/errors.js';
+import { sniffImage, type ImageMimeType } from '../generation/images.js';
+import { GENERATION_DEFAULTS, MAX_SUBJECT_IMAGES, MAX_SUBJECT_NAME_CHARS, MODELS, isModelId } from '../generation/models.js';
+import type { AttachmentRef, RawVideoOptions } from '../generation/request.js';
+import { fileStem, parseSubjectMentions } from '../generation/subjects.js';
+
+/** Image URLs with this prefix stand for a library image: `vidu-library:<userId>/<name>/<index>`. */
+export const LIBRARY_SCHEME = 'vidu-library:';
+/** Most subjects one member may save. */
+export const MAX_LIBRARY_SUBJECTS = 10;
+/** Largest image stored per subject image, in bytes (4 MiB): the store is not a file host. */
+export const MAX_STORED_IMAGE_BYTES = 4 * 1024 * 1024;
+/** Images per subject, as Vidu takes them (1–3). */
+export const MAX_LIBRARY_SUBJECT_IMAGES = MAX_SUBJECT_IMAGES;
+
+/** Same characters as an `@name` mention in a prompt (src/generation/subjects.ts). */
+const NAME = /^[\p{L}\p{M}\p{N}_-]+$/u;
+
+/** Case-insensitive key of a name, as subject mentions compare them. */
+export function nameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}
+
+/** Why `name` cannot name a subject, or `undefined` when it can. `name` is as typed, without `@`. */
+export function invalidSubjectName(name: string): string | undefined {
+  const chars = [...name].length;
+  if (chars === 0) return 'The name is empty.';
+  if (chars > MAX_SUBJECT_NAME_CHARS) return `The name is ${chars} characters long; subject names take at most ${MAX_SUBJECT_NAME_CHARS}.`;
+  if (!NAME.test(name)) return 'Subject names may only use letters, digits, `_` and `-` (no spaces), as in `@my_cat`.';
+  return undefined;
+}
+
+const MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'] as const satisfies readonly ImageMimeType[];
+const EXTENSIONS: Record<ImageMimeType, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp', 'image/gif': 'gif' };
+
+const IndexEntrySchema = z.object({
+  name: z.string().min(1),
+  createdAt: z.number(),
+  images: z.array(z.object({ mimeType: z.enum(MIME_TYPES), bytes: z.number().int().positive() })).min(1).max(MAX_LIBRARY_SUBJECT_IMAGES),
+});
+export type LibraryEntry = z.infer<typeof IndexEntrySchema>;
+const IndexSchema = z.array(IndexEntrySchema);
+
+const SubjectSchema = z.object({
+  v: z.literal(1),
+  name: z.string().min(1),
+  createdAt: z.number(),
+  images: z.array(z.object({ mimeType: z.enum(MIME_TYPES), data: z.string().min(1) })).min(1).max(MAX_LIBRARY_SUBJECT_IMAGES),
+});
+
+export interface LibraryImage {
+  bytes: Buffer;
+  mimeType: ImageMimeType;
+}
+
+export const libraryIndexKey = (userId: string) => `subjects:${userId}`;
+const subjectKey = (userId: string, name: string) => `subject:${userId}:${nameKey(name)}`;
+
+/** The member already has {@link MAX_LIBRARY_SUBJECTS} other subjects. */
+export class LibraryFullError extends Error {
+  override name = 'LibraryFullError';
+  constructor(readonly names: string[]) {
+    super(`subject library full (${names.length})`);
+  }
+}
+
+/** A `vidu-library:` image that is no longer stored (the subject was removed or replaced). */
+export class LibraryImageMissingError extends Error {
+  override name = 'LibraryImageMissingError';
+  constructor(readonly subject: string) {
+    super(`The saved subject @${subject} was removed or changed before the job started. Save it again or attach its images.`);
+  }
+}
+
+/** Parses the stored index; an unreadable one counts as empty rather than locking the member out. */
+export function parseIndex(raw: unknown): LibraryEntry[] {
+  const parsed = IndexSchema.safeParse(raw ?? []);
+  return parsed.success ? parsed.data : [];
+}
+
+/** `vidu-library:<userId>/<name>/<index>`. */
+export function libraryImageUrl(userId: string, name: string, index: number): string {
+  return `${LIBRARY_SCHEME}${userId}/${encodeURIComponent(name)}/${index}`;
+}
+
+function parseLibraryUrl(url: string): { userId: string; name: string; index: number } | undefined {
+  const match = /^(\d+)\/([^/]+)\/(\d+)$/.exec(url.startsWith(LIBRARY_SCHEME) ? url.slice(LIBRARY_SCHEME.length) : url);
+  if (!match) return undefined;
+  try {
+    return { userId: match[1]!, name: decodeURIComponent(match[2]!), index: Number(match[3]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** `<name>-<i+1>.<ext>`: the file name of a subject's image `i`. */
+export function subjectFileName(name: string, i: number, mimeType: ImageMimeType): string {
+  return `${name}-${i + 1}.${EXTENSIONS[mimeType]}`;
+}
+
+/**
+ * A subject's images as /vidu attachments: `<name>-1.png`, `<name>-2.jpg`… so that
+ * {@link fileStem} gives back the name even when it ends in `-<digits>` itself.
+ */
+export function libraryAttachments(userId: string, entry: LibraryEntry): AttachmentRef[] {
+  return entry.images.map((image, i) => ({
+    id: `library-${i}`,
+    filename: subjectFileName(entry.name, i, image.mimeType),
+    size: image.bytes,
+    contentType: image.mimeType,
+    url: libraryImageUrl(userId, entry.name, i),
+  }));
+}
+
+/** `@names` in the prompt that no attached file stands for (case-insensitive, as subjects resolve). */
+export function unattachedMentions(prompt: string, filenames: readonly string[]): string[] {
+  const stems = new Set(filenames.map((f) => nameKey(fileStem(f))));
+  return parseSubjectMentions(prompt).filter((name) => !stems.has(nameKey(name)));
+}
+
+/** Distinct subject names the files stand for, first spelling, in order. */
+export function attachedStems(filenames: readonly string[]): string[] {
+  const seen = new Map<string, string>();
+  for (const f of filenames) {
+    const stem = fileStem(f);
+    if (!seen.has(nameKey(stem))) seen.set(nameKey(stem), stem);
+  }
+  return [...seen.values()];
+}
+
+/** Store access for the library over the store's `meta` keyv. */
+export function createSubjectLibrary(meta: Keyv) {
+  const readIndex = async (userId: string) => parseIndex(await meta.get(libraryIndexKey(userId)));
+  const readImages = async (userId: string, name: string): Promise<LibraryImage[] | undefined> => {
+    const parsed = SubjectSchema.safeParse(await meta.get(subjectKey(userId, name)));
+    if (!parsed.success) return undefined;
+    return parsed.data.images.map((i) => ({ bytes: Buffer.from(i.data, 'base64'), mimeType: i.mimeType }));
+  };
+
+  return {
+    /** The member's subjects (names, image types and sizes), oldest first. One small read. */
+    list: readIndex,
+
+    /** The entry named `name` (case-insensitive), if saved. */
+    async find(userId: string, name: string): Promise<LibraryEntry | undefined> {
+      return (await readIndex(userId)).find((e) => nameKey(e.name) === nameKey(name));
+    },
+
+    /**
+     * Saves (or replaces) a subject. Throws {@link LibraryFullError} when it is new and the member
+     * already has {@link MAX_LIBRARY_SUBJECTS}.
+     * @returns whether an existing subject of that name was replaced.
+     */
+    async save(userId: string, name: string, images: readonly LibraryImage[], now: number): Promise<{ replaced: boolean; count: number }> {
+      if (images.length < 1 || images.length > MAX_LIBRARY_SUBJECT_IMAGES) throw new Error(`save: ${images.length} images`);
+      const index = await readIndex(userId);
+      const others = index.filter((e) => nameKey(e.name) !== nameKey(name));
+      if (others.length >= MAX_LIBRARY_SUBJECTS) throw new LibraryFullError(others.map((e) => e.name));
+      const value = SubjectSchema.parse({
+        v: 1,
+        name,
+        createdAt: now,
+        images: images.map((i) => ({ mimeType: i.mimeType, data: i.bytes.toString('base64') })),
+      });
+      await meta.set(subjectKey(userId, name), value);
+      const entry: LibraryEntry = { name, createdAt: now, images: images.map((i) => ({ mimeType: i.mimeType, bytes: i.bytes.length })) };
+      const next = [...others, entry];
+      await meta.set(libraryIndexKey(userId), next);
+      return { replaced: others.length !== index.length, count: next.length };
+    },
+
+    /** Removes a subject; `undefined` when there was none of that name. */
+    async remove(userId: string, name: string): Promise<{ removed: LibraryEntry; count: number } | undefined> {
+      const index = await readIndex(userId);
+      const removed = index.find((e) => nameKey(e.name) === nameKey(name));
+      if (!removed) return undefined;
+      const rest = index.filter((e) => e !== removed);
+      await meta.set(libraryIndexKey(userId), rest);
+      await meta.delete(subjectKey(userId, name));
+      return { removed, count: rest.length };
+    },
+
+    /** The images of a subject, in order; `undefined` when not saved. */
+    images: readImages,
+
+    /**
+     * The bytes behind a library image URL, with or without {@link LIBRARY_SCHEME} (the engine's
+     * `libraryImage` option). Throws {@link LibraryImageMissingError} when the subject or that
+     * image is gone.
+     */
+    async image(url: string): Promise<Buffer> {
+      const ref = parseLibraryUrl(url);
+      if (!ref) throw new LibraryImageMissingError('?');
+      const images = await readImages(ref.userId, ref.name);
+      const image = images?.[ref.index];
+      // Stored bytes were checked on save; re-check that they still are what they claim.
+      if (!image || sniffImage(image.bytes) !== image.mimeType) throw new LibraryImageMissingError(ref.name);
+      return image.bytes;
+    },
+  };
+}
+
+export type SubjectLibrary = ReturnType<typeof createSubjectLibrary>;
+
+/**
+ * For a model that takes subjects (viduq3), appends the saved images of each prompt `@name` that
+ * no attachment stands for — attachments win — so subject resolution, the image cap and the
+ * unknown-name refusal in `buildGenerationRequest` apply to them as to attachments. `model` is
+ * read as `buildGenerationRequest` will pick it. Reads the member's index once, and only when
+ * such a name exists.
+ * @returns the member's saved subjects when they were read, else `undefined`.
+ */
+export async function addSavedSubjects(options: RawVideoOptions, userId: string, library: SubjectLibrary): Promise<LibraryEntry[] | undefined> {
+  const given = options.model?.trim();
+  const model = given
+    ? given
+    : options.images.length > MODELS[GENERATION_DEFAULTS.model].maxImages
+      ? GENERATION_DEFAULTS.modelForManyImages
+      : GENERATION_DEFAULTS.model;
+  if (!isModelId(model) || !MODELS[model].subjects) return undefined;
+  const wanted = unattachedMentions(options.prompt, options.images.map((i) => i.filename));
+  if (wanted.length === 0) return undefined;
+  const saved = await library.list(userId);
+  for (const name of wanted) {
+    const entry = saved.find((e) => nameKey(e.name) === nameKey(name));
+    if (entry) options.images.push(...libraryAttachments(userId, entry));
+  }
+  return saved;
+}
+
+/** The unknown-`@name` refusal when the library was consulted: attached names, then saved ones. */
+export function describeUnknownSubject(err: RequestError<'unknown_subject'>, images: readonly AttachmentRef[], saved: readonly LibraryEntry[]): string {
+  const attached = attachedStems(images.filter((i) => !i.url.startsWith(LIBRARY_SCHEME)).map((i) => i.filename));
+  const base = describeRequestError(new RequestError('unknown_subject', { names: err.params.names, attached }));
+  const yours =
+    saved.length > 0
+      ? ` Your saved subjects: ${saved.map((e) => `\`${e.name}\``).join(', ')}.`
+      : ' You have no saved subjects (save one with `/vidu-subjects add`).';
+  return `${base}${yours}`;
+}

@@ -1,0 +1,132 @@
+import Keyv from 'keyv';
+import { describe, expect, it } from 'vitest';
+import { RequestError } from '../../src/generation/errors.js';
+import { resolveSubjects } from '../../src/generation/subjects.js';
+import {
+  LibraryFullError,
+  LibraryImageMissingError,
+  MAX_LIBRARY_SUBJECTS,
+  attachedStems,
+  createSubjectLibrary,
+  describeUnknownSubject,
+  invalidSubjectName,
+  libraryAttachments,
+  parseIndex,
+  unattachedMentions,
+  type LibraryEntry,
+} from '../../src/subjects/library.js';
+
+const entry = (name: string, count = 1): LibraryEntry => ({
+  name,
+  createdAt: 0,
+  images: Array.from({ length: count }, () => ({ mimeType: 'image/png' as const, bytes: 100 })),
+});
+
+describe('invalidSubjectName', () => {
+  it.each([
+    ['cat', undefined],
+    ['my_cat-2', undefined],
+    ['小猫', undefined],
+    ['a'.repeat(32), undefined],
+    ['', 'The name is empty.'],
+    ['a'.repeat(33), 'The name is 33 characters long; subject names take at most 32.'],
+    ['my cat', 'Subject names may only use letters, digits, `_` and `-` (no spaces), as in `@my_cat`.'],
+    ['cat:2', 'Subject names may only use letters, digits, `_` and `-` (no spaces), as in `@my_cat`.'],
+  ])('%j → %j', (name, expected) => {
+    expect(invalidSubjectName(name)).toBe(expected);
+  });
+});
+
+describe('libraryAttachments', () => {
+  it('names files so that subject resolution gives the name back, even one ending in -<digits>', () => {
+    for (const name of ['cat', 'robot-2', 'R2_3', '2', '小猫']) {
+      const refs = libraryAttachments('42', entry(name, 3));
+      expect(refs.map((r) => r.filename)).toEqual([1, 2, 3].map((i) => `${name}-${i}.png`));
+      expect(resolveSubjects(`@${name} waves`, refs.map((r) => r.filename))).toEqual([{ name, imageIndexes: [0, 1, 2] }]);
+    }
+  });
+
+  it('points each image at vidu-library:<user>/<name>/<index>, with its stored type and size', () => {
+    const refs = libraryAttachments('42', { name: 'ネコ', createdAt: 0, images: [{ mimeType: 'image/jpeg', bytes: 1234 }] });
+    expect(refs).toEqual([{ id: 'library-0', filename: 'ネコ-1.jpg', size: 1234, contentType: 'image/jpeg', url: `vidu-library:42/${encodeURIComponent('ネコ')}/0` }]);
+  });
+});
+
+describe('unattachedMentions', () => {
+  it.each([
+    ['@cat and @dog', ['cat.png'], ['dog']],
+    ['@Cat and @DOG', ['cat-2.png', 'dog.jpg'], []],
+    ['no mentions', ['cat.png'], []],
+    ['@cat @cat @bird', [], ['cat', 'bird']],
+  ])('%j with %j → %j', (prompt, files, expected) => {
+    expect(unattachedMentions(prompt, files)).toEqual(expected);
+  });
+});
+
+describe('attachedStems', () => {
+  it('lists each subject name once, first spelling', () => {
+    expect(attachedStems(['Cat.png', 'cat-2.png', 'tree.jpg'])).toEqual(['Cat', 'tree']);
+  });
+});
+
+describe('describeUnknownSubject', () => {
+  const err = new RequestError('unknown_subject', { names: ['zebra'], attached: ['tree', 'cat'] });
+  const images = [
+    { id: '1', filename: 'tree.png', size: 1, url: 'https://cdn.example/tree.png' },
+    { id: 'library-0', filename: 'cat-1.png', size: 1, url: 'vidu-library:42/cat/0' },
+  ];
+  it('lists the real attachments only, then the saved names', () => {
+    const text = describeUnknownSubject(err, images, [entry('cat'), entry('dog')]);
+    expect(text).toContain('No attached image matches `@zebra`.');
+    expect(text).toContain('Attached: `tree`.');
+    expect(text).toContain('Your saved subjects: `cat`, `dog`.');
+  });
+  it('says how to save one when there are none', () => {
+    expect(describeUnknownSubject(err, images.slice(0, 1), [])).toMatch(/You have no saved subjects \(save one with `\/vidu-subjects add`\)\.$/);
+  });
+});
+
+describe('parseIndex', () => {
+  it('reads a stored index and treats a damaged one as empty', () => {
+    expect(parseIndex([entry('cat', 2)])).toEqual([entry('cat', 2)]);
+    expect(parseIndex(undefined)).toEqual([]);
+    expect(parseIndex([{ name: 'cat' }])).toEqual([]);
+  });
+});
+
+describe('createSubjectLibrary (over an in-memory keyv)', () => {
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+  const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+
+  it('saves, resolves library image URLs to the bytes, and refuses them once removed', async () => {
+    const library = createSubjectLibrary(new Keyv());
+    expect(await library.save('42', 'Cat', [{ bytes: png, mimeType: 'image/png' }, { bytes: jpeg, mimeType: 'image/jpeg' }], 1000)).toEqual({ replaced: false, count: 1 });
+    const [first, second] = libraryAttachments('42', (await library.find('42', 'cat'))!);
+    expect(await library.image(first!.url)).toEqual(png);
+    expect(await library.image(second!.url.slice('vidu-library:'.length))).toEqual(jpeg);
+    expect(await library.list('7')).toEqual([]);
+
+    expect((await library.remove('42', 'CAT'))?.count).toBe(0);
+    await expect(library.image(first!.url)).rejects.toBeInstanceOf(LibraryImageMissingError);
+    await expect(library.image(first!.url)).rejects.toThrow('The saved subject @Cat was removed or changed before the job started.');
+  });
+
+  it('a replaced subject with fewer images makes the old third URL missing', async () => {
+    const library = createSubjectLibrary(new Keyv());
+    await library.save('42', 'dog', [png, png, png].map((bytes) => ({ bytes, mimeType: 'image/png' as const })), 1);
+    const urls = libraryAttachments('42', (await library.find('42', 'dog'))!).map((r) => r.url);
+    expect(await library.save('42', 'DOG', [{ bytes: jpeg, mimeType: 'image/jpeg' }], 2)).toEqual({ replaced: true, count: 1 });
+    await expect(library.image(urls[2]!)).rejects.toBeInstanceOf(LibraryImageMissingError);
+    // Index 0 now holds the JPEG; its bytes still match the stored type.
+    expect(await library.image(urls[0]!)).toEqual(jpeg);
+  });
+
+  it(`holds at most ${MAX_LIBRARY_SUBJECTS} subjects per member`, async () => {
+    const library = createSubjectLibrary(new Keyv());
+    for (let i = 0; i < MAX_LIBRARY_SUBJECTS; i++) await library.save('42', `s${i}`, [{ bytes: png, mimeType: 'image/png' }], i);
+    const err = await library.save('42', 'one-more', [{ bytes: png, mimeType: 'image/png' }], 99).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LibraryFullError);
+    expect((err as LibraryFullError).names).toHaveLength(MAX_LIBRARY_SUBJECTS);
+    expect((await library.save('7', 'one-more', [{ bytes: png, mimeType: 'image/png' }], 99)).count).toBe(1);
+  });
+});
