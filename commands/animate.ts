@@ -10,6 +10,7 @@ import {
 import { RequestError, describeRequestError } from '../src/generation/errors.js';
 import { GENERATION_DEFAULTS, MODEL_IDS, MODELS } from '../src/generation/models.js';
 import { buildGenerationRequest, type AttachmentRef } from '../src/generation/request.js';
+import { t, tn } from '../src/i18n/index.js';
 import { messageUrl, renderRefusal } from '../src/render/render.js';
 import { startJob } from './start-job.js';
 import { customId, type Command, type ComponentRoute } from './types.js';
@@ -55,10 +56,11 @@ export const animate: Command = {
     contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
   },
   async contextMenu(interaction: MessageContextMenuCommandInteraction, ctx) {
+    const locale = interaction.locale;
     const target = interaction.targetMessage;
     const images = imagesOfMessage(target.attachments.values());
     if (images.length === 0) {
-      await interaction.reply(renderRefusal('That message has no images to animate. Right-click a message with a JPEG, PNG, WebP or GIF image.'));
+      await interaction.reply(renderRefusal(t(locale, 'animate.noImages')));
       return;
     }
     const now = ctx.now();
@@ -68,27 +70,27 @@ export const animate: Command = {
     const defaultModel = images.length > 2 ? 'viduq3' : GENERATION_DEFAULTS.model;
     await interaction.showModal({
       custom_id: customId('animate', 'go', interaction.id),
-      title: `Animate ${images.length === 1 ? 'this image' : `${images.length} images`} with Vidu`.slice(0, 45),
+      title: tn(locale, 'animate.title', images.length).slice(0, 45),
       components: [
         {
           type: ComponentType.Label,
-          label: 'Prompt',
-          description: 'What happens in the video',
+          label: t(locale, 'form.prompt'),
+          description: t(locale, 'form.promptHint'),
           component: { type: ComponentType.TextInput, custom_id: 'prompt', style: TextInputStyle.Paragraph, required: true, max_length: 4000 },
         },
         {
           type: ComponentType.Label,
-          label: 'Model',
-          description: 'pro/turbo: first image (2 images: first & last frame); viduq3: all',
+          label: t(locale, 'form.model'),
+          description: t(locale, 'form.modelHint'),
           component: {
             type: ComponentType.StringSelect,
             custom_id: 'model',
-            options: MODEL_IDS.map((id) => ({ label: id, value: id, description: MODELS[id].description.slice(0, 100), default: id === defaultModel })),
+            options: MODEL_IDS.map((id) => ({ label: id, value: id, description: t(locale, `model.${id}`).slice(0, 100), default: id === defaultModel })),
           },
         },
         {
           type: ComponentType.Label,
-          label: 'Duration (seconds)',
+          label: t(locale, 'form.duration'),
           component: { type: ComponentType.TextInput, custom_id: 'duration', style: TextInputStyle.Short, required: false, max_length: 2, value: String(GENERATION_DEFAULTS.duration) },
         },
       ],
@@ -104,7 +106,7 @@ export const animateModal: ComponentRoute = {
     if (action !== 'go' || !id) return;
     const entry = pending.get(id) ?? (await ctx.store.meta.get<PendingAnimation>(pendingKey(id)));
     if (!entry) {
-      await interaction.reply(renderRefusal('This form has expired. Right-click the message and choose **Animate with Vidu** again.'));
+      await interaction.reply(renderRefusal(t(interaction.locale, 'animate.expired', { command: t(interaction.locale, 'animate.commandName') })));
       return;
     }
     const model = interaction.fields.getStringSelectValues('model')[0] ?? GENERATION_DEFAULTS.model;
@@ -122,7 +124,7 @@ export const animateModal: ComponentRoute = {
       );
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
-      await interaction.reply(renderRefusal(describeRequestError(err)));
+      await interaction.reply(renderRefusal(describeRequestError(err, interaction.locale)));
       return;
     }
     const started = await startJob(interaction, ctx, request, { parent: { id, kind: 'animate', messageUrl: entry.messageUrl } });

@@ -9,13 +9,13 @@ import {
 import { RequestError, describeRequestError } from '../src/generation/errors.js';
 import { MODEL_IDS, MODELS, RESOLUTIONS } from '../src/generation/models.js';
 import { buildGenerationRequest, type GenerationRequest, type RawVideoOptions } from '../src/generation/request.js';
-import { describeSettings, messageUrl, renderRefusal, type JobAction } from '../src/render/render.js';
+import { t, type PlainKey } from '../src/i18n/index.js';
+import { describeSettings, messageUrl, modeLabel, renderRefusal, type JobAction } from '../src/render/render.js';
 import { LAST_FRAME_SCHEME } from '../src/tasks/frames.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { startJob } from './start-job.js';
 import { customId, type CommandContext, type ComponentRoute } from './types.js';
 
-const EXPIRED = 'This job is no longer stored (results are kept for 30 days), so this button has expired. Start a new one with `/vidu`.';
 /** Text inputs hold at most 4000 characters (Discord's limit). */
 const MODAL_PROMPT_CHARS = 4000;
 
@@ -37,26 +37,29 @@ export function reproduceLine(request: GenerationRequest): string {
   return parts.join(' ');
 }
 
-/** The ephemeral Details view. Pure. */
-export function renderDetails(record: TaskRecord): string {
+/** The ephemeral Details view, in the reader's `locale` (a Discord locale; default en-US). Pure. */
+export function renderDetails(record: TaskRecord, locale = 'en-US'): string {
   const r = record.request;
-  const t = (ms: number | undefined) => (ms ? `<t:${Math.floor(ms / 1000)}:f>` : '—');
+  const when = (ms: number | undefined) => (ms ? `<t:${Math.floor(ms / 1000)}:f>` : '—');
+  const label = (key: PlainKey) => `**${t(locale, key)}**`;
+  const subjects = r.subjects.length ? ` (${t(locale, 'details.subjects', { names: r.subjects.map((s) => `@${s.name}`).join(', ') })})` : '';
+  const ratio = r.aspectRatio ?? t(locale, r.aspectRatioDropped ? 'details.ratioFromImage' : 'details.ratioDefault');
   const lines = [
-    `**Prompt**\n${r.prompt.slice(0, 1200)}${r.prompt.length > 1200 ? '…' : ''}`,
-    `**Settings** ${describeSettings(r)}`,
-    `**Model** ${r.model} · **Mode** ${r.mode} · **Duration** ${r.duration} s · **Resolution** ${r.resolution}`,
-    `**Aspect ratio** ${r.aspectRatio ?? (r.aspectRatioDropped ? 'from the image' : 'default')} · **Audio** ${r.audio ? 'on' : 'off'} · **Seed** ${r.seed}`,
-    `**References** ${r.images.length}${r.subjects.length ? ` (subjects: ${r.subjects.map((s) => `@${s.name}`).join(', ')})` : ''}`,
-    `**Task** ${record.upstream ? `\`${record.upstream.taskId}\`` : '—'} · **Job** \`${record.id}\``,
-    `**Requested** ${t(record.createdAt)} · **Finished** ${t(record.outcome?.kind === 'video' ? record.outcome.completedAt : record.delivered?.at)}`,
-    `**Reproduce**\n\`\`\`\n${reproduceLine(r).slice(0, 1500)}\n\`\`\``,
+    `${label('details.prompt')}\n${r.prompt.slice(0, 1200)}${r.prompt.length > 1200 ? '…' : ''}`,
+    `${label('details.settings')} ${describeSettings(r, locale)}`,
+    `${label('details.model')} ${r.model} · ${label('details.mode')} ${modeLabel(r.mode, locale)} · ${label('details.duration')} ${r.duration} s · ${label('details.resolution')} ${r.resolution}`,
+    `${label('details.aspectRatio')} ${ratio} · ${label('details.audio')} ${t(locale, r.audio ? 'details.on' : 'details.off')} · ${label('details.seed')} ${r.seed}`,
+    `${label('details.references')} ${r.images.length}${subjects}`,
+    `${label('details.task')} ${record.upstream ? `\`${record.upstream.taskId}\`` : '—'} · ${label('details.job')} \`${record.id}\``,
+    `${label('details.requested')} ${when(record.createdAt)} · ${label('details.finished')} ${when(record.outcome?.kind === 'video' ? record.outcome.completedAt : record.delivered?.at)}`,
+    `${label('details.reproduce')}\n\`\`\`\n${reproduceLine(r).slice(0, 1500)}\n\`\`\``,
   ];
   return lines.join('\n').slice(0, 2000);
 }
 
 async function load(interaction: ButtonInteraction | ModalSubmitInteraction, ctx: CommandContext, id: string | undefined) {
   const record = id ? await ctx.store.get(id) : undefined;
-  if (!record) await interaction.reply(renderRefusal(EXPIRED));
+  if (!record) await interaction.reply(renderRefusal(t(interaction.locale, 'actions.expired')));
   return record;
 }
 
@@ -82,13 +85,14 @@ const actions: Record<JobAction, (i: ButtonInteraction, ctx: CommandContext, rec
 
   async edit(interaction, _ctx, record) {
     const r = record.request;
+    const locale = interaction.locale;
     await interaction.showModal({
       custom_id: customId('job', 'edit', record.id),
-      title: 'Edit & re-run',
+      title: t(locale, 'form.editTitle').slice(0, 45),
       components: [
         {
           type: ComponentType.Label,
-          label: 'Prompt',
+          label: t(locale, 'form.prompt'),
           component: {
             type: ComponentType.TextInput,
             custom_id: 'prompt',
@@ -100,21 +104,21 @@ const actions: Record<JobAction, (i: ButtonInteraction, ctx: CommandContext, rec
         },
         {
           type: ComponentType.Label,
-          label: 'Model',
+          label: t(locale, 'form.model'),
           component: {
             type: ComponentType.StringSelect,
             custom_id: 'model',
-            options: MODEL_IDS.map((id) => ({ label: id, value: id, description: MODELS[id].description.slice(0, 100), default: id === r.model })),
+            options: MODEL_IDS.map((id) => ({ label: id, value: id, description: t(locale, `model.${id}`).slice(0, 100), default: id === r.model })),
           },
         },
         {
           type: ComponentType.Label,
-          label: 'Duration (seconds)',
+          label: t(locale, 'form.duration'),
           component: { type: ComponentType.TextInput, custom_id: 'duration', style: TextInputStyle.Short, required: true, max_length: 2, value: String(r.duration) },
         },
         {
           type: ComponentType.Label,
-          label: 'Resolution',
+          label: t(locale, 'form.resolution'),
           component: {
             type: ComponentType.StringSelect,
             custom_id: 'resolution',
@@ -128,11 +132,11 @@ const actions: Record<JobAction, (i: ButtonInteraction, ctx: CommandContext, rec
   async continue(interaction, ctx, record) {
     const outcome = record.outcome;
     if (outcome?.kind !== 'video') {
-      await interaction.reply(renderRefusal('Only a finished video can be continued.'));
+      await interaction.reply(renderRefusal(t(interaction.locale, 'actions.continueNotVideo')));
       return;
     }
     if (outcome.expiresAt !== undefined && outcome.expiresAt <= ctx.now()) {
-      await interaction.reply(renderRefusal('This video has expired at Vidu (videos are kept 24 h), so its last frame is gone. Attach a frame to `/vidu` instead.'));
+      await interaction.reply(renderRefusal(t(interaction.locale, 'actions.continueExpired')));
       return;
     }
     const model = MODELS[record.request.model].imageRole === 'frames' ? record.request.model : 'viduq3-pro';
@@ -151,14 +155,14 @@ const actions: Record<JobAction, (i: ButtonInteraction, ctx: CommandContext, rec
   },
 
   async details(interaction, _ctx, record) {
-    await interaction.reply({ content: renderDetails(record), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+    await interaction.reply({ content: renderDetails(record, interaction.locale), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
   },
 
   async delete(interaction, ctx, record) {
     const isOwner = interaction.user.id === record.owner.userId;
     const isModerator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false;
     if (!isOwner && !isModerator) {
-      await interaction.reply(renderRefusal(`Only <@${record.owner.userId}> or a member with Manage Messages can delete this video.`));
+      await interaction.reply(renderRefusal(t(interaction.locale, 'actions.deleteNotAllowed', { owner: `<@${record.owner.userId}>` })));
       return;
     }
     await interaction.deferUpdate();
@@ -199,7 +203,7 @@ export const jobActions: ComponentRoute = {
       );
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
-      await interaction.reply(renderRefusal(describeRequestError(err)));
+      await interaction.reply(renderRefusal(describeRequestError(err, interaction.locale)));
       return;
     }
     await startJob(interaction, ctx, request, {

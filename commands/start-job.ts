@@ -1,5 +1,6 @@
 import { MessageFlags, PermissionFlagsBits, type RepliableInteraction } from 'discord.js';
 import type { GenerationRequest } from '../src/generation/request.js';
+import { joinList, t, tn } from '../src/i18n/index.js';
 import { renderRefusal } from '../src/render/render.js';
 import { newTaskRecord } from '../src/tasks/accept.js';
 import { describeLimit } from '../src/tasks/limits.js';
@@ -29,7 +30,7 @@ export async function startJob(
   options: StartOptions = {},
 ): Promise<TaskRecord | undefined> {
   if (!ctx.accepting()) {
-    await interaction.reply(renderRefusal('The bot is restarting. Try again in a minute.'));
+    await interaction.reply(renderRefusal(t(interaction.locale, 'job.restarting')));
     return undefined;
   }
   // Everything up to the acknowledgement is in memory: no network call before Discord's 3 s.
@@ -41,7 +42,7 @@ export async function startJob(
   }
   const verdict = ctx.gate.check(interaction.user.id, ctx.scheduler.inFlightFor(interaction.user.id));
   if (!verdict.ok) {
-    await interaction.reply(renderRefusal(describeLimit(verdict)));
+    await interaction.reply(renderRefusal(describeLimit(verdict, interaction.locale)));
     return undefined;
   }
   const response = await interaction.deferReply({
@@ -52,7 +53,7 @@ export async function startJob(
   if (interaction.guildId && (settings.memberDailyLimit !== undefined || settings.serverDailyBudget !== undefined)) {
     const reservation = await ctx.usage.reserve(interaction.guildId, interaction.user.id, jobWeight(request), settings);
     if (!reservation.ok) {
-      await interaction.editReply({ content: `⚠️ ${describeReservationRefusal(reservation)}`, allowedMentions: { parse: [] } });
+      await interaction.editReply({ content: `⚠️ ${describeReservationRefusal(reservation, interaction.locale)}`, allowedMentions: { parse: [] } });
       return undefined;
     }
     quota = { weight: reservation.weight, day: reservation.day, memberLeft: reservation.memberLeft, serverLeft: reservation.serverLeft };
@@ -85,7 +86,7 @@ export async function startJob(
   } catch (err) {
     ctx.logger.error({ err, task: record.id }, 'store unavailable; job refused');
     if (quota && interaction.guildId) await ctx.usage.refund(interaction.guildId, interaction.user.id, quota.weight, quota.day).catch(() => undefined);
-    await interaction.editReply({ content: '⚠️ The bot’s storage is unavailable right now, so nothing was started. Please try again shortly.' });
+    await interaction.editReply({ content: `⚠️ ${t(interaction.locale, 'job.storageDown')}` });
     return undefined;
   }
   ctx.logger.info({ task: record.id, user: record.owner.userId, model: request.model, mode: request.mode, parent: record.parent?.id }, 'job accepted');
@@ -100,12 +101,12 @@ async function rememberMemberJob(ctx: CommandContext, record: TaskRecord): Promi
   await ctx.store.meta.set(key, [record.id, ...ids.filter((id) => id !== record.id)].slice(0, MEMBER_JOBS_KEPT));
 }
 
-/** Bot permissions a delivery in a server channel needs (names for the refusal). */
+/** Bot permissions a delivery in a server channel needs (catalog keys of their names, for the refusal). */
 const DELIVERY_PERMISSIONS = [
-  [PermissionFlagsBits.ViewChannel, 'View Channel'],
-  [PermissionFlagsBits.SendMessages, 'Send Messages'],
-  [PermissionFlagsBits.AttachFiles, 'Attach Files'],
-  [PermissionFlagsBits.ReadMessageHistory, 'Read Message History'],
+  [PermissionFlagsBits.ViewChannel, 'permission.viewChannel'],
+  [PermissionFlagsBits.SendMessages, 'permission.sendMessages'],
+  [PermissionFlagsBits.AttachFiles, 'permission.attachFiles'],
+  [PermissionFlagsBits.ReadMessageHistory, 'permission.readMessageHistory'],
 ] as const;
 
 /**
@@ -114,6 +115,7 @@ const DELIVERY_PERMISSIONS = [
  */
 function serverRefusal(interaction: RepliableInteraction, ctx: CommandContext, settings: GuildSettings, request: GenerationRequest): string | undefined {
   if (!interaction.inGuild()) return undefined;
+  const locale = interaction.locale;
   const member = interaction.member;
   const roleIds = Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
   const channel = interaction.channel;
@@ -123,21 +125,19 @@ function serverRefusal(interaction: RepliableInteraction, ctx: CommandContext, s
     roleIds,
     isAdmin: interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild),
   });
-  if (access) return describeSettingsRefusal(access);
+  if (access) return describeSettingsRefusal(access, locale);
   const caps = checkCaps(settings, request);
-  if (caps) return describeSettingsRefusal(caps);
+  if (caps) return describeSettingsRefusal(caps, locale);
   if (settings.cooldownSeconds !== undefined) {
     const last = ctx.lastStarts.get(`${interaction.guildId}:${interaction.user.id}`);
     const until = last === undefined ? 0 : last + settings.cooldownSeconds * 1000;
-    if (until > ctx.now()) return `This server has a ${settings.cooldownSeconds} s cooldown between videos. Try again <t:${Math.ceil(until / 1000)}:R>.`;
+    if (until > ctx.now()) return t(locale, 'rules.cooldown', { seconds: settings.cooldownSeconds, when: `<t:${Math.ceil(until / 1000)}:R>` });
   }
   // A guild install posts in the channel after 15 minutes; a user install (bot not in the server)
   // only needs to attach files to the interaction reply.
   const guildInstalled = interaction.authorizingIntegrationOwners[0] === interaction.guildId;
   const needed = guildInstalled ? DELIVERY_PERMISSIONS : DELIVERY_PERMISSIONS.filter(([bit]) => bit === PermissionFlagsBits.AttachFiles);
-  const missing = needed.filter(([bit]) => !interaction.appPermissions.has(bit)).map(([, name]) => name);
-  if (missing.length > 0) {
-    return `I can’t deliver videos in this channel: I’m missing ${missing.join(', ')}. Ask a server admin to grant ${missing.length === 1 ? 'it' : 'them'} to vidu-bot here, or use /vidu in another channel. Nothing was started.`;
-  }
+  const missing = needed.filter(([bit]) => !interaction.appPermissions.has(bit)).map(([, key]) => t(locale, key));
+  if (missing.length > 0) return tn(locale, 'job.missingPermissions', missing.length, { permissions: joinList(locale, missing) });
   return undefined;
 }

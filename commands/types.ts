@@ -12,6 +12,7 @@ import type { UsageLedger } from '../src/settings/usage.js';
 import type { Balance } from '../src/upstream/client.js';
 import type { RateGate } from '../src/tasks/limits.js';
 import type { Scheduler } from '../src/tasks/scheduler.js';
+import type { Downloader } from '../src/tasks/engine.js';
 import type { TaskStore } from '../src/tasks/store.js';
 
 /** What a handler may use; built once in src/main.ts. */
@@ -23,6 +24,8 @@ export interface CommandContext {
   now(): number;
   random(): number;
   tokenMarginMs: number;
+  /** Bounded downloads of public URLs (uploaded images, finished videos); src/upstream/download.ts. */
+  download: Pick<Downloader, 'bytes'>;
   settings: SettingsCache;
   usage: UsageLedger;
   /** The toapis account balance (`GET /v1/balance`). */

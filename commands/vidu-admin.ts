@@ -8,6 +8,7 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { MODEL_IDS, RESOLUTIONS, type ModelId } from '../src/generation/models.js';
+import { joinList, t } from '../src/i18n/index.js';
 import { MODEL_WEIGHTS, type GuildSettings } from '../src/settings/settings.js';
 import type { Command, CommandContext } from './types.js';
 
@@ -82,20 +83,39 @@ const opt = {
   int: (i: ChatInputCommandInteraction, name: string) => i.options.getInteger(name),
 };
 
-/** The settings as an admin reads them. Pure. */
-export function describeSettings(s: GuildSettings, usage: { total: number } | undefined): string {
-  const list = (ids: string[], fmt: (id: string) => string, none: string) => (ids.length ? ids.map(fmt).join(', ') : none);
+/** The settings as an admin reads them, in `locale` (a Discord locale; default en-US). Pure. */
+export function describeSettings(s: GuildSettings, usage: { total: number } | undefined, locale = 'en-US'): string {
+  const list = (ids: string[], fmt: (id: string) => string, none: string) => (ids.length ? joinList(locale, ids.map(fmt)) : none);
+  const none = t(locale, 'admin.none');
   const lines = [
-    `**Generation** ${s.paused ? '⏸️ paused' : '▶️ running'} · **Replies** ${s.replies}`,
-    `**Channels** ${list(s.allowedChannels, (c) => `<#${c}>`, 'everywhere')}`,
-    `**Roles** ${list(s.allowedRoles, (r) => `<@&${r}>`, 'everyone')}`,
-    `**Defaults** model ${s.defaults.model ?? 'viduq3-turbo'} · resolution ${s.defaults.resolution ?? '720p'} · duration ${s.defaults.duration ?? 5} s`,
-    `**Caps** models ${s.caps.models.length ? s.caps.models.join(', ') : 'all'} · max resolution ${s.caps.maxResolution ?? 'none'} · max duration ${s.caps.maxDuration !== undefined ? `${s.caps.maxDuration} s` : 'none'}`,
-    `**Daily limits** per member ${s.memberDailyLimit ?? 'none'} · server ${s.serverDailyBudget ?? 'none'}${usage ? ` (used today: ${usage.total})` : ''} · cooldown ${s.cooldownSeconds ? `${s.cooldownSeconds} s` : 'none'}`,
-    `**Alerts** ${s.alertChannelId ? `<#${s.alertChannelId}>` : 'DM to the server owner'}`,
-    `-# Weights: ${Object.entries(MODEL_WEIGHTS)
-      .map(([m, w]) => `${m} ×${w}`)
-      .join(' · ')} per video-second`,
+    t(locale, 'admin.show.generation', {
+      state: t(locale, s.paused ? 'admin.state.paused' : 'admin.state.running'),
+      replies: t(locale, s.replies === 'private' ? 'admin.replies.private' : 'admin.replies.public'),
+    }),
+    t(locale, 'admin.show.channels', { channels: list(s.allowedChannels, (c) => `<#${c}>`, t(locale, 'admin.everywhere')) }),
+    t(locale, 'admin.show.roles', { roles: list(s.allowedRoles, (r) => `<@&${r}>`, t(locale, 'admin.everyone')) }),
+    t(locale, 'admin.show.defaults', {
+      model: s.defaults.model ?? 'viduq3-turbo',
+      resolution: s.defaults.resolution ?? '720p',
+      duration: s.defaults.duration ?? 5,
+    }),
+    t(locale, 'admin.show.caps', {
+      models: s.caps.models.length ? s.caps.models.join(', ') : t(locale, 'admin.all'),
+      resolution: s.caps.maxResolution ?? none,
+      duration: s.caps.maxDuration !== undefined ? `${s.caps.maxDuration} s` : none,
+    }),
+    t(locale, 'admin.show.limits', {
+      member: s.memberDailyLimit ?? none,
+      server: s.serverDailyBudget ?? none,
+      used: usage ? t(locale, 'admin.show.usedToday', { total: usage.total }) : '',
+      cooldown: s.cooldownSeconds ? `${s.cooldownSeconds} s` : none,
+    }),
+    t(locale, 'admin.show.alerts', { alerts: s.alertChannelId ? `<#${s.alertChannelId}>` : t(locale, 'admin.ownerDm') }),
+    `-# ${t(locale, 'admin.show.weights', {
+      weights: Object.entries(MODEL_WEIGHTS)
+        .map(([m, w]) => `${m} ×${w}`)
+        .join(' · '),
+    })}`,
   ];
   return lines.join('\n');
 }
@@ -103,16 +123,17 @@ export function describeSettings(s: GuildSettings, usage: { total: number } | un
 async function change(i: ChatInputCommandInteraction, ctx: CommandContext, fn: (s: GuildSettings) => GuildSettings, done: string) {
   const next = await ctx.settings.update(i.guildId!, fn);
   ctx.logger.info({ guild: i.guildId, by: i.user.id, sub: i.options.getSubcommand() }, 'settings changed');
-  await i.editReply({ content: `✅ ${done}\n\n${describeSettings(next, undefined)}`, allowedMentions: { parse: [] } });
+  await i.editReply({ content: `✅ ${done}\n\n${describeSettings(next, undefined, i.locale)}`, allowedMentions: { parse: [] } });
 }
 
 export const viduAdmin: Command = {
   data: builder.toJSON(),
   async execute(i, ctx) {
     if (!i.inGuild()) return;
+    const locale = i.locale;
     // Discord hides the command from others by default, but admins can change that: check again.
     if (!i.memberPermissions.has(PermissionFlagsBits.ManageGuild)) {
-      await i.reply({ content: '⚠️ Only members with Manage Server can change vidu-bot’s settings.', flags: MessageFlags.Ephemeral });
+      await i.reply({ content: `⚠️ ${t(locale, 'admin.onlyManagers')}`, flags: MessageFlags.Ephemeral });
       return;
     }
     await i.deferReply({ flags: MessageFlags.Ephemeral });
@@ -122,43 +143,43 @@ export const viduAdmin: Command = {
     switch (key) {
       case 'show': {
         const usage = await ctx.usage.today(i.guildId).catch(() => undefined);
-        await i.editReply({ content: describeSettings(ctx.settings.get(i.guildId), usage), allowedMentions: { parse: [] } });
+        await i.editReply({ content: describeSettings(ctx.settings.get(i.guildId), usage, locale), allowedMentions: { parse: [] } });
         return;
       }
       case 'pause':
-        return change(i, ctx, (s) => ({ ...s, paused: true }), 'Generation paused. Running jobs finish; new ones are refused.');
+        return change(i, ctx, (s) => ({ ...s, paused: true }), t(locale, 'admin.paused'));
       case 'resume':
-        return change(i, ctx, (s) => ({ ...s, paused: false }), 'Generation resumed.');
+        return change(i, ctx, (s) => ({ ...s, paused: false }), t(locale, 'admin.resumed'));
       case 'balance': {
         try {
           const b = await ctx.balance();
-          await i.editReply(b.unlimited ? '💳 The toapis key has an unlimited quota.' : `💳 toapis balance: **${b.remain}** left (${b.used} used).`);
+          await i.editReply(b.unlimited ? t(locale, 'admin.balanceUnlimited') : t(locale, 'admin.balance', { remain: b.remain, used: b.used }));
         } catch (err) {
           ctx.logger.warn({ err }, 'balance lookup failed');
-          await i.editReply('⚠️ Could not read the balance from toapis right now. Check the API key if this persists.');
+          await i.editReply(`⚠️ ${t(locale, 'admin.balanceFailed')}`);
         }
         return;
       }
       case 'channels allow': {
         const c = i.options.getChannel('channel', true).id;
-        return change(i, ctx, (s) => ({ ...s, allowedChannels: [...new Set([...s.allowedChannels, c])] }), `/vidu is allowed in <#${c}>.`);
+        return change(i, ctx, (s) => ({ ...s, allowedChannels: [...new Set([...s.allowedChannels, c])] }), t(locale, 'admin.channelAllowed', { channel: `<#${c}>` }));
       }
       case 'channels remove': {
         const c = i.options.getChannel('channel', true).id;
-        return change(i, ctx, (s) => ({ ...s, allowedChannels: s.allowedChannels.filter((x) => x !== c) }), `<#${c}> removed.`);
+        return change(i, ctx, (s) => ({ ...s, allowedChannels: s.allowedChannels.filter((x) => x !== c) }), t(locale, 'admin.channelRemoved', { channel: `<#${c}>` }));
       }
       case 'channels clear':
-        return change(i, ctx, (s) => ({ ...s, allowedChannels: [] }), '/vidu is allowed in every channel.');
+        return change(i, ctx, (s) => ({ ...s, allowedChannels: [] }), t(locale, 'admin.channelsCleared'));
       case 'roles allow': {
         const r = i.options.getRole('role', true).id;
-        return change(i, ctx, (s) => ({ ...s, allowedRoles: [...new Set([...s.allowedRoles, r])] }), `<@&${r}> may use /vidu.`);
+        return change(i, ctx, (s) => ({ ...s, allowedRoles: [...new Set([...s.allowedRoles, r])] }), t(locale, 'admin.roleAllowed', { role: `<@&${r}>` }));
       }
       case 'roles remove': {
         const r = i.options.getRole('role', true).id;
-        return change(i, ctx, (s) => ({ ...s, allowedRoles: s.allowedRoles.filter((x) => x !== r) }), `<@&${r}> removed.`);
+        return change(i, ctx, (s) => ({ ...s, allowedRoles: s.allowedRoles.filter((x) => x !== r) }), t(locale, 'admin.roleRemoved', { role: `<@&${r}>` }));
       }
       case 'roles clear':
-        return change(i, ctx, (s) => ({ ...s, allowedRoles: [] }), 'Everyone may use /vidu.');
+        return change(i, ctx, (s) => ({ ...s, allowedRoles: [] }), t(locale, 'admin.rolesCleared'));
       case 'defaults': {
         const model = i.options.getString('model') as ModelId | null;
         const resolution = i.options.getString('resolution') as GuildSettings['defaults']['resolution'] | null;
@@ -173,7 +194,7 @@ export const viduAdmin: Command = {
             if (duration !== null) d.duration = duration;
             return { ...s, defaults: d };
           },
-          'Defaults saved.',
+          t(locale, 'admin.defaultsSaved'),
         );
       }
       case 'caps': {
@@ -181,7 +202,7 @@ export const viduAdmin: Command = {
         const models = raw === null ? null : raw.split(',').map((m) => m.trim()).filter(Boolean);
         const unknown = models?.filter((m) => !(MODEL_IDS as readonly string[]).includes(m)) ?? [];
         if (unknown.length > 0) {
-          await i.editReply(`⚠️ Unknown model ${unknown.join(', ')}. Use ${MODEL_IDS.join(', ')}. Nothing was changed.`);
+          await i.editReply(`⚠️ ${t(locale, 'admin.unknownModel', { models: unknown.join(', '), known: MODEL_IDS.join(', ') })}`);
           return;
         }
         const maxResolution = i.options.getString('max_resolution') as GuildSettings['caps']['maxResolution'] | null;
@@ -196,7 +217,7 @@ export const viduAdmin: Command = {
             if (maxDuration !== null) c.maxDuration = maxDuration;
             return { ...s, caps: c };
           },
-          'Caps saved.',
+          t(locale, 'admin.capsSaved'),
         );
       }
       case 'limits': {
@@ -213,16 +234,16 @@ export const viduAdmin: Command = {
             serverDailyBudget: set(server, s.serverDailyBudget),
             cooldownSeconds: set(cooldown, s.cooldownSeconds),
           }),
-          'Limits saved. They count from today’s usage; failed jobs are not counted.',
+          t(locale, 'admin.limitsSaved'),
         );
       }
       case 'replies': {
         const v = i.options.getString('visibility', true) as GuildSettings['replies'];
-        return change(i, ctx, (s) => ({ ...s, replies: v }), v === 'private' ? 'Replies are private (results arrive by DM when a job outlives 15 minutes).' : 'Replies are public.');
+        return change(i, ctx, (s) => ({ ...s, replies: v }), t(locale, v === 'private' ? 'admin.repliesPrivate' : 'admin.repliesPublic'));
       }
       case 'alerts': {
         const c = i.options.getChannel('channel')?.id;
-        return change(i, ctx, (s) => ({ ...s, alertChannelId: c }), c ? `Admin alerts go to <#${c}>.` : 'Admin alerts go to the server owner by DM.');
+        return change(i, ctx, (s) => ({ ...s, alertChannelId: c }), c ? t(locale, 'admin.alertsChannel', { channel: `<#${c}>` }) : t(locale, 'admin.alertsOwner'));
       }
     }
   },

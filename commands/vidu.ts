@@ -8,6 +8,7 @@ import { RequestError, describeRequestError } from '../src/generation/errors.js'
 import { ASPECT_RATIO_SUGGESTIONS, MAX_PROMPT_CHARS, MAX_SEED, MODEL_IDS, MODELS, RESOLUTIONS } from '../src/generation/models.js';
 import { buildGenerationRequest, type AttachmentRef, type GenerationRequest } from '../src/generation/request.js';
 import { renderRefusal } from '../src/render/render.js';
+import { addSavedSubjects, createSubjectLibrary, describeUnknownSubject, type LibraryEntry } from '../src/subjects/library.js';
 import { startJob } from './start-job.js';
 import type { Command } from './types.js';
 
@@ -73,17 +74,23 @@ export const vidu: Command = {
   async execute(interaction, ctx) {
     if (!ctx.firstSighting(interaction.id)) return; // a duplicated INTERACTION_CREATE
     let request: GenerationRequest;
+    const options = readVideoOptions(interaction);
+    let saved: LibraryEntry[] | undefined;
     try {
-      const options = readVideoOptions(interaction);
       // The server's defaults fill what the member left out.
       const defaults = ctx.settings.get(interaction.guildId).defaults;
       if (options.model === null && options.images.length <= 2) options.model = defaults.model ?? null;
       options.resolution ??= defaults.resolution ?? null;
       options.duration ??= defaults.duration ?? null;
+      // viduq3 `@names` no attachment stands for come from the member's saved subjects. This is
+      // one small store read (their index) before the acknowledgement: it must stay well inside
+      // Discord's 3 s, so the images themselves are read by the engine at job start.
+      saved = await addSavedSubjects(options, interaction.user.id, createSubjectLibrary(ctx.store.meta));
       request = buildGenerationRequest(options, { random: ctx.random });
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
-      await interaction.reply(renderRefusal(describeRequestError(err)));
+      const text = saved && err.is('unknown_subject') ? describeUnknownSubject(err, options.images, saved) : describeRequestError(err, interaction.locale);
+      await interaction.reply(renderRefusal(text));
       return;
     }
     await startJob(interaction, ctx, request);

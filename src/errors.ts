@@ -1,4 +1,5 @@
 import { RequestError, describeRequestError } from './generation/errors.js';
+import { t } from './i18n/index.js';
 import {
   UpstreamAuthError,
   UpstreamBadRequestError,
@@ -24,19 +25,21 @@ export class UserFacingError extends Error {
 }
 
 /**
- * Maps any failure of a job to what a member may see. Unknown errors become
- * `upstream_unavailable` without detail: their text may carry internals.
+ * Maps any failure of a job to what a member may see, with the detail in `locale` (the job
+ * owner's Discord locale; default en-US). Unknown errors become `upstream_unavailable` without
+ * detail: their text may carry internals.
  */
-export function toUserFacing(err: unknown, secrets: readonly string[] = []): UserFacingError {
+export function toUserFacing(err: unknown, secrets: readonly string[] = [], locale = 'en-US'): UserFacingError {
   if (err instanceof UserFacingError) return err;
-  if (err instanceof RequestError) return new UserFacingError('invalid_input', describeRequestError(err));
+  if (err instanceof RequestError) return new UserFacingError('invalid_input', describeRequestError(err, locale));
   if (err instanceof UpstreamError) {
-    const said = err.upstreamMessage ? sanitizeUpstreamText(err.upstreamMessage, secrets) : undefined;
-    if (err instanceof UpstreamBadRequestError) return new UserFacingError('bad_request', said && `Vidu said: “${said}”`);
+    const raw = err.upstreamMessage ? sanitizeUpstreamText(err.upstreamMessage, secrets) : undefined;
+    const said = raw && t(locale, 'failure.upstreamSaid', { said: raw });
+    if (err instanceof UpstreamBadRequestError) return new UserFacingError('bad_request', said);
     // Never show what the upstream said about our key.
     if (err instanceof UpstreamAuthError) return new UserFacingError('misconfigured');
     if (err instanceof UpstreamInsufficientCreditsError) return new UserFacingError('out_of_credits');
-    if (err instanceof UpstreamContentRefusedError) return new UserFacingError('content_refused', said && `Vidu said: “${said}”`);
+    if (err instanceof UpstreamContentRefusedError) return new UserFacingError('content_refused', said);
     return new UserFacingError('upstream_unavailable');
   }
   return new UserFacingError('upstream_unavailable');

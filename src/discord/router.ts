@@ -1,5 +1,6 @@
 import { MessageFlags, type Interaction } from 'discord.js';
 import type { Command, CommandContext, ComponentRoute } from '../../commands/types.js';
+import { t } from '../i18n/index.js';
 
 /**
  * Routes interactions: commands by name, buttons and modals by custom_id prefix. Handler
@@ -25,7 +26,7 @@ export function createRouter(commands: readonly Command[], components: readonly 
     } catch (err) {
       ctx.logger.error({ err, interaction: interaction.id }, 'interaction handler failed');
       if (!interaction.isRepliable()) return;
-      const content = '⚠️ Something went wrong on the bot’s side. Nothing was charged; please try again.';
+      const content = `⚠️ ${t(interaction.locale, 'error.generic')}`;
       try {
         if (interaction.deferred) await interaction.editReply({ content });
         else if (!interaction.replied) await interaction.reply({ content, flags: MessageFlags.Ephemeral });

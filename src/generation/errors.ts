@@ -8,6 +8,7 @@ import {
   isModelId,
   type ModelId,
 } from './models.js';
+import { joinList, listOr, resolveLocale, t, tn, type Locale } from '../i18n/index.js';
 
 /** Parameters carried by each kind of refusal, for rendering. */
 export interface RequestErrorParams {
@@ -31,7 +32,7 @@ export type RequestErrorCode = keyof RequestErrorParams;
 
 /**
  * A /vidu request the bot refuses before spending anything. `code` is stable (tests, metrics and
- * locale tables key on it); `params` hold what a message needs. `message` is the English text.
+ * the catalogs in src/i18n key on it); `params` hold what a message needs. `message` is the English text.
  */
 export class RequestError<C extends RequestErrorCode = RequestErrorCode> extends Error {
   readonly code: C;
@@ -50,7 +51,7 @@ export class RequestError<C extends RequestErrorCode = RequestErrorCode> extends
   }
 }
 
-type Templates = { [C in RequestErrorCode]: (params: RequestErrorParams[C]) => string };
+type Templates = { [C in RequestErrorCode]: (params: RequestErrorParams[C], locale: Locale) => string };
 
 /** Longest message a template produces, in characters. */
 export const MAX_REQUEST_ERROR_MESSAGE_CHARS = 300;
@@ -64,7 +65,7 @@ function quote(value: string, maxChars = 40): string {
 }
 
 /** Quoted items, as many as fit in `budgetChars`, then "and N more". */
-function quotedList(items: readonly string[], maxCharsEach: number, budgetChars: number): string {
+function quotedList(locale: Locale, items: readonly string[], maxCharsEach: number, budgetChars: number): string {
   const shown: string[] = [];
   let used = 0;
   for (const item of items) {
@@ -74,16 +75,8 @@ function quotedList(items: readonly string[], maxCharsEach: number, budgetChars:
     used += quoted.length + 2;
   }
   const rest = items.length - shown.length;
-  return rest > 0 ? `${shown.join(', ')} and ${rest} more` : shown.join(', ');
-}
-
-function listOr(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
-}
-
-function plural(count: number, one: string, many: string): string {
-  return count === 1 ? one : many;
+  const list = joinList(locale, shown);
+  return rest > 0 ? t(locale, 'list.more', { items: list, count: rest }) : list;
 }
 
 /** Size in MB (MiB), rounded up to 0.1 so a file just over the limit never reads as equal to it. */
@@ -96,86 +89,80 @@ function otherModels(current: string, accepts: (id: ModelId) => boolean): ModelI
   return MODEL_IDS.filter((id) => id !== current && accepts(id));
 }
 
-const en: Templates = {
-  prompt_empty: () =>
-    `The prompt is empty. Describe the video you want in the prompt option (up to ${MAX_PROMPT_CHARS} characters).`,
+/** One template per code; the words come from the locale's catalog (`request.*` keys). */
+const TEMPLATES: Templates = {
+  prompt_empty: (_params, l) => t(l, 'request.prompt_empty', { max: MAX_PROMPT_CHARS }),
 
-  prompt_too_long: ({ length, max }) =>
-    `The prompt is ${length} characters long, but the limit is ${max}. Shorten it by ${length - max} ${plural(length - max, 'character', 'characters')} and try again.`,
+  prompt_too_long: ({ length, max }, l) =>
+    t(l, 'request.prompt_too_long', { length, max, over: tn(l, 'count.characters', length - max) }),
 
-  invalid_model: ({ model }) =>
-    `${quote(model)} is not a model this bot offers. Pick viduq3-pro (highest quality), viduq3-turbo (faster, cheapest) or viduq3 (reference images and @subjects).`,
+  invalid_model: ({ model }, l) => t(l, 'request.invalid_model', { model: quote(model) }),
 
-  images_required: ({ model, min }) => {
+  images_required: ({ model, min }, l) => {
     const rules = isModelId(model) ? MODELS[model] : undefined;
     const max = rules?.maxImages ?? min;
     const textModels = otherModels(model, (id) => MODELS[id].minImages === 0);
-    const alternative = textModels.length > 0 ? `, or pick ${textModels.join(' / ')} for text-to-video` : '';
-    return `${model} needs at least ${min} reference ${plural(min, 'image', 'images')}. Attach ${min}–${max} images (image1…image${max})${alternative}.`;
+    const params = { model, images: tn(l, 'count.referenceImages', min), min, max };
+    return textModels.length > 0
+      ? t(l, 'request.images_required.alt', { ...params, models: textModels.join(' / ') })
+      : t(l, 'request.images_required', params);
   },
 
-  too_many_images: ({ model, max, count }) => {
+  too_many_images: ({ model, max, count }, l) => {
     const roomy = otherModels(model, (id) => MODELS[id].maxImages >= count);
-    const remove = count - max;
-    const alternative =
-      roomy.length > 0
-        ? `, or pick ${roomy.join(' / ')} for up to ${MODELS[roomy[0]!].maxImages} reference images`
-        : '';
-    return `${model} takes at most ${max} ${plural(max, 'image', 'images')}, but ${count} were attached. Remove ${remove} ${plural(remove, 'image', 'images')}${alternative}.`;
+    const params = { model, maxImages: tn(l, 'count.images', max), count, removeImages: tn(l, 'count.images', count - max) };
+    return roomy.length > 0
+      ? t(l, 'request.too_many_images.alt', { ...params, models: roomy.join(' / '), roomMax: MODELS[roomy[0]!].maxImages })
+      : t(l, 'request.too_many_images', params);
   },
 
-  duration_out_of_range: ({ model, min, max, duration }) => {
+  duration_out_of_range: ({ model, min, max, duration }, l) => {
     const fits = otherModels(
       model,
       (id) => MODELS[id].minDuration <= duration && duration <= MODELS[id].maxDuration,
     );
-    const alternative =
-      fits.length > 0 && Number.isInteger(duration) ? ` (${listOr(fits)} can make ${duration} s)` : '';
-    return `${model} makes videos of ${min}–${max} seconds, and ${duration} is outside that range. Pick a duration from ${min} to ${max}${alternative}.`;
+    const params = { model, min, max, duration };
+    return fits.length > 0 && Number.isInteger(duration)
+      ? t(l, 'request.duration_out_of_range.alt', { ...params, models: listOr(l, fits) })
+      : t(l, 'request.duration_out_of_range', params);
   },
 
-  invalid_resolution: ({ value }) =>
-    `${quote(value)} is not a supported resolution. Pick ${listOr(RESOLUTIONS)}.`,
+  invalid_resolution: ({ value }, l) => t(l, 'request.invalid_resolution', { value: quote(value), options: listOr(l, RESOLUTIONS) }),
 
-  invalid_aspect_ratio: ({ value }) =>
-    `${quote(value)} is not an aspect ratio. Write it as width:height with whole numbers, for example ${listOr(ASPECT_RATIO_SUGGESTIONS)}.`,
+  invalid_aspect_ratio: ({ value }, l) =>
+    t(l, 'request.invalid_aspect_ratio', { value: quote(value), examples: listOr(l, ASPECT_RATIO_SUGGESTIONS) }),
 
-  invalid_seed: ({ value, min, max }) =>
-    `The seed must be a whole number from ${min} to ${max}, and ${quote(String(value), 24)} is not. Pick one in that range, or leave seed empty to get a random one.`,
+  invalid_seed: ({ value, min, max }, l) => t(l, 'request.invalid_seed', { min, max, value: quote(String(value), 24) }),
 
-  unknown_subject: ({ names, attached }) => {
+  unknown_subject: ({ names, attached }, l) => {
     const example = [...(names[0] ?? 'name')].slice(0, 12).join('');
-    const attachedText =
-      attached.length > 0 ? `Attached: ${quotedList(attached, 16, 75)}.` : 'No images are attached.';
-    return `No attached image matches ${quotedList(names.map((n) => `@${n}`), 18, 60)}. Name image files after the subject (like ${quote(`${example}.png`)}, ${quote(`${example}-2.png`)}) or fix the @name. ${attachedText}`;
+    return t(l, 'request.unknown_subject', {
+      names: quotedList(l, names.map((n) => `@${n}`), 18, 60),
+      example1: quote(`${example}.png`),
+      example2: quote(`${example}-2.png`),
+      attached:
+        attached.length > 0
+          ? t(l, 'request.unknown_subject.attached', { files: quotedList(l, attached, 16, 75) })
+          : t(l, 'request.unknown_subject.none'),
+    });
   },
 
-  subject_too_many_images: ({ name, max, count }) =>
-    `${quote(`@${name}`, 34)} has ${count} images, but one subject takes at most ${max}. Keep 1–${max} images named after ${quote(name, 32)} and rename or remove the rest.`,
+  subject_too_many_images: ({ name, max, count }, l) =>
+    t(l, 'request.subject_too_many_images', { subject: quote(`@${name}`, 34), count, max, name: quote(name, 32) }),
 
-  image_too_large: ({ filename, size, max }) =>
-    `${quote(filename, 60)} is ${megabytes(size)} MB, but images can be at most ${megabytes(max)} MB. Compress or resize it and attach it again.`,
+  image_too_large: ({ filename, size, max }, l) =>
+    t(l, 'request.image_too_large', { filename: quote(filename, 60), size: megabytes(size), max: megabytes(max) }),
 
-  not_an_image: ({ filename }) =>
-    `${quote(filename, 60)} is not a JPEG, PNG, WebP or GIF image. Attach the picture in one of those formats (at most ${megabytes(MAX_IMAGE_BYTES)} MB).`,
+  not_an_image: ({ filename }, l) =>
+    t(l, 'request.not_an_image', { filename: quote(filename, 60), max: megabytes(MAX_IMAGE_BYTES) }),
 };
 
-/** Message templates per Discord locale; `en-US` is complete and the fallback for the others. */
-export const REQUEST_ERROR_TEMPLATES: Readonly<Record<string, Partial<Templates>>> = {
-  'en-US': en,
-};
-
-function renderWith<C extends RequestErrorCode>(
-  templates: Partial<Templates>,
-  code: C,
-  params: RequestErrorParams[C],
-): string | undefined {
-  const template = templates[code] as ((p: RequestErrorParams[C]) => string) | undefined;
-  return template?.(params);
+function render<C extends RequestErrorCode>(code: C, params: RequestErrorParams[C], locale: Locale): string {
+  return (TEMPLATES[code] as (p: RequestErrorParams[C], l: Locale) => string)(params, locale);
 }
 
 function renderEnglish<C extends RequestErrorCode>(code: C, params: RequestErrorParams[C]): string {
-  return renderWith(en, code, params) ?? code;
+  return render(code, params, 'en-US');
 }
 
 /** Safety net for templates with unusual params; the templates themselves are sized to fit. */
@@ -188,9 +175,9 @@ function bounded(text: string): string {
 
 /**
  * What is wrong with the request and what to change, in `locale` (a Discord locale name such as
- * `en-US`; default and fallback `en-US`). At most {@link MAX_REQUEST_ERROR_MESSAGE_CHARS} characters.
+ * `ja`; resolved by `resolveLocale`, so an unknown one reads `en-US`). At most
+ * {@link MAX_REQUEST_ERROR_MESSAGE_CHARS} characters.
  */
 export function describeRequestError(err: RequestError, locale = 'en-US'): string {
-  const localized = REQUEST_ERROR_TEMPLATES[locale];
-  return bounded((localized && renderWith(localized, err.code, err.params)) ?? renderEnglish(err.code, err.params));
+  return bounded(render(err.code, err.params, resolveLocale(locale)));
 }

@@ -43,7 +43,7 @@ export interface ModelRules {
 export const MODELS = {
   'viduq3-pro': {
     label: 'Vidu Q3 Pro',
-    description: 'Highest quality. From text, a first frame, or first + last frame (0–2 images). 1–16 s.',
+    description: 'Best quality. Text, first frame, or first + last frame (0–2 images). 1–16 s.',
     minDuration: 1,
     maxDuration: 16,
     minImages: 0,
@@ -54,7 +54,7 @@ export const MODELS = {
   },
   'viduq3-turbo': {
     label: 'Vidu Q3 Turbo',
-    description: 'Faster and cheapest. From text, a first frame, or first + last frame (0–2 images). 1–16 s.',
+    description: 'Fastest and cheapest. Text, first frame, or first + last frame (0–2 images). 1–16 s.',
     minDuration: 1,
     maxDuration: 16,
     minImages: 0,
@@ -65,7 +65,7 @@ export const MODELS = {
   },
   viduq3: {
     label: 'Vidu Q3 Reference',
-    description: 'Video from 1–7 reference images; name image files after @subjects in the prompt. 3–16 s.',
+    description: 'From 1–7 reference images; name files after @subjects in the prompt. 3–16 s.',
     minDuration: 3,
     maxDuration: 16,
     minImages: 1,

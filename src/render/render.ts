@@ -5,7 +5,8 @@ import {
   type APIMessageTopLevelComponent,
   type APIComponentInContainer,
 } from 'discord.js';
-import type { FailureCode, TaskRecord } from '../tasks/record.js';
+import { t, tn } from '../i18n/index.js';
+import { FAILURE_CODES, type FailureCode, type TaskRecord } from '../tasks/record.js';
 
 /** A message body as Discord's REST API takes it (Components V2). Pure data. */
 export interface MessagePayload {
@@ -21,46 +22,20 @@ export const PROMPT_EXCERPT_CHARS = 1_000;
 
 const ACCENT = { working: 0x5865f2, done: 0x3ba55c, failed: 0xed4245 } as const;
 
-const MODE_LABEL: Record<TaskRecord['request']['mode'], string> = {
-  'text-to-video': 'text-to-video',
-  'image-to-video': 'image-to-video',
-  'first-last-frame': 'first & last frame',
-  'reference-to-video': 'multi-reference',
-};
+/** How a mode reads on the card, in `locale`. */
+export function modeLabel(mode: TaskRecord['request']['mode'], locale = 'en-US'): string {
+  return t(locale, `mode.${mode}`);
+}
 
-const FAILURE_TEXT: Record<FailureCode, { title: string; hint: string }> = {
-  invalid_input: { title: 'This request can’t be used', hint: 'Change what is described above and run `/vidu` again.' },
-  bad_request: { title: 'Vidu rejected the request', hint: 'Change the options named above and run `/vidu` again.' },
-  misconfigured: {
-    title: 'The bot is not set up correctly',
-    hint: 'A server admin needs to check the bot’s toapis API key. You were not charged.',
-  },
-  out_of_credits: {
-    title: 'The video service is out of credits',
-    hint: 'A server admin needs to top up the toapis account. You were not charged.',
-  },
-  content_refused: {
-    title: 'Vidu refused this content',
-    hint: 'Rephrase the prompt or use other images, then try again.',
-  },
-  upstream_unavailable: {
-    title: 'The video service is unavailable right now',
-    hint: 'It kept failing after several retries. Please try again in a few minutes.',
-  },
-  generation_failed: { title: 'Vidu could not generate this video', hint: 'Try again, or adjust the prompt or images.' },
-  timed_out: {
-    title: 'Timed out waiting for Vidu',
-    hint: 'The video did not finish in time. Try again later, or a shorter duration.',
-  },
-  images_unavailable: {
-    title: 'Your images could not be read',
-    hint: 'Discord’s attachment link expired or failed. Attach the images again with a new `/vidu`.',
-  },
-  video_unavailable: {
-    title: 'The finished video could not be fetched',
-    hint: 'Vidu finished the video but its file could not be downloaded. Try `/vidu` again.',
-  },
-};
+/** Title and hint of a failure a member can see, in `locale` (a Discord locale; default en-US). */
+export function failureText(code: FailureCode, locale = 'en-US'): { title: string; hint: string } {
+  return { title: t(locale, `failure.${code}.title`), hint: t(locale, `failure.${code}.hint`) };
+}
+
+/** Title and hint of each failure, in English; {@link failureText} gives them in a member's locale. */
+export const FAILURE_TEXT: Readonly<Record<FailureCode, { title: string; hint: string }>> = Object.fromEntries(
+  FAILURE_CODES.map((code) => [code, failureText(code)]),
+) as Record<FailureCode, { title: string; hint: string }>;
 
 /** Cuts by code point, so an emoji is never split into half a surrogate pair. */
 function excerpt(text: string, max = PROMPT_EXCERPT_CHARS): string {
@@ -75,22 +50,22 @@ function escapeMarkdown(text: string): string {
 
 const unix = (ms: number) => Math.floor(ms / 1000);
 
-/** "viduq3-pro · text-to-video · 5 s · 720p · 16:9 · audio · seed 42" */
-export function describeSettings(request: TaskRecord['request']): string {
-  const parts: string[] = [request.model, MODE_LABEL[request.mode], `${request.duration} s`, request.resolution];
+/** "viduq3-pro · text-to-video · 5 s · 720p · 16:9 · audio · seed 42", in `locale` (default en-US). */
+export function describeSettings(request: TaskRecord['request'], locale = 'en-US'): string {
+  const parts: string[] = [request.model, modeLabel(request.mode, locale), `${request.duration} s`, request.resolution];
   if (request.aspectRatio) parts.push(request.aspectRatio);
-  else if (request.aspectRatioDropped) parts.push('ratio from image');
-  parts.push(request.audio ? 'audio on' : 'silent');
-  if (request.images.length > 0) parts.push(`${request.images.length} image${request.images.length === 1 ? '' : 's'}`);
-  if (request.subjects.length > 0) parts.push(`subjects ${request.subjects.map((s) => `@${s.name}`).join(' ')}`);
-  parts.push(`seed ${request.seed}`);
+  else if (request.aspectRatioDropped) parts.push(t(locale, 'card.ratioFromImage'));
+  parts.push(t(locale, request.audio ? 'card.audioOn' : 'card.silent'));
+  if (request.images.length > 0) parts.push(tn(locale, 'count.images', request.images.length));
+  if (request.subjects.length > 0) parts.push(t(locale, 'card.subjects', { names: request.subjects.map((s) => `@${s.name}`).join(' ') }));
+  parts.push(t(locale, 'card.seed', { seed: request.seed }));
   return parts.join(' · ');
 }
 
-function formatDuration(ms: number): string {
+function formatDuration(ms: number, locale: string): string {
   const s = Math.max(0, Math.round(ms / 1000));
   const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m ${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return m > 0 ? t(locale, 'time.minutesSeconds', { m, s: String(s % 60).padStart(2, '0') }) : t(locale, 'time.seconds', { s });
 }
 
 function formatBytes(bytes: number): string {
@@ -114,23 +89,28 @@ function payload(components: APIMessageTopLevelComponent[], attachments?: Messag
   };
 }
 
-const PARENT_LABEL = { reroll: 'Re-roll of', edit: 'Edited from', continue: 'Continues', animate: 'Animated from' } as const;
+/** What is left of the daily limits, or undefined when no limit applies. */
+function quotaLeft(quota: NonNullable<TaskRecord['quota']>, locale: string): string | undefined {
+  const { memberLeft: member, serverLeft: server } = quota;
+  if (member !== undefined && server !== undefined) return t(locale, 'card.leftBoth', { member, server });
+  if (member !== undefined) return t(locale, 'card.leftMember', { member });
+  if (server !== undefined) return t(locale, 'card.leftServer', { server });
+  return undefined;
+}
 
 function header(record: TaskRecord): APIComponentInContainer[] {
+  const locale = record.owner.locale;
   const out = [
     text(`**${escapeMarkdown(excerpt(record.request.prompt))}**`),
-    text(`-# ${describeSettings(record.request)} · requested by <@${record.owner.userId}>`),
+    text(`-# ${describeSettings(record.request, locale)} · ${t(locale, 'card.requestedBy', { user: `<@${record.owner.userId}>` })}`),
   ];
   if (record.quota) {
-    const q = record.quota;
-    const left = [q.memberLeft !== undefined ? `you have ${q.memberLeft}` : '', q.serverLeft !== undefined ? `the server has ${q.serverLeft}` : '']
-      .filter(Boolean)
-      .join(', ');
-    out.push(text(`-# Weighs ${q.weight} video-seconds${left ? ` · ${left} left today` : ''}`));
+    const left = quotaLeft(record.quota, locale);
+    out.push(text(`-# ${t(locale, 'card.weighs', { weight: record.quota.weight })}${left ? ` · ${left}` : ''}`));
   }
   if (record.parent) {
-    const target = record.parent.messageUrl ?? `job \`${record.parent.id}\``;
-    out.push(text(`-# ↩ ${PARENT_LABEL[record.parent.kind]} ${target}`));
+    const target = record.parent.messageUrl ?? t(locale, 'card.parent.job', { id: record.parent.id });
+    out.push(text(`-# ↩ ${t(locale, `card.parent.${record.parent.kind}`, { target })}`));
   }
   return out;
 }
@@ -153,35 +133,39 @@ function jobButtons(record: TaskRecord): APIComponentInContainer {
     custom_id: `job:${action}:${record.id}`,
   });
   const video = record.outcome?.kind === 'video';
+  const locale = record.owner.locale;
   const buttons = [
-    button('reroll', video ? 'Re-roll' : 'Try again', ButtonStyle.Primary, '🎲'),
-    button('edit', 'Edit & re-run', ButtonStyle.Secondary, '✏️'),
-    ...(video ? [button('continue', 'Continue', ButtonStyle.Secondary, '⏭️')] : []),
-    button('details', 'Details', ButtonStyle.Secondary, 'ℹ️'),
-    button('delete', 'Delete', ButtonStyle.Danger, '🗑️'),
+    button('reroll', t(locale, video ? 'button.reroll' : 'button.tryAgain'), ButtonStyle.Primary, '🎲'),
+    button('edit', t(locale, 'button.edit'), ButtonStyle.Secondary, '✏️'),
+    ...(video ? [button('continue', t(locale, 'button.continue'), ButtonStyle.Secondary, '⏭️')] : []),
+    button('details', t(locale, 'button.details'), ButtonStyle.Secondary, 'ℹ️'),
+    button('delete', t(locale, 'button.delete'), ButtonStyle.Danger, '🗑️'),
   ];
   return { type: ComponentType.ActionRow, components: buttons } as APIComponentInContainer;
 }
 
-/** The visible status line of a running task; equal lines mean no edit is needed. */
+/** The visible status line of a running task, in its owner's locale; equal lines mean no edit is needed. */
 export function progressLine(record: TaskRecord): string {
+  const locale = record.owner.locale;
   const started = `<t:${unix(record.createdAt)}:R>`;
   switch (record.state) {
     case 'accepted':
       return record.request.images.length > 0
-        ? `⏳ Preparing ${record.request.images.length} image${record.request.images.length === 1 ? '' : 's'}… · started ${started}`
-        : `⏳ Submitting… · started ${started}`;
+        ? tn(locale, 'progress.preparing', record.request.images.length, { started })
+        : t(locale, 'progress.submitting', { started });
     case 'submitting':
-      return `⏳ Submitting to Vidu… · started ${started}`;
+      return t(locale, 'progress.submittingToVidu', { started });
     case 'running': {
       const up = record.upstream;
       if (!up || up.status === 'queued' || up.status === 'submitted' || up.status === 'pending') {
-        return `🕒 Queued at Vidu · started ${started}`;
+        return t(locale, 'progress.queued', { started });
       }
-      return `🎬 Generating${up.progress > 0 ? ` · ${Math.round(up.progress)}%` : '…'} · started ${started}`;
+      return up.progress > 0
+        ? t(locale, 'progress.generating', { percent: Math.round(up.progress), started })
+        : t(locale, 'progress.generatingNoPercent', { started });
     }
     case 'delivering':
-      return record.outcome?.kind === 'video' ? `📦 Finishing · uploading the video…` : `⚠️ Finishing…`;
+      return t(locale, record.outcome?.kind === 'video' ? 'progress.uploading' : 'progress.finishing');
     case 'done':
       return '';
   }
@@ -191,7 +175,7 @@ export function progressLine(record: TaskRecord): string {
 export function renderProgress(record: TaskRecord): MessagePayload {
   const lines = [progressLine(record)];
   if (record.reply.dmNotice) {
-    lines.push('-# This is taking longer than Discord lets me edit this reply — I’ll send the result to you by DM.');
+    lines.push(`-# ${t(record.owner.locale, 'progress.dmNotice')}`);
   }
   return payload([container(ACCENT.working, [...header(record), text(lines.join('\n'))])]);
 }
@@ -212,13 +196,15 @@ export interface VideoDelivery {
 export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessagePayload {
   const outcome = record.outcome;
   if (!outcome) throw new Error(`renderFinal called on task ${record.id} without an outcome`);
-  const took = formatDuration((outcome.kind === 'video' ? outcome.completedAt : record.updatedAt) - record.createdAt);
+  const locale = record.owner.locale;
+  const took = formatDuration((outcome.kind === 'video' ? outcome.completedAt : record.updatedAt) - record.createdAt, locale);
   if (outcome.kind === 'failed') {
-    const t = FAILURE_TEXT[outcome.code];
-    const body = [`❌ **${t.title}**`];
+    const failure = failureText(outcome.code, locale);
+    const body = [`❌ **${failure.title}**`];
+    // The detail is stored text (English, or the upstream's own words); see the TaskRecord outcome.
     if (outcome.detail) body.push(outcome.detail);
-    body.push(`-# ${t.hint}`);
-    if (record.upstream) body.push(`-# Task \`${record.upstream.taskId}\``);
+    body.push(`-# ${failure.hint}`);
+    if (record.upstream) body.push(`-# ${t(locale, 'final.task', { taskId: record.upstream.taskId })}`);
     return payload([container(ACCENT.failed, [...header(record), text(body.join('\n')), jobButtons(record)])]);
   }
   const children = header(record);
@@ -227,7 +213,7 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
       type: ComponentType.MediaGallery,
       items: [{ media: { url: `attachment://${video.fileName}` }, description: excerpt(record.request.prompt, 1000) }],
     });
-    children.push(text(`-# ✅ Done in ${took}`));
+    children.push(text(`-# ${t(locale, 'final.doneIn', { took })}`));
     children.push(jobButtons(record));
     return payload(
       [container(ACCENT.done, children)],
@@ -237,15 +223,15 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
   const reason = video?.linkReason;
   const why =
     reason?.kind === 'too_large'
-      ? `The video is ${formatBytes(reason.sizeBytes)}, over the ${formatBytes(reason.limitBytes)} upload limit here, so it is linked instead of attached.`
-      : 'The video could not be uploaded to Discord, so it is linked instead.';
-  const expiry = outcome.expiresAt ? ` The link works until <t:${unix(outcome.expiresAt)}:f>.` : '';
-  children.push(text(`✅ Done in ${took}. ${why}${expiry}\n${outcome.url}`));
+      ? t(locale, 'final.tooLarge', { size: formatBytes(reason.sizeBytes), limit: formatBytes(reason.limitBytes) })
+      : t(locale, 'final.uploadFailed');
+  const expiry = outcome.expiresAt ? t(locale, 'final.linkExpiry', { time: `<t:${unix(outcome.expiresAt)}:f>` }) : '';
+  children.push(text(`${t(locale, 'final.linked', { took, why, expiry })}\n${outcome.url}`));
   // Link buttons take URLs up to 512 characters.
   if (outcome.url.length <= 512) {
     children.push({
       type: ComponentType.ActionRow,
-      components: [{ type: ComponentType.Button, style: ButtonStyle.Link, label: 'Open video', url: outcome.url }],
+      components: [{ type: ComponentType.Button, style: ButtonStyle.Link, label: t(locale, 'button.openVideo'), url: outcome.url }],
     });
   }
   children.push(jobButtons(record));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MODEL_IDS, RESOLUTIONS, type ModelId, type Resolution } from '../generation/models.js';
+import { joinList, listOr, t } from '../i18n/index.js';
 
 /**
  * Per-server settings, set by admins through /vidu-admin. Every limit starts empty: a fresh
@@ -92,20 +93,20 @@ export function checkCaps(settings: GuildSettings, request: { model: ModelId; re
   return undefined;
 }
 
-/** The member-facing sentence for a refusal; says what to change. */
-export function describeSettingsRefusal(r: SettingsRefusal): string {
+/** The member-facing sentence for a refusal, in `locale` (a Discord locale; default en-US); says what to change. */
+export function describeSettingsRefusal(r: SettingsRefusal, locale = 'en-US'): string {
   switch (r.code) {
     case 'paused':
-      return 'Video generation is paused on this server by its admins. Try again later.';
+      return t(locale, 'rules.paused');
     case 'channel':
-      return `/vidu can’t be used in this channel. Use it in ${r.allowed.map((c) => `<#${c}>`).join(', ')}.`;
+      return t(locale, 'rules.channel', { channels: joinList(locale, r.allowed.map((c) => `<#${c}>`)) });
     case 'role':
-      return `/vidu is limited to members with ${r.allowed.map((id) => `<@&${id}>`).join(', ')} on this server.`;
+      return t(locale, 'rules.role', { roles: joinList(locale, r.allowed.map((id) => `<@&${id}>`)) });
     case 'model':
-      return `${r.model} isn’t enabled on this server. Pick ${r.allowed.join(' or ')}.`;
+      return t(locale, 'rules.model', { model: r.model, models: listOr(locale, r.allowed) });
     case 'resolution':
-      return `This server allows up to ${r.max}. Pick ${r.max} or lower.`;
+      return t(locale, 'rules.resolution', { max: r.max });
     case 'duration':
-      return `This server allows videos up to ${r.max} s. Pick a duration of ${r.max} s or less.`;
+      return t(locale, 'rules.duration', { max: r.max });
   }
 }

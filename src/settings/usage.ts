@@ -1,4 +1,5 @@
 import type Keyv from 'keyv';
+import { t } from '../i18n/index.js';
 import type { GuildSettings } from './settings.js';
 
 /** Usage records are kept a few days past their UTC day. */
@@ -87,12 +88,12 @@ export function createUsageLedger(options: { kv: Keyv; now: () => number }) {
 
 export type UsageLedger = ReturnType<typeof createUsageLedger>;
 
-/** What a member over a limit is told, with the numbers. */
-export function describeReservationRefusal(r: Extract<Reservation, { ok: false }>): string {
-  const left = Math.max(0, r.limit - r.used);
-  const who = r.scope === 'member' ? 'you have' : 'this server has';
-  return (
-    `This video weighs ${r.weight} video-seconds, but ${who} only ${left} of ${r.limit} left today. ` +
-    `Try a shorter or cheaper video (viduq3-turbo weighs half of viduq3-pro), or wait until <t:${Math.floor(r.resetsAt / 1000)}:t>.`
-  );
+/** What a member over a limit is told, with the numbers, in `locale` (a Discord locale; default en-US). */
+export function describeReservationRefusal(r: Extract<Reservation, { ok: false }>, locale = 'en-US'): string {
+  return t(locale, r.scope === 'member' ? 'budget.member' : 'budget.server', {
+    weight: r.weight,
+    left: Math.max(0, r.limit - r.used),
+    limit: r.limit,
+    resetsAt: `<t:${Math.floor(r.resetsAt / 1000)}:t>`,
+  });
 }

@@ -1,3 +1,5 @@
+import { tn } from '../i18n/index.js';
+
 /**
  * Per-member safeguards a fresh install applies (DESIGN: "limits are opt-in" beyond these):
  * jobs in flight and submits per rolling minute. Pure bookkeeping; the caller supplies the
@@ -41,10 +43,8 @@ export function createRateGate(limits: MemberLimits, now: () => number = Date.no
 
 export type RateGate = ReturnType<typeof createRateGate>;
 
-/** What a member over a limit is told. */
-export function describeLimit(verdict: Exclude<LimitVerdict, { ok: true }>): string {
-  if (verdict.reason === 'in_flight') {
-    return `You already have ${verdict.max} video${verdict.max === 1 ? '' : 's'} in progress. Wait for one to finish, then try again.`;
-  }
-  return `You can start ${verdict.max} video${verdict.max === 1 ? '' : 's'} per minute. Try again <t:${Math.ceil(verdict.retryAtMs / 1000)}:R>.`;
+/** What a member over a limit is told, in `locale` (a Discord locale; default en-US). */
+export function describeLimit(verdict: Exclude<LimitVerdict, { ok: true }>, locale = 'en-US'): string {
+  if (verdict.reason === 'in_flight') return tn(locale, 'limit.inFlight', verdict.max);
+  return tn(locale, 'limit.perMinute', verdict.max, { when: `<t:${Math.ceil(verdict.retryAtMs / 1000)}:R>` });
 }

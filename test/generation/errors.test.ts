@@ -47,9 +47,9 @@ describe('describeRequestError', () => {
     expect(err).toBeInstanceOf(Error);
   });
 
-  it('falls back to English for a locale without templates', () => {
+  it('falls back to English for a locale without a catalog', () => {
     const err = new RequestError('prompt_empty', {});
-    expect(describeRequestError(err, 'ja')).toBe(describeRequestError(err));
+    expect(describeRequestError(err, 'fr')).toBe(describeRequestError(err));
   });
 
   it('keeps backticks in member input from breaking the formatting', () => {
