@@ -1,6 +1,7 @@
 import type { LocalizationMap, RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { MODEL_IDS } from '../src/generation/models.js';
 import { t, type Locale } from '../src/i18n/index.js';
+import { MAX_LIBRARY_SUBJECT_IMAGES } from '../src/subjects/library.js';
 
 /**
  * Localized names and descriptions of our commands, applied to their JSON before registration.
@@ -45,6 +46,7 @@ const IMAGE_REFERENCE: Translated = {
 };
 const CHANNEL: Translated = { 'zh-CN': '频道', ja: 'チャンネル', ko: '채널', 'es-ES': 'Canal' };
 const ROLE: Translated = { 'zh-CN': '身份组', ja: 'ロール', ko: '역할', 'es-ES': 'Rol' };
+const WHICH_SUBJECT: Translated = { 'zh-CN': '哪个主体', ja: 'どの主体か', ko: '어느 주체인지', 'es-ES': 'Qué sujeto' };
 
 /** The /vidu model choice reads `id — what it is for`, like the English one. */
 const MODEL_CHOICES = Object.fromEntries(
@@ -367,6 +369,79 @@ export const COMMAND_LOCALIZATIONS: Table = {
     },
     'alerts channel': {
       description: { 'zh-CN': '提醒频道', ja: '通知チャンネル', ko: '알림 채널', 'es-ES': 'Canal de avisos' },
+    },
+  },
+
+  'vidu-subjects': {
+    '': {
+      description: {
+        'zh-CN': '你保存的 @主体：提示词写 @名称 时 /vidu（viduq3）使用的图片',
+        ja: '保存した @主体: プロンプトに @名前 と書くと /vidu（viduq3）が使う画像',
+        ko: '저장한 @주체: 프롬프트에 @이름을 쓰면 /vidu(viduq3)가 쓰는 이미지',
+        'es-ES': 'Tus @sujetos guardados: imágenes que /vidu (viduq3) usa cuando el prompt nombra @nombre',
+      },
+    },
+    add: {
+      description: {
+        'zh-CN': `保存主体：一个名称和 1–${MAX_LIBRARY_SUBJECT_IMAGES} 张图片（会打开上传表单）`,
+        ja: `主体を保存: 名前と画像 1〜${MAX_LIBRARY_SUBJECT_IMAGES} 枚（アップロード用のフォームが開きます）`,
+        ko: `주체 저장: 이름과 이미지 1–${MAX_LIBRARY_SUBJECT_IMAGES}장(업로드 양식이 열려요)`,
+        'es-ES': `Guarda un sujeto: un nombre y de 1 a ${MAX_LIBRARY_SUBJECT_IMAGES} imágenes (se abre un formulario para subirlas)`,
+      },
+    },
+    'add name': {
+      description: {
+        'zh-CN': '在提示词中以 @名称 使用的名称：字母、数字、_ 或 -',
+        ja: 'プロンプトで @名前 として使う名前: 文字、数字、_ または -',
+        ko: '프롬프트에서 @이름으로 쓸 이름: 문자, 숫자, _ 또는 -',
+        'es-ES': 'Nombre para usar en prompts como @nombre: letras, dígitos, _ o -',
+      },
+    },
+    list: {
+      description: { 'zh-CN': '显示你保存的主体', ja: '保存した主体を表示', ko: '저장한 주체 보기', 'es-ES': 'Muestra tus sujetos guardados' },
+    },
+    show: {
+      description: {
+        'zh-CN': '显示一个已保存主体的图片',
+        ja: '保存した主体の画像を表示',
+        ko: '저장한 주체의 이미지 보기',
+        'es-ES': 'Muestra las imágenes de un sujeto guardado',
+      },
+    },
+    'show name': { description: WHICH_SUBJECT },
+    remove: {
+      description: { 'zh-CN': '删除一个已保存的主体', ja: '保存した主体を削除', ko: '저장한 주체 삭제', 'es-ES': 'Elimina un sujeto guardado' },
+    },
+    'remove name': { description: WHICH_SUBJECT },
+  },
+
+  'vidu-jobs': {
+    '': {
+      description: {
+        'zh-CN': '你最近的 /vidu 任务：状态、提示词和每个结果的链接（仅你可见）',
+        ja: '最近の /vidu ジョブ: 状態、プロンプト、各結果へのリンク（自分だけに表示）',
+        ko: '최근 /vidu 작업: 상태, 프롬프트, 각 결과 링크(나만 볼 수 있어요)',
+        'es-ES': 'Tus trabajos recientes de /vidu: estado, prompt y enlace a cada resultado (solo los ves tú)',
+      },
+    },
+  },
+
+  'vidu-show': {
+    '': {
+      description: {
+        'zh-CN': '在这里重新发布你已完成的视频（未能送达时使用）',
+        ja: '完成した自分の動画をここに再投稿（届けられなかったときに）',
+        ko: '완성된 내 영상을 여기에 다시 게시(전달되지 못했을 때)',
+        'es-ES': 'Vuelve a publicar aquí un vídeo tuyo terminado (si no se pudo entregar)',
+      },
+    },
+    id: {
+      description: {
+        'zh-CN': '任务 ID（建议列表会显示你最近的任务）',
+        ja: 'ジョブ ID（候補に最近のジョブが表示されます）',
+        ko: '작업 ID(추천 목록에 최근 작업이 표시돼요)',
+        'es-ES': 'El id del trabajo (las sugerencias muestran tus trabajos recientes)',
+      },
     },
   },
 

@@ -8,7 +8,8 @@ import {
   type APIActionRowComponent,
   type APIButtonComponent,
 } from 'discord.js';
-import { FAILURE_TEXT, messageUrl } from '../src/render/render.js';
+import { t } from '../src/i18n/index.js';
+import { failureText, messageUrl } from '../src/render/render.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { memberJobsKey } from './start-job.js';
 import { customId, type Command, type CommandContext, type ComponentRoute } from './types.js';
@@ -29,25 +30,28 @@ function escapeMarkdown(text: string): string {
   return text.replace(/([\\*_~`|>#\[\]()-])/g, '\\$1');
 }
 
-/** queued / generating % / done / failed (with the failure's title), as a member reads it. */
-export function jobStatus(record: TaskRecord): string {
-  if (record.deletedAt !== undefined) return '🗑️ Deleted';
-  const failed = record.outcome?.kind === 'failed' ? `❌ Failed — ${FAILURE_TEXT[record.outcome.code].title}` : undefined;
+/**
+ * queued / generating % / done / failed (with the failure's title), as a member reads it, in
+ * `locale` (a Discord locale; default en-US). Always starts with its emoji.
+ */
+export function jobStatus(record: TaskRecord, locale = 'en-US'): string {
+  if (record.deletedAt !== undefined) return t(locale, 'jobs.status.deleted');
+  const failed = record.outcome?.kind === 'failed' ? t(locale, 'jobs.status.failed', { title: failureText(record.outcome.code, locale).title }) : undefined;
   switch (record.state) {
     case 'accepted':
-      return '⏳ Preparing';
+      return t(locale, 'jobs.status.preparing');
     case 'submitting':
-      return '⏳ Submitting';
+      return t(locale, 'jobs.status.submitting');
     case 'running': {
       const up = record.upstream;
-      if (!up || up.status === 'queued' || up.status === 'submitted' || up.status === 'pending') return '🕒 Queued';
-      return up.progress > 0 ? `🎬 Generating · ${Math.round(up.progress)}%` : '🎬 Generating';
+      if (!up || up.status === 'queued' || up.status === 'submitted' || up.status === 'pending') return t(locale, 'jobs.status.queued');
+      return up.progress > 0 ? t(locale, 'jobs.status.generatingPercent', { percent: Math.round(up.progress) }) : t(locale, 'jobs.status.generating');
     }
     case 'delivering':
-      return failed ?? '📦 Finishing';
+      return failed ?? t(locale, 'jobs.status.finishing');
     case 'done':
       if (failed) return failed;
-      return record.delivered?.via === 'none' ? '✅ Done (could not be posted — use `/vidu-show`)' : '✅ Done';
+      return t(locale, record.delivered?.via === 'none' ? 'jobs.status.notPosted' : 'jobs.status.done');
   }
 }
 
@@ -65,22 +69,29 @@ export interface JobsPage {
 }
 
 /**
- * One page of the member's jobs. `entries` are that page's ids with their records (undefined
- * when the store no longer has one); `page` is 0-based. Pure.
+ * One page of the member's jobs, in `locale` (a Discord locale; default en-US). `entries` are
+ * that page's ids with their records (undefined when the store no longer has one); `page` is
+ * 0-based. Pure.
  */
-export function renderJobsPage(entries: readonly { id: string; record: TaskRecord | undefined }[], page: number, total: number): JobsPage {
-  if (total === 0) return { content: 'You have no jobs yet. Start one with `/vidu`.', components: [] };
+export function renderJobsPage(
+  entries: readonly { id: string; record: TaskRecord | undefined }[],
+  page: number,
+  total: number,
+  locale = 'en-US',
+): JobsPage {
+  if (total === 0) return { content: t(locale, 'jobs.none'), components: [] };
   const pages = Math.ceil(total / JOBS_PER_PAGE);
-  const lines = [`**Your recent jobs** · page ${page + 1} of ${pages} · ${total} in all`];
+  const lines = [t(locale, 'jobs.header', { page: page + 1, pages, total })];
   entries.forEach(({ id, record }, i) => {
     const n = page * JOBS_PER_PAGE + i + 1;
     if (!record) {
-      lines.push(`**${n}.** job \`${id}\` — no longer stored (jobs are kept 30 days)`);
+      lines.push(`**${n}.** ${t(locale, 'jobs.gone', { id })}`);
       return;
     }
     const url = jobMessageUrl(record);
-    lines.push(`**${n}.** ${jobStatus(record)} · “${escapeMarkdown(promptExcerpt(record.request.prompt))}”`);
-    lines.push(`-# <t:${Math.floor(record.createdAt / 1000)}:R>${url ? ` · [message](${url})` : ''} · job \`${id}\``);
+    lines.push(`**${n}.** ${jobStatus(record, locale)} · “${escapeMarkdown(promptExcerpt(record.request.prompt))}”`);
+    const link = url ? ` · ${t(locale, 'jobs.messageLink', { url })}` : '';
+    lines.push(`-# <t:${Math.floor(record.createdAt / 1000)}:R>${link} · ${t(locale, 'card.parent.job', { id })}`);
   });
   const components: JobsPage['components'] = [];
   if (pages > 1) {
@@ -93,7 +104,10 @@ export function renderJobsPage(entries: readonly { id: string; record: TaskRecor
     });
     components.push({
       type: ComponentType.ActionRow,
-      components: [turn('◀ Prev', Math.max(0, page - 1), page === 0), turn('Next ▶', Math.min(pages - 1, page + 1), page >= pages - 1)],
+      components: [
+        turn(t(locale, 'jobs.prev'), Math.max(0, page - 1), page === 0),
+        turn(t(locale, 'jobs.next'), Math.min(pages - 1, page + 1), page >= pages - 1),
+      ],
     });
   }
   return { content: lines.join('\n').slice(0, 2000), components };
@@ -106,7 +120,7 @@ export async function memberJobIds(ctx: CommandContext, userId: string): Promise
 }
 
 /** Reads one page (two store reads: the index, then that page's records). */
-async function loadPage(ctx: CommandContext, userId: string, requested: number): Promise<JobsPage> {
+async function loadPage(ctx: CommandContext, userId: string, requested: number, locale: string): Promise<JobsPage> {
   const ids = await memberJobIds(ctx, userId);
   const pages = Math.max(1, Math.ceil(ids.length / JOBS_PER_PAGE));
   const page = Math.min(Math.max(0, requested), pages - 1);
@@ -114,7 +128,7 @@ async function loadPage(ctx: CommandContext, userId: string, requested: number):
   const records = await ctx.store.getMany(slice);
   // The index is per member, but a record is shown only if it really is theirs.
   const entries = slice.map((id, i) => ({ id, record: records[i]?.owner.userId === userId ? records[i] : undefined }));
-  return renderJobsPage(entries, page, ids.length);
+  return renderJobsPage(entries, page, ids.length, locale);
 }
 
 export const viduJobs: Command = {
@@ -126,7 +140,7 @@ export const viduJobs: Command = {
     .toJSON(),
   async execute(interaction, ctx) {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const page = await loadPage(ctx, interaction.user.id, 0);
+    const page = await loadPage(ctx, interaction.user.id, 0, interaction.locale);
     await interaction.editReply({ ...page, allowedMentions: { parse: [] } });
   },
 };
@@ -137,7 +151,7 @@ export const jobsPages: ComponentRoute = {
   async button(interaction, ctx, [action, n]) {
     if (action !== 'page') return;
     // Two small reads before the update, inside Discord's 3 s.
-    const page = await loadPage(ctx, interaction.user.id, Number.parseInt(n ?? '0', 10) || 0);
+    const page = await loadPage(ctx, interaction.user.id, Number.parseInt(n ?? '0', 10) || 0, interaction.locale);
     await interaction.update({ ...page, allowedMentions: { parse: [] } });
   },
 };

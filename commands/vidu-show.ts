@@ -1,5 +1,6 @@
 import { ApplicationIntegrationType, InteractionContextType, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import { FAILURE_TEXT, renderFinal, renderRefusal, type MessagePayload, type VideoDelivery } from '../src/render/render.js';
+import { t } from '../src/i18n/index.js';
+import { failureText, renderFinal, renderRefusal, type MessagePayload, type VideoDelivery } from '../src/render/render.js';
 import { videoFileName } from '../src/tasks/engine.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { DownloadHttpError, DownloadTooLargeError } from '../src/upstream/download.js';
@@ -11,21 +12,22 @@ const VIDEO_DOWNLOAD_TIMEOUT_MS = 180_000;
 /** Jobs offered by autocomplete (Discord shows at most 25 choices). */
 const AUTOCOMPLETE_CHOICES = 25;
 
-/** Messages of `/vidu-show`. Pure. */
+/** Messages of `/vidu-show`, in `locale` (a Discord locale). Pure. */
 export const say = {
-  notYours: (id: string) => `You have no job \`${id.slice(0, 40)}\`: no such job of yours. Pick one from the suggestions, or see \`/vidu-jobs\`.`,
-  notFinished: (record: TaskRecord) => {
+  notYours: (locale: string, id: string) => t(locale, 'show.notYours', { id: id.slice(0, 40) }),
+  notFinished: (locale: string, record: TaskRecord) => {
     const url = jobMessageUrl(record);
-    return `That job is not finished yet (${jobStatus(record)}). Its result will appear${url ? ` in ${url}` : ' in its own message'} when it is done.`;
+    const status = jobStatus(record, locale);
+    return url ? t(locale, 'show.notFinished', { status, url }) : t(locale, 'show.notFinishedOwn', { status });
   },
-  failed: (record: TaskRecord) => {
+  failed: (locale: string, record: TaskRecord) => {
     const outcome = record.outcome as Extract<TaskRecord['outcome'], { kind: 'failed' }>;
-    return `That job failed: ${FAILURE_TEXT[outcome.code].title}.${outcome.detail ? ` ${outcome.detail}` : ''} There is no video to show; try \`/vidu\` again.`;
+    const title = failureText(outcome.code, locale).title;
+    return outcome.detail ? t(locale, 'show.failedDetail', { title, detail: outcome.detail }) : t(locale, 'show.failed', { title });
   },
-  deleted: () => 'That video was deleted with its Delete button, so it is not posted again.',
-  gone: () => 'Vidu no longer has the file of that video, so it can no longer be posted. Run it again with `/vidu`.',
-  expired: (expiresAt: number) =>
-    `That video expired at Vidu <t:${Math.floor(expiresAt / 1000)}:R> (finished videos are kept 24 h), so it can no longer be posted. Run it again with \`/vidu\`.`,
+  deleted: (locale: string) => t(locale, 'show.deleted'),
+  gone: (locale: string) => t(locale, 'show.gone'),
+  expired: (locale: string, expiresAt: number) => t(locale, 'show.expired', { when: `<t:${Math.floor(expiresAt / 1000)}:R>` }),
 };
 
 /** Posts the finished video as this interaction's (public) reply: attached if it fits, else linked. */
@@ -45,7 +47,7 @@ async function repost(interaction: ChatInputCommandInteraction, ctx: CommandCont
     }
     if (err instanceof DownloadHttpError && (err.status === 404 || err.status === 410)) {
       // Vidu dropped the file earlier than its expiry said.
-      await interaction.editReply({ content: `⚠️ ${say.gone()}`, allowedMentions: { parse: [] } });
+      await interaction.editReply({ content: `⚠️ ${say.gone(interaction.locale)}`, allowedMentions: { parse: [] } });
       return;
     }
     ctx.logger.warn({ err, task: record.id }, '/vidu-show: video download failed; posting the link');
@@ -67,28 +69,29 @@ export const viduShow: Command = {
     .addStringOption((o) => o.setName('id').setDescription('The job id (suggestions show your recent jobs)').setRequired(true).setAutocomplete(true).setMaxLength(64))
     .toJSON(),
   async execute(interaction, ctx) {
+    const locale = interaction.locale;
     const id = interaction.options.getString('id', true).trim();
     // One read before the answer, inside Discord's 3 s; the re-post itself is deferred.
     const record = /^[\w-]{1,64}$/.test(id) ? await ctx.store.get(id) : undefined;
     if (!record || record.owner.userId !== interaction.user.id) {
-      await interaction.reply(renderRefusal(say.notYours(id)));
+      await interaction.reply(renderRefusal(say.notYours(locale, id)));
       return;
     }
     const outcome = record.outcome;
     if (record.state !== 'done' || !outcome) {
-      await interaction.reply(renderRefusal(say.notFinished(record)));
+      await interaction.reply(renderRefusal(say.notFinished(locale, record)));
       return;
     }
     if (outcome.kind === 'failed') {
-      await interaction.reply(renderRefusal(say.failed(record)));
+      await interaction.reply(renderRefusal(say.failed(locale, record)));
       return;
     }
     if (record.deletedAt !== undefined) {
-      await interaction.reply(renderRefusal(say.deleted()));
+      await interaction.reply(renderRefusal(say.deleted(locale)));
       return;
     }
     if (outcome.expiresAt !== undefined && outcome.expiresAt <= ctx.now()) {
-      await interaction.reply(renderRefusal(say.expired(outcome.expiresAt)));
+      await interaction.reply(renderRefusal(say.expired(locale, outcome.expiresAt)));
       return;
     }
     await repost(interaction, ctx, record, outcome.url);

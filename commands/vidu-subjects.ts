@@ -12,6 +12,7 @@ import {
 import { RequestError, describeRequestError } from '../src/generation/errors.js';
 import { checkImage, declaredTypeIsNotAnImage } from '../src/generation/images.js';
 import { MAX_IMAGE_BYTES, MAX_SUBJECT_NAME_CHARS } from '../src/generation/models.js';
+import { joinList, t, tn } from '../src/i18n/index.js';
 import { renderRefusal } from '../src/render/render.js';
 import {
   LibraryFullError,
@@ -31,10 +32,12 @@ import { customId, type Command, type CommandContext, type ComponentRoute } from
 /** Budget for downloading one uploaded image from Discord's CDN, ms. */
 const UPLOAD_DOWNLOAD_TIMEOUT_MS = 30_000;
 const UPLOAD_FIELD = 'images';
-const STORAGE_DOWN = 'The bot’s storage is unavailable right now, so nothing was saved. Please try again shortly.';
+/** Discord's limit on a modal title and on a Label's label, in characters. */
+const MODAL_TITLE_CHARS = 45;
 
 const mb = (bytes: number) => `${(Math.ceil((bytes / (1024 * 1024)) * 10) / 10).toFixed(1).replace(/\.0$/, '')} MB`;
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+const cut = (text: string, max: number) => [...text].slice(0, max).join('');
+const codeList = (locale: string, names: readonly string[]) => joinList(locale, names.map((n) => `\`${n}\``));
 
 const nameOption = (o: SlashCommandStringOption, description: string, autocomplete: boolean) =>
   o.setName('name').setDescription(description).setRequired(true).setMaxLength(MAX_SUBJECT_NAME_CHARS + 1).setAutocomplete(autocomplete);
@@ -71,33 +74,45 @@ function readName(interaction: ChatInputCommandInteraction): string {
 
 const ephemeral = (content: string) => ({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }) as const;
 
-/** Messages of the library. Pure. */
+const relative = (ms: number) => `<t:${Math.floor(ms / 1000)}:R>`;
+
+/** Messages of the library, in `locale` (a Discord locale). Pure. */
 export const say = {
-  full: (names: readonly string[]) =>
-    `You already have ${MAX_LIBRARY_SUBJECTS} saved subjects, the most one member can keep (${names.map((n) => `\`${n}\``).join(', ')}). Delete one with \`/vidu-subjects remove name:\`, then save again.`,
-  notSaved: (name: string, entries: readonly LibraryEntry[]) =>
-    `You have no saved subject \`@${name}\`. ${entries.length > 0 ? `Yours: ${entries.map((e) => `\`${e.name}\``).join(', ')}.` : 'Save one with `/vidu-subjects add`.'}`,
-  tooLargeToStore: (filename: string, size: number) =>
-    `\`${filename}\` is ${mb(size)}, but saved subject images can be at most ${mb(MAX_STORED_IMAGE_BYTES)} each. Compress or resize it and try again; nothing was saved.`,
-  imageCount: (count: number) => `A subject takes 1–${MAX_LIBRARY_SUBJECT_IMAGES} images, and ${count} were uploaded. Nothing was saved.`,
-  saved: (name: string, images: number, replaced: boolean, count: number) =>
-    `✅ ${replaced ? 'Replaced' : 'Saved'} **@${name}** (${plural(images, 'image', 'images')}) — ${count} of ${MAX_LIBRARY_SUBJECTS} subjects saved. ` +
-    `Write \`@${name}\` in a \`/vidu model:viduq3\` prompt to use it without attaching anything.`,
-  list: (entries: readonly LibraryEntry[]) =>
+  storageDown: (locale: string) => t(locale, 'subjects.storageDown'),
+  notSavedBecause: (locale: string, reason: string) => t(locale, 'subjects.notSavedBecause', { reason }),
+  full: (locale: string, names: readonly string[]) => t(locale, 'subjects.full', { max: MAX_LIBRARY_SUBJECTS, names: codeList(locale, names) }),
+  notSaved: (locale: string, name: string, entries: readonly LibraryEntry[]) =>
+    t(locale, 'subjects.notSaved', {
+      name,
+      more: entries.length > 0 ? t(locale, 'subjects.yours', { names: codeList(locale, entries.map((e) => e.name)) }) : t(locale, 'subjects.saveOne'),
+    }),
+  tooLargeToStore: (locale: string, filename: string, size: number) =>
+    t(locale, 'subjects.tooLargeToStore', { filename, size: mb(size), max: mb(MAX_STORED_IMAGE_BYTES) }),
+  downloadFailed: (locale: string, filename: string) => t(locale, 'subjects.downloadFailed', { filename }),
+  imageCount: (locale: string, count: number) => t(locale, 'subjects.imageCount', { max: MAX_LIBRARY_SUBJECT_IMAGES, count }),
+  saved: (locale: string, name: string, images: number, replaced: boolean, count: number) =>
+    t(locale, replaced ? 'subjects.replaced' : 'subjects.saved', { name, images: tn(locale, 'count.images', images), count, max: MAX_LIBRARY_SUBJECTS }),
+  removed: (locale: string, name: string, count: number) => t(locale, 'subjects.removed', { name, count, max: MAX_LIBRARY_SUBJECTS }),
+  list: (locale: string, entries: readonly LibraryEntry[]) =>
     entries.length === 0
-      ? `You have no saved subjects yet. Save one with \`/vidu-subjects add name:\` (up to ${MAX_LIBRARY_SUBJECTS}).`
+      ? t(locale, 'subjects.listEmpty', { max: MAX_LIBRARY_SUBJECTS })
       : [
-          `**Your saved subjects** (${entries.length} of ${MAX_LIBRARY_SUBJECTS})`,
-          ...entries.map((e) => `• \`@${e.name}\` — ${plural(e.images.length, 'image', 'images')}, saved <t:${Math.floor(e.createdAt / 1000)}:R>`),
-          '-# Write @name in a `/vidu model:viduq3` prompt to use one. Remove with `/vidu-subjects remove`.',
+          t(locale, 'subjects.listHeader', { count: entries.length, max: MAX_LIBRARY_SUBJECTS }),
+          ...entries.map((e) =>
+            t(locale, 'subjects.listLine', { name: e.name, images: tn(locale, 'count.images', e.images.length), when: relative(e.createdAt) }),
+          ),
+          `-# ${t(locale, 'subjects.listFooter')}`,
         ].join('\n'),
+  shown: (locale: string, name: string, images: number, createdAt: number) =>
+    t(locale, 'subjects.showHeader', { name, images: tn(locale, 'count.images', images), when: relative(createdAt) }),
 };
 
 async function add(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  const locale = interaction.locale;
   const name = readName(interaction);
-  const bad = invalidSubjectName(name);
+  const bad = invalidSubjectName(name, locale);
   if (bad) {
-    await interaction.reply(renderRefusal(`${bad} Nothing was saved.`));
+    await interaction.reply(renderRefusal(say.notSavedBecause(locale, bad)));
     return;
   }
   // One small read before the modal, which must be the first answer (Discord's 3 s): a full
@@ -107,23 +122,26 @@ async function add(interaction: ChatInputCommandInteraction, ctx: CommandContext
     entries = await createSubjectLibrary(ctx.store.meta).list(interaction.user.id);
   } catch (err) {
     ctx.logger.warn({ err }, 'subject library unreadable');
-    await interaction.reply(renderRefusal(STORAGE_DOWN));
+    await interaction.reply(renderRefusal(say.storageDown(locale)));
     return;
   }
   const exists = entries.some((e) => nameKey(e.name) === nameKey(name));
   if (!exists && entries.length >= MAX_LIBRARY_SUBJECTS) {
-    await interaction.reply(renderRefusal(say.full(entries.map((e) => e.name))));
+    await interaction.reply(renderRefusal(say.full(locale, entries.map((e) => e.name))));
     return;
   }
-  const title = `Save subject @${name}`;
+  const title = t(locale, 'subjects.form.title', { name });
   await interaction.showModal({
     custom_id: customId('subjects', 'add', name),
-    title: [...title].length <= 45 ? title : `Save @${name}`,
+    title: cut([...title].length <= MODAL_TITLE_CHARS ? title : t(locale, 'subjects.form.titleShort', { name }), MODAL_TITLE_CHARS),
     components: [
       {
         type: ComponentType.Label,
-        label: `Images of @${name}`, // ≤ 42 characters: names are ≤ 32
-        description: `1–${MAX_LIBRARY_SUBJECT_IMAGES} JPEG, PNG, WebP or GIF images, at most ${mb(MAX_STORED_IMAGE_BYTES)} each${exists ? ' (replaces the saved ones)' : ''}`,
+        label: cut(t(locale, 'subjects.form.images', { name }), MODAL_TITLE_CHARS), // names are ≤ 32 characters
+        description: t(locale, exists ? 'subjects.form.hintReplace' : 'subjects.form.hint', {
+          max: MAX_LIBRARY_SUBJECT_IMAGES,
+          size: mb(MAX_STORED_IMAGE_BYTES),
+        }),
         component: {
           type: ComponentType.FileUpload,
           custom_id: UPLOAD_FIELD,
@@ -137,48 +155,50 @@ async function add(interaction: ChatInputCommandInteraction, ctx: CommandContext
 }
 
 /** Downloads and checks one uploaded image; a string is the refusal to show. */
-async function fetchImage(file: Attachment, ctx: CommandContext): Promise<LibraryImage | string> {
+async function fetchImage(file: Attachment, ctx: CommandContext, locale: string): Promise<LibraryImage | string> {
   let bytes: Buffer;
   try {
     bytes = await ctx.download.bytes(file.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: UPLOAD_DOWNLOAD_TIMEOUT_MS });
   } catch (err) {
-    if (err instanceof DownloadTooLargeError) return say.tooLargeToStore(file.name, err.sizeBytes ?? MAX_IMAGE_BYTES + 1);
+    if (err instanceof DownloadTooLargeError) return say.tooLargeToStore(locale, file.name, err.sizeBytes ?? MAX_IMAGE_BYTES + 1);
     ctx.logger.warn({ err }, 'subject image download failed');
-    return `\`${file.name}\` could not be downloaded from Discord. Upload it again; nothing was saved.`;
+    return say.downloadFailed(locale, file.name);
   }
   try {
     const { mimeType } = checkImage(bytes, file.name);
-    if (bytes.length > MAX_STORED_IMAGE_BYTES) return say.tooLargeToStore(file.name, bytes.length);
+    if (bytes.length > MAX_STORED_IMAGE_BYTES) return say.tooLargeToStore(locale, file.name, bytes.length);
     return { bytes, mimeType };
   } catch (err) {
-    if (err instanceof RequestError) return `${describeRequestError(err)} Nothing was saved.`;
+    if (err instanceof RequestError) return say.notSavedBecause(locale, describeRequestError(err, locale));
     throw err;
   }
 }
 
 async function submitAdd(interaction: ModalSubmitInteraction, ctx: CommandContext, name: string): Promise<void> {
   if (invalidSubjectName(name)) return;
+  const locale = interaction.locale;
   const files = [...(interaction.fields.getUploadedFiles(UPLOAD_FIELD)?.values() ?? [])];
   // Discord enforces the modal's min/max, but the answer must not depend on it.
   if (files.length < 1 || files.length > MAX_LIBRARY_SUBJECT_IMAGES) {
-    await interaction.reply(renderRefusal(say.imageCount(files.length)));
+    await interaction.reply(renderRefusal(say.imageCount(locale, files.length)));
     return;
   }
   // What the declared metadata already rules out is answered at once, before any download.
   for (const file of files) {
     if (file.size > MAX_STORED_IMAGE_BYTES) {
-      await interaction.reply(renderRefusal(say.tooLargeToStore(file.name, file.size)));
+      await interaction.reply(renderRefusal(say.tooLargeToStore(locale, file.name, file.size)));
       return;
     }
     if (declaredTypeIsNotAnImage(file.contentType)) {
-      await interaction.reply(renderRefusal(`${describeRequestError(new RequestError('not_an_image', { filename: file.name }))} Nothing was saved.`));
+      const reason = describeRequestError(new RequestError('not_an_image', { filename: file.name }), locale);
+      await interaction.reply(renderRefusal(say.notSavedBecause(locale, reason)));
       return;
     }
   }
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const images: LibraryImage[] = [];
   for (const file of files) {
-    const image = await fetchImage(file, ctx);
+    const image = await fetchImage(file, ctx, locale);
     if (typeof image === 'string') {
       await interaction.editReply({ content: `⚠️ ${image}`, allowedMentions: { parse: [] } });
       return;
@@ -189,12 +209,12 @@ async function submitAdd(interaction: ModalSubmitInteraction, ctx: CommandContex
   try {
     const { replaced, count } = await createSubjectLibrary(ctx.store.meta).save(interaction.user.id, name, images, ctx.now());
     ctx.logger.info({ user: interaction.user.id, images: images.length, replaced }, 'subject saved');
-    content = say.saved(name, images.length, replaced, count);
+    content = say.saved(locale, name, images.length, replaced, count);
   } catch (err) {
-    if (err instanceof LibraryFullError) content = `⚠️ ${say.full(err.names)}`;
+    if (err instanceof LibraryFullError) content = `⚠️ ${say.full(locale, err.names)}`;
     else {
       ctx.logger.error({ err }, 'subject not saved');
-      content = `⚠️ ${STORAGE_DOWN}`;
+      content = `⚠️ ${say.storageDown(locale)}`;
     }
   }
   await interaction.editReply({ content, allowedMentions: { parse: [] } });
@@ -202,35 +222,37 @@ async function submitAdd(interaction: ModalSubmitInteraction, ctx: CommandContex
 
 async function list(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const entries = await createSubjectLibrary(ctx.store.meta).list(interaction.user.id);
-  await interaction.reply(ephemeral(say.list(entries)));
+  await interaction.reply(ephemeral(say.list(interaction.locale, entries)));
 }
 
 async function show(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  const locale = interaction.locale;
   const library = createSubjectLibrary(ctx.store.meta);
   const name = readName(interaction);
   const entries = await library.list(interaction.user.id);
   const entry = entries.find((e) => nameKey(e.name) === nameKey(name));
   if (!entry) {
-    await interaction.reply(renderRefusal(say.notSaved(name, entries)));
+    await interaction.reply(renderRefusal(say.notSaved(locale, name, entries)));
     return;
   }
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const images = (await library.images(interaction.user.id, entry.name)) ?? [];
   await interaction.editReply({
-    content: `**@${entry.name}** — ${plural(images.length, 'image', 'images')}, saved <t:${Math.floor(entry.createdAt / 1000)}:R>`,
+    content: say.shown(locale, entry.name, images.length, entry.createdAt),
     files: images.map((img, i) => ({ attachment: img.bytes, name: subjectFileName(entry.name, i, img.mimeType) })),
     allowedMentions: { parse: [] },
   });
 }
 
 async function remove(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  const locale = interaction.locale;
   const name = readName(interaction);
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const library = createSubjectLibrary(ctx.store.meta);
   const result = await library.remove(interaction.user.id, name);
   const content = result
-    ? `🗑️ Removed **@${result.removed.name}** — ${result.count} of ${MAX_LIBRARY_SUBJECTS} subjects saved.`
-    : `⚠️ ${say.notSaved(name, await library.list(interaction.user.id))}`;
+    ? say.removed(locale, result.removed.name, result.count)
+    : `⚠️ ${say.notSaved(locale, name, await library.list(interaction.user.id))}`;
   await interaction.editReply({ content, allowedMentions: { parse: [] } });
 }
 
@@ -259,7 +281,7 @@ export const viduSubjects: Command = {
     const starts = entries.filter((e) => nameKey(e.name).startsWith(typed));
     const contains = entries.filter((e) => !starts.includes(e) && nameKey(e.name).includes(typed));
     await interaction.respond(
-      [...starts, ...contains].slice(0, 25).map((e) => ({ name: `@${e.name} — ${plural(e.images.length, 'image', 'images')}`, value: e.name })),
+      [...starts, ...contains].slice(0, 25).map((e) => ({ name: `@${e.name} — ${tn(interaction.locale, 'count.images', e.images.length)}`, value: e.name })),
     );
   },
 };

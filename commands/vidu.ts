@@ -89,7 +89,7 @@ export const vidu: Command = {
       request = buildGenerationRequest(options, { random: ctx.random });
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
-      const text = saved && err.is('unknown_subject') ? describeUnknownSubject(err, options.images, saved) : describeRequestError(err, interaction.locale);
+      const text = saved && err.is('unknown_subject') ? describeUnknownSubject(err, options.images, saved, interaction.locale) : describeRequestError(err, interaction.locale);
       await interaction.reply(renderRefusal(text));
       return;
     }

@@ -238,4 +238,69 @@ export const en = {
   'admin.repliesPublic': 'Replies are public.',
   'admin.alertsChannel': 'Admin alerts go to {channel}.',
   'admin.alertsOwner': 'Admin alerts go to the server owner by DM.',
+
+  // ── /vidu-subjects (commands/vidu-subjects.ts, src/subjects/library.ts) ────────────────────
+  'subjects.storageDown': 'The bot’s storage is unavailable right now, so nothing was saved. Please try again shortly.',
+  'subjects.notSavedBecause': '{reason} Nothing was saved.',
+  'subjects.full':
+    'You already have {max} saved subjects, the most one member can keep ({names}). Delete one with `/vidu-subjects remove name:`, then save again.',
+  'subjects.notSaved': 'You have no saved subject `@{name}`. {more}',
+  'subjects.yours': 'Yours: {names}.',
+  'subjects.saveOne': 'Save one with `/vidu-subjects add`.',
+  'subjects.tooLargeToStore':
+    '`{filename}` is {size}, but saved subject images can be at most {max} each. Compress or resize it and try again; nothing was saved.',
+  'subjects.imageCount': 'A subject takes 1–{max} images, and {count} were uploaded. Nothing was saved.',
+  'subjects.saved':
+    '✅ Saved **@{name}** ({images}) — {count} of {max} subjects saved. Write `@{name}` in a `/vidu model:viduq3` prompt to use it without attaching anything.',
+  'subjects.replaced':
+    '✅ Replaced **@{name}** ({images}) — {count} of {max} subjects saved. Write `@{name}` in a `/vidu model:viduq3` prompt to use it without attaching anything.',
+  'subjects.removed': '🗑️ Removed **@{name}** — {count} of {max} subjects saved.',
+  'subjects.listEmpty': 'You have no saved subjects yet. Save one with `/vidu-subjects add name:` (up to {max}).',
+  'subjects.listHeader': '**Your saved subjects** ({count} of {max})',
+  'subjects.listLine': '• `@{name}` — {images}, saved {when}',
+  'subjects.listFooter': 'Write @name in a `/vidu model:viduq3` prompt to use one. Remove with `/vidu-subjects remove`.',
+  'subjects.showHeader': '**@{name}** — {images}, saved {when}',
+  'subjects.form.title': 'Save subject @{name}',
+  'subjects.form.titleShort': 'Save @{name}',
+  'subjects.form.images': 'Images of @{name}',
+  'subjects.form.hint': '1–{max} JPEG, PNG, WebP or GIF images, at most {size} each',
+  'subjects.form.hintReplace': '1–{max} JPEG, PNG, WebP or GIF images, at most {size} each (replaces the saved ones)',
+  'subjects.downloadFailed': '`{filename}` could not be downloaded from Discord. Upload it again; nothing was saved.',
+  'subjects.name.empty': 'The name is empty.',
+  'subjects.name.tooLong': 'The name is {length} characters long; subject names take at most {max}.',
+  'subjects.name.invalid': 'Subject names may only use letters, digits, `_` and `-` (no spaces), as in `@my_cat`.',
+  'subjects.unknown.saved': '{base} Your saved subjects: {names}.',
+  'subjects.unknown.none': '{base} You have no saved subjects (save one with `/vidu-subjects add`).',
+  'subjects.imageMissing': 'The saved subject @{name} was removed or changed before the job started. Save it again or attach its images.',
+
+  // ── /vidu-jobs and /vidu-show (commands/vidu-jobs.ts, commands/vidu-show.ts) ─────────────
+  'jobs.status.deleted': '🗑️ Deleted',
+  'jobs.status.failed': '❌ Failed — {title}',
+  'jobs.status.preparing': '⏳ Preparing',
+  'jobs.status.submitting': '⏳ Submitting',
+  'jobs.status.queued': '🕒 Queued',
+  'jobs.status.generating': '🎬 Generating',
+  'jobs.status.generatingPercent': '🎬 Generating · {percent}%',
+  'jobs.status.finishing': '📦 Finishing',
+  'jobs.status.done': '✅ Done',
+  'jobs.status.notPosted': '✅ Done (could not be posted — use `/vidu-show`)',
+  'jobs.none': 'You have no jobs yet. Start one with `/vidu`.',
+  'jobs.header': '**Your recent jobs** · page {page} of {pages} · {total} in all',
+  'jobs.gone': 'job `{id}` — no longer stored (jobs are kept 30 days)',
+  'jobs.messageLink': '[message]({url})',
+  'jobs.prev': '◀ Prev',
+  'jobs.next': 'Next ▶',
+  'show.notYours': 'You have no job `{id}`: no such job of yours. Pick one from the suggestions, or see `/vidu-jobs`.',
+  'show.notFinished': 'That job is not finished yet ({status}). Its result will appear in {url} when it is done.',
+  'show.notFinishedOwn': 'That job is not finished yet ({status}). Its result will appear in its own message when it is done.',
+  'show.failed': 'That job failed: {title}. There is no video to show; try `/vidu` again.',
+  'show.failedDetail': 'That job failed: {title}. {detail} There is no video to show; try `/vidu` again.',
+  'show.deleted': 'That video was deleted with its Delete button, so it is not posted again.',
+  'show.gone': 'Vidu no longer has the file of that video, so it can no longer be posted. Run it again with `/vidu`.',
+  'show.expired':
+    'That video expired at Vidu {when} (finished videos are kept 24 h), so it can no longer be posted. Run it again with `/vidu`.',
+
+  // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
+  'alert.outOfCredits':
+    '⚠️ **vidu-bot: the toapis account is out of credits.** Members’ `/vidu` jobs are refused until it is topped up. Check it with `/vidu-admin balance`. (You are told once a day at most.)',
 } as const;

@@ -227,4 +227,72 @@ export const es: Record<keyof typeof en, string> = {
   'admin.repliesPublic': 'Respuestas públicas.',
   'admin.alertsChannel': 'Los avisos para administradores van a {channel}.',
   'admin.alertsOwner': 'Los avisos para administradores van por MD al propietario del servidor.',
+
+  // ── /vidu-subjects (commands/vidu-subjects.ts, src/subjects/library.ts) ────────────────────
+  'subjects.storageDown':
+    'El almacenamiento del bot no está disponible ahora, así que no se ha guardado nada. Vuelve a intentarlo en breve.',
+  'subjects.notSavedBecause': '{reason} No se ha guardado nada.',
+  'subjects.full':
+    'Ya tienes {max} sujetos guardados, el máximo por miembro ({names}). Elimina uno con `/vidu-subjects remove name:` y vuelve a guardar.',
+  'subjects.notSaved': 'No tienes ningún sujeto guardado `@{name}`. {more}',
+  'subjects.yours': 'Los tuyos: {names}.',
+  'subjects.saveOne': 'Guarda uno con `/vidu-subjects add`.',
+  'subjects.tooLargeToStore':
+    '`{filename}` ocupa {size}, pero las imágenes de un sujeto guardado pueden ocupar como máximo {max} cada una. Comprímela o redúcela y vuelve a intentarlo; no se ha guardado nada.',
+  'subjects.imageCount': 'Un sujeto lleva de 1 a {max} imágenes, y se han subido {count}. No se ha guardado nada.',
+  'subjects.saved':
+    '✅ Guardado **@{name}** ({images}) — {count} de {max} sujetos guardados. Escribe `@{name}` en un prompt de `/vidu model:viduq3` para usarlo sin adjuntar nada.',
+  'subjects.replaced':
+    '✅ Reemplazado **@{name}** ({images}) — {count} de {max} sujetos guardados. Escribe `@{name}` en un prompt de `/vidu model:viduq3` para usarlo sin adjuntar nada.',
+  'subjects.removed': '🗑️ Eliminado **@{name}** — {count} de {max} sujetos guardados.',
+  'subjects.listEmpty': 'Aún no tienes sujetos guardados. Guarda uno con `/vidu-subjects add name:` (hasta {max}).',
+  'subjects.listHeader': '**Tus sujetos guardados** ({count} de {max})',
+  'subjects.listLine': '• `@{name}` — {images}, guardado {when}',
+  'subjects.listFooter': 'Escribe @nombre en un prompt de `/vidu model:viduq3` para usar uno. Elimínalo con `/vidu-subjects remove`.',
+  'subjects.showHeader': '**@{name}** — {images}, guardado {when}',
+  'subjects.form.title': 'Guardar sujeto @{name}',
+  'subjects.form.titleShort': 'Guardar @{name}',
+  'subjects.form.images': 'Imágenes de @{name}',
+  'subjects.form.hint': 'De 1 a {max} imágenes JPEG, PNG, WebP o GIF, de {size} como máximo cada una',
+  'subjects.form.hintReplace': 'De 1 a {max} imágenes JPEG, PNG, WebP o GIF, de {size} como máximo cada una (sustituyen a las guardadas)',
+  'subjects.downloadFailed': 'No se pudo descargar `{filename}` de Discord. Vuelve a subirla; no se ha guardado nada.',
+  'subjects.name.empty': 'El nombre está vacío.',
+  'subjects.name.tooLong': 'El nombre tiene {length} caracteres; los nombres de sujeto admiten como máximo {max}.',
+  'subjects.name.invalid': 'Los nombres de sujeto solo pueden usar letras, dígitos, `_` y `-` (sin espacios), como `@my_cat`.',
+  'subjects.unknown.saved': '{base} Tus sujetos guardados: {names}.',
+  'subjects.unknown.none': '{base} No tienes sujetos guardados (guarda uno con `/vidu-subjects add`).',
+  'subjects.imageMissing':
+    'El sujeto guardado @{name} se eliminó o cambió antes de que empezara el trabajo. Vuelve a guardarlo o adjunta sus imágenes.',
+
+  // ── /vidu-jobs and /vidu-show (commands/vidu-jobs.ts, commands/vidu-show.ts) ─────────────
+  'jobs.status.deleted': '🗑️ Eliminado',
+  'jobs.status.failed': '❌ Falló — {title}',
+  'jobs.status.preparing': '⏳ Preparando',
+  'jobs.status.submitting': '⏳ Enviando',
+  'jobs.status.queued': '🕒 En cola',
+  'jobs.status.generating': '🎬 Generando',
+  'jobs.status.generatingPercent': '🎬 Generando · {percent}%',
+  'jobs.status.finishing': '📦 Terminando',
+  'jobs.status.done': '✅ Listo',
+  'jobs.status.notPosted': '✅ Listo (no se pudo publicar — usa `/vidu-show`)',
+  'jobs.none': 'Aún no tienes trabajos. Empieza uno con `/vidu`.',
+  'jobs.header': '**Tus trabajos recientes** · página {page} de {pages} · {total} en total',
+  'jobs.gone': 'trabajo `{id}` — ya no está guardado (los trabajos se guardan 30 días)',
+  'jobs.messageLink': '[mensaje]({url})',
+  'jobs.prev': '◀ Anterior',
+  'jobs.next': 'Siguiente ▶',
+  'show.notYours':
+    'No tienes ningún trabajo `{id}`: no hay ningún trabajo tuyo con ese id. Elige uno de las sugerencias o mira `/vidu-jobs`.',
+  'show.notFinished': 'Ese trabajo aún no ha terminado ({status}). Su resultado aparecerá en {url} cuando esté listo.',
+  'show.notFinishedOwn': 'Ese trabajo aún no ha terminado ({status}). Su resultado aparecerá en su propio mensaje cuando esté listo.',
+  'show.failed': 'Ese trabajo falló: {title}. No hay vídeo que mostrar; vuelve a probar con `/vidu`.',
+  'show.failedDetail': 'Ese trabajo falló: {title}. {detail} No hay vídeo que mostrar; vuelve a probar con `/vidu`.',
+  'show.deleted': 'Ese vídeo se eliminó con su botón Eliminar, así que no se vuelve a publicar.',
+  'show.gone': 'Vidu ya no tiene el archivo de ese vídeo, así que ya no se puede publicar. Vuelve a ejecutarlo con `/vidu`.',
+  'show.expired':
+    'Ese vídeo caducó en Vidu {when} (los vídeos terminados se guardan 24 h), así que ya no se puede publicar. Vuelve a ejecutarlo con `/vidu`.',
+
+  // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
+  'alert.outOfCredits':
+    '⚠️ **vidu-bot: la cuenta de toapis se ha quedado sin créditos.** Los trabajos de `/vidu` de los miembros se rechazan hasta que se recargue. Consúltalo con `/vidu-admin balance`. (Este aviso llega como mucho una vez al día.)',
 };

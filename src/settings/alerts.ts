@@ -1,6 +1,7 @@
 import { ComponentType, MessageFlags } from 'discord.js';
 import type Keyv from 'keyv';
 import type { Outbox } from '../discord/outbox.js';
+import { t } from '../i18n/index.js';
 import type { Logger } from '../log.js';
 import type { MessagePayload } from '../render/render.js';
 import type { SettingsCache } from './store.js';
@@ -8,7 +9,8 @@ import type { SettingsCache } from './store.js';
 /** One warning per server per this long, ms (24 h). */
 export const ALERT_QUIET_MS = 24 * 60 * 60 * 1000;
 
-export function renderCreditsAlert(): MessagePayload {
+/** The out-of-credits warning, in `locale` (a Discord locale; default en-US). */
+export function renderCreditsAlert(locale = 'en-US'): MessagePayload {
   return {
     flags: MessageFlags.IsComponentsV2,
     allowed_mentions: { parse: [] },
@@ -19,9 +21,7 @@ export function renderCreditsAlert(): MessagePayload {
         components: [
           {
             type: ComponentType.TextDisplay,
-            content:
-              '⚠️ **vidu-bot: the toapis account is out of credits.** Members’ `/vidu` jobs are refused until it is topped up. ' +
-              'Check it with `/vidu-admin balance`. (You are told once a day at most.)',
+            content: t(locale, 'alert.outOfCredits'),
           },
         ],
       },
@@ -32,12 +32,15 @@ export function renderCreditsAlert(): MessagePayload {
 /**
  * Tells a server's admins about problems only they can fix, once per {@link ALERT_QUIET_MS}: in
  * the channel set with `/vidu-admin alerts`, else by DM to the server owner. Best effort.
+ * Written in the server's preferred locale (`localeOf`; en-US when not given).
  */
 export function createAdminAlerts(options: {
   outbox: Outbox;
   settings: SettingsCache;
   kv: Keyv;
   ownerOf(guildId: string): string | undefined;
+  /** The server's preferred locale (a Discord locale, e.g. `ja`); default en-US. */
+  localeOf?(guildId: string): string;
   logger: Logger;
   now: () => number;
 }) {
@@ -50,12 +53,13 @@ export function createAdminAlerts(options: {
       const channelId = options.settings.get(guildId).alertChannelId;
       const nonce = `credits${guildId}`.slice(0, 25);
       try {
+        const alert = renderCreditsAlert(options.localeOf?.(guildId) ?? 'en-US');
         if (channelId) {
-          await options.outbox.createMessage(channelId, renderCreditsAlert(), nonce);
+          await options.outbox.createMessage(channelId, alert, nonce);
         } else {
           const owner = options.ownerOf(guildId);
           if (!owner) throw new Error('server owner unknown');
-          await options.outbox.createMessage(await options.outbox.openDm(owner), renderCreditsAlert(), nonce);
+          await options.outbox.createMessage(await options.outbox.openDm(owner), alert, nonce);
         }
         options.logger.warn({ guild: guildId, channel: channelId ?? 'owner DM' }, 'admins warned: out of credits');
       } catch (err) {

@@ -19,6 +19,7 @@ import { sniffImage, type ImageMimeType } from '../generation/images.js';
 import { GENERATION_DEFAULTS, MAX_SUBJECT_IMAGES, MAX_SUBJECT_NAME_CHARS, MODELS, isModelId } from '../generation/models.js';
 import type { AttachmentRef, RawVideoOptions } from '../generation/request.js';
 import { fileStem, parseSubjectMentions } from '../generation/subjects.js';
+import { joinList, t } from '../i18n/index.js';
 
 /** Image URLs with this prefix stand for a library image: `vidu-library:<userId>/<name>/<index>`. */
 export const LIBRARY_SCHEME = 'vidu-library:';
@@ -37,12 +38,15 @@ export function nameKey(name: string): string {
   return name.normalize('NFC').toLowerCase();
 }
 
-/** Why `name` cannot name a subject, or `undefined` when it can. `name` is as typed, without `@`. */
-export function invalidSubjectName(name: string): string | undefined {
+/**
+ * Why `name` cannot name a subject, in `locale` (a Discord locale; default en-US), or `undefined`
+ * when it can. `name` is as typed, without `@`.
+ */
+export function invalidSubjectName(name: string, locale = 'en-US'): string | undefined {
   const chars = [...name].length;
-  if (chars === 0) return 'The name is empty.';
-  if (chars > MAX_SUBJECT_NAME_CHARS) return `The name is ${chars} characters long; subject names take at most ${MAX_SUBJECT_NAME_CHARS}.`;
-  if (!NAME.test(name)) return 'Subject names may only use letters, digits, `_` and `-` (no spaces), as in `@my_cat`.';
+  if (chars === 0) return t(locale, 'subjects.name.empty');
+  if (chars > MAX_SUBJECT_NAME_CHARS) return t(locale, 'subjects.name.tooLong', { length: chars, max: MAX_SUBJECT_NAME_CHARS });
+  if (!NAME.test(name)) return t(locale, 'subjects.name.invalid');
   return undefined;
 }
 
@@ -84,7 +88,12 @@ export class LibraryFullError extends Error {
 export class LibraryImageMissingError extends Error {
   override name = 'LibraryImageMissingError';
   constructor(readonly subject: string) {
-    super(`The saved subject @${subject} was removed or changed before the job started. Save it again or attach its images.`);
+    super(t('en-US', 'subjects.imageMissing', { name: subject }));
+  }
+
+  /** The message in `locale` (a Discord locale, such as the job owner's). */
+  describe(locale: string): string {
+    return t(locale, 'subjects.imageMissing', { name: this.subject });
   }
 }
 
@@ -244,13 +253,19 @@ export async function addSavedSubjects(options: RawVideoOptions, userId: string,
   return saved;
 }
 
-/** The unknown-`@name` refusal when the library was consulted: attached names, then saved ones. */
-export function describeUnknownSubject(err: RequestError<'unknown_subject'>, images: readonly AttachmentRef[], saved: readonly LibraryEntry[]): string {
+/**
+ * The unknown-`@name` refusal when the library was consulted: attached names, then saved ones,
+ * in `locale` (a Discord locale; default en-US).
+ */
+export function describeUnknownSubject(
+  err: RequestError<'unknown_subject'>,
+  images: readonly AttachmentRef[],
+  saved: readonly LibraryEntry[],
+  locale = 'en-US',
+): string {
   const attached = attachedStems(images.filter((i) => !i.url.startsWith(LIBRARY_SCHEME)).map((i) => i.filename));
-  const base = describeRequestError(new RequestError('unknown_subject', { names: err.params.names, attached }));
-  const yours =
-    saved.length > 0
-      ? ` Your saved subjects: ${saved.map((e) => `\`${e.name}\``).join(', ')}.`
-      : ' You have no saved subjects (save one with `/vidu-subjects add`).';
-  return `${base}${yours}`;
+  const base = describeRequestError(new RequestError('unknown_subject', { names: err.params.names, attached }), locale);
+  return saved.length > 0
+    ? t(locale, 'subjects.unknown.saved', { base, names: joinList(locale, saved.map((e) => `\`${e.name}\``)) })
+    : t(locale, 'subjects.unknown.none', { base });
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments, type FakeMessage } from '../fakes/discord.js';
-import { messageContextMenu, modalSubmit, rawMessage, textInputValue } from '../fakes/interactions.js';
+import { messageContextMenu, modalSubmit, rawMessage, slashCommand, textInputValue } from '../fakes/interactions.js';
 import { pngBytes } from '../support/images.js';
 import { messageText, startWorld, type World } from './world.js';
 
@@ -82,6 +82,26 @@ describe('members get answers in their Discord locale', () => {
     expect(text).toMatch(/-# ✅ \d+초 만에 완료/);
     for (const label of ['다시 생성', '수정 후 다시 실행', '이어서 만들기', '세부 정보', '삭제']) expect(text).toContain(label);
     expect(text).not.toMatch(/Done in|requested by|Re-roll|Details|Delete|text-to-video|seed 7/);
+  });
+
+  it('ja: /vidu-jobs lists the member’s jobs in Japanese', async () => {
+    world = await startWorld();
+    const job = world.vidu({ locale: 'ja', prompt: 'A paper crane' });
+    await world.discord.injectInteraction(job);
+    await finalMessage(world, job.token);
+    await world.discord.waitFor(() => world!.logs.some((l) => l.includes('"msg":"delivered"') && l.includes(`"task":"${job.id}"`)));
+
+    const raw = slashCommand({ name: 'vidu-jobs', locale: 'ja' });
+    await world.discord.injectInteraction(raw);
+    expect((await firstResponse(world, raw)).type).toBe(5);
+    const message = await world.discord.waitFor(() => {
+      const m = world!.discord.originalMessage(raw.token);
+      return m && !m.loading ? m : undefined;
+    });
+    expect(message.content.split('\n')[0]).toBe('**最近のジョブ** · 1/1 ページ · 全 1 件');
+    expect(message.content).toContain('**1.** ✅ 完了 · “A paper crane”');
+    expect(message.content).toMatch(/\[メッセージ\]\(https:\/\/discord\.com\/channels\/[^)]+\) · ジョブ `/);
+    expect(message.content).not.toMatch(/Your recent jobs|Done|\bjob `/);
   });
 
   it('en-GB and other locales without a catalog read English', async () => {

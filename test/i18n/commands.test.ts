@@ -134,7 +134,7 @@ describe('command localizations', () => {
     }
   });
 
-  it.each(['vidu', 'vidu-admin'])('/%s: every description and every worded choice is translated; names stay English', (name) => {
+  it.each(['vidu', 'vidu-admin', 'vidu-subjects', 'vidu-jobs', 'vidu-show'])('/%s: every description and every worded choice is translated; names stay English', (name) => {
     const command = registered(name);
     for (const [where, node] of [['', command] as [string, Node], ...optionPaths(command)]) {
       expect(Object.keys(node.description_localizations ?? {}).sort(), `${name} ${where}`).toEqual([...TRANSLATED].sort());
