@@ -33,6 +33,27 @@ const EnvSchema = z.object({
   VIDU_USER_SUBMITS_PER_MINUTE: positiveInt(5),
   /** Scales every poll/edit interval (tests, benchmarks). 1 = production timing. */
   VIDU_TIME_SCALE: z.coerce.number().positive().max(1).default(1),
+  /** Shard count for `npm run start:sharded`: `auto` asks Discord (GET /gateway/bot). */
+  VIDU_SHARDS: z
+    .string()
+    .trim()
+    .regex(/^(auto|[1-9]\d{0,4})$/, "must be 'auto' or a positive integer")
+    .transform((v): 'auto' | number => (v === 'auto' ? 'auto' : Number(v)))
+    .default('auto'),
+  /** Shards this machine runs (`0-3,8`), when several machines share `VIDU_SHARDS`. Default all. */
+  VIDU_SHARD_IDS: z
+    .string()
+    .trim()
+    .regex(/^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/, 'must list shard ids like 0-3,8')
+    .transform((v) => {
+      const ids = new Set<number>();
+      for (const part of v.split(',')) {
+        const [a, b = a] = part.split('-').map(Number) as [number, number?];
+        for (let id = a; id <= b; id++) ids.add(id);
+      }
+      return [...ids].sort((x, y) => x - y);
+    })
+    .optional(),
 });
 
 export type Config = {
@@ -48,6 +69,8 @@ export type Config = {
   userMaxInFlight: number;
   userSubmitsPerMinute: number;
   timeScale: number;
+  shards: 'auto' | number;
+  shardIds?: number[];
 };
 
 export class ConfigError extends Error {
@@ -79,5 +102,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     userMaxInFlight: e.VIDU_USER_MAX_IN_FLIGHT,
     userSubmitsPerMinute: e.VIDU_USER_SUBMITS_PER_MINUTE,
     timeScale: e.VIDU_TIME_SCALE,
+    shards: e.VIDU_SHARDS,
+    shardIds: e.VIDU_SHARD_IDS,
   };
 }

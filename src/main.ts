@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Client, Events, GatewayIntentBits, GuildPremiumTier } from 'discord.js';
+import { Client, Events, GatewayIntentBits, GuildPremiumTier, REST, ShardClientUtil, Status } from 'discord.js';
 import type pino from 'pino';
 import { Agent } from 'undici';
 import { COMMANDS, COMPONENTS } from '../commands/index.js';
@@ -12,19 +12,24 @@ import { ConfigError, parseConfig, type Config } from './config.js';
 import { createOutbox } from './discord/outbox.js';
 import { registerCommandsIfChanged } from './discord/register.js';
 import { createRouter } from './discord/router.js';
+import { startHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
+import { createBotMetrics, type BotMetrics } from './metrics.js';
 import { createAdminAlerts } from './settings/alerts.js';
 import { createSettingsCache } from './settings/store.js';
 import { createUsageLedger } from './settings/usage.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES, createEngine } from './tasks/engine.js';
 import { createLastFrameExtractor } from './tasks/frames.js';
 import { createRateGate } from './tasks/limits.js';
-import { scaledSchedule } from './tasks/schedule.js';
+import type { TaskRecord } from './tasks/record.js';
+import { createDurationHistory, nextPollDelayMs, pollHintFor, scaledSchedule } from './tasks/schedule.js';
 import { createScheduler } from './tasks/scheduler.js';
 import { StoreError, openStore, redactUrl } from './tasks/store.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
-import { createRateLimiter } from './upstream/ratelimit.js';
+import { createSubjectLibrary } from './subjects/library.js';
+import { createRateLimiter, type RateLimiter } from './upstream/ratelimit.js';
+import { createRedisRateLimiter, type RedisRateLimiter } from './upstream/ratelimit-redis.js';
 import { RETRY_DEFAULTS } from './upstream/retry.js';
 
 /** The client's retry waits, compressed like every other interval when VIDU_TIME_SCALE < 1. */
@@ -54,6 +59,9 @@ export interface RunningBot {
   client: Client;
   logger: Logger;
   config: Config;
+  metrics: BotMetrics;
+  /** Port of the `/healthz` + `/metrics` server when `HTTP_PORT` is set. */
+  httpPort?: number;
   /** Graceful stop: refuse new work, let running steps finish, close the store. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -83,10 +91,42 @@ export async function startBot(env: Record<string, string | undefined>, override
     },
   });
 
+  // Sharding (src/shard.ts sets SHARDS/SHARD_COUNT, which the Client reads): this process owns
+  // the tasks of its shards' guilds, tasks without a guild belong to shard 0. No list: all shards.
+  const shardCount = client.options.shardCount ?? 1;
+  const shardIds = Array.isArray(client.options.shards) && client.options.shards.length < shardCount ? client.options.shards : undefined;
+  const shardOf = (guildId: string | null) => (guildId ? ShardClientUtil.shardIdForGuildId(guildId, shardCount) : 0);
+  const owns = shardIds ? (entry: { guildId: string | null }) => shardIds.includes(shardOf(entry.guildId)) : undefined;
+  // Every later line (and child logger) says which shard process wrote it.
+  if (shardIds) logger.setBindings({ shard: shardIds.length === 1 ? shardIds[0] : shardIds });
+  const metrics = createBotMetrics();
+
   // Our own connection pool: @discordjs/rest installs its bundled undici as the global
   // dispatcher, which our undici's interceptors cannot drive.
   const http = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
-  const limiter = createRateLimiter({ ratePerSecond: config.upstreamMaxRps });
+  // The cap holds across processes: shared through Redis when the store is Redis; otherwise (or
+  // while Redis does not answer) each process keeps to its shards' share of it.
+  const localLimiter = createRateLimiter({ ratePerSecond: config.upstreamMaxRps * (shardIds ? shardIds.length / shardCount : 1) });
+  let sharedLimiter: RedisRateLimiter | undefined;
+  if (/^rediss?:/.test(config.storeUrl)) {
+    sharedLimiter = await createRedisRateLimiter({
+      url: config.storeUrl,
+      ratePerSecond: config.upstreamMaxRps,
+      fallback: localLimiter,
+      logger: logger.child({ mod: 'ratelimit' }),
+    }).catch((err: unknown) => {
+      logger.warn({ err }, 'shared upstream rate limit unavailable; using this process’s share');
+      return undefined;
+    });
+  }
+  const capped: RateLimiter = sharedLimiter ?? localLimiter;
+  const limiter: RateLimiter = {
+    async acquire(signal) {
+      const asked = now();
+      await capped.acquire(signal);
+      metrics.rateLimitWait(now() - asked);
+    },
+  };
   const upstream = createUpstreamClient({
     baseUrl: config.toapisBaseUrl,
     apiKey: config.toapisApiKey,
@@ -95,12 +135,33 @@ export async function startBot(env: Record<string, string | undefined>, override
     timeoutMs: schedule.upstreamTimeoutMs,
     retry: scaledRetryBudgets(config.timeScale),
     logger: logger.child({ mod: 'upstream' }),
+    onRequest: (info) => metrics.upstreamRequest(info),
   });
   const tmpDir = join(tmpdir(), 'vidu-bot');
   await mkdir(tmpDir, { recursive: true });
 
   let applicationId = '';
-  const outbox = createOutbox(client.rest, () => applicationId);
+  // What past jobs took (submit → result), by model/resolution/length: shapes the polling.
+  const history = createDurationHistory();
+  history.load(await store.meta.get('poll-history').catch(() => undefined));
+  let historySave: NodeJS.Timeout | undefined;
+  const learnDuration = (record: TaskRecord) => {
+    if (record.outcome?.kind !== 'video' || !record.upstream) return;
+    history.observe(record.request, record.outcome.completedAt - record.upstream.submittedAt);
+    historySave ??= setTimeout(() => {
+      historySave = undefined;
+      store.meta.set('poll-history', history.toJSON()).catch((err: unknown) => logger.debug({ err }, 'could not save poll history'));
+    }, 60_000 * config.timeScale).unref();
+  };
+  // Interaction webhooks have per-token buckets and no global limit (platform.md §7); through
+  // client.rest every progress edit would queue behind @discordjs/rest's 50/s global budget.
+  const webhookRest = new REST({
+    ...(config.discordApiUrl ? { api: config.discordApiUrl } : {}),
+    timeout: overrides.rest?.timeout ?? 120_000,
+    retries: overrides.rest?.retries ?? 2,
+    globalRequestsPerSecond: Number.MAX_SAFE_INTEGER,
+  });
+  const outbox = createOutbox(client.rest, () => applicationId, { onError: (err) => metrics.discordError(err.code, err.status), webhookRest });
   const settings = createSettingsCache({ kv: store.settings, logger: logger.child({ mod: 'settings' }) });
   await settings.start();
   const usage = createUsageLedger({ kv: store.meta, now });
@@ -109,6 +170,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     settings,
     kv: store.meta,
     ownerOf: (guildId) => client.guilds.cache.get(guildId)?.ownerId,
+    localeOf: (guildId) => client.guilds.cache.get(guildId)?.preferredLocale ?? 'en-US',
     logger: logger.child({ mod: 'alerts' }),
     now,
   });
@@ -133,9 +195,11 @@ export async function startBot(env: Record<string, string | undefined>, override
       tmpDir,
       timeoutMs: schedule.videoDownloadTimeoutMs,
     }),
+    libraryImage: createSubjectLibrary(store.meta).image,
     secrets,
     now,
     random,
+    pollDelayMs: (record, phase, progress) => nextPollDelayMs(phase, schedule, random, undefined, pollHintFor(record, progress, now(), history)),
     events: {
       finished(record) {
         if (record.outcome?.kind !== 'failed') return;
@@ -147,7 +211,37 @@ export async function startBot(env: Record<string, string | undefined>, override
       },
     },
   });
-  const scheduler = createScheduler({ store, step: engine.step, logger: logger.child({ mod: 'scheduler' }), now });
+  const scheduler = createScheduler({
+    store,
+    async step(id) {
+      const startedAt = now();
+      const record = await engine.step(id);
+      metrics.trackStep(id, record, startedAt);
+      if (record?.state === 'done' && record.outcome?.kind === 'video' && record.upstream && (record.delivered?.at ?? 0) >= startedAt) {
+        learnDuration(record);
+      }
+      return record;
+    },
+    logger: logger.child({ mod: 'scheduler' }),
+    now,
+    owns,
+    onDisowned: (record) => handOver(record),
+    onLate: (ms) => metrics.pollLate(ms),
+  });
+  metrics.watchScheduler(() => scheduler.size);
+  client.on('viduAdopt', (id: string, userId: string) => scheduler.schedule(id, userId));
+  /** A task that reached this shard but belongs to another: its owner schedules it. */
+  function handOver(record: TaskRecord): void {
+    const shard = shardOf(record.owner.guildId);
+    const context = { id: record.id, userId: record.owner.userId };
+    if (!client.shard) {
+      logger.warn({ task: record.id, shard }, 'no sharding manager to hand the task to; its shard resumes it at its next start');
+      return;
+    }
+    client.shard
+      .broadcastEval((c, t) => void c.emit('viduAdopt', t.id, t.userId), { shard, context })
+      .catch((err: unknown) => logger.warn({ err, task: record.id, shard }, 'hand-over failed; its shard resumes it at its next start'));
+  }
 
   let accepting = true;
   const seen = new Set<string>();
@@ -159,6 +253,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     now,
     random,
     tokenMarginMs: schedule.tokenMarginMs,
+    download: { bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }) },
     settings,
     usage,
     balance: () => upstream.getBalance(),
@@ -180,28 +275,57 @@ export async function startBot(env: Record<string, string | undefined>, override
       try {
         applicationId = c.application.id;
         await registerCommandsIfChanged({ rest: client.rest, applicationId, commands: COMMANDS, store, logger });
+        const resumeStarted = now();
         const resumed = await scheduler.resumeAll();
-        logger.info({ user: c.user.tag, resumed }, 'ready');
+        logger.info({ user: c.user.tag, resumed, resumeMs: now() - resumeStarted, ...(shardIds ? { shards: shardIds, shardCount } : {}) }, 'ready');
         resolve();
       } catch (err) {
         reject(err);
       }
     });
   });
-  await client.login(config.discordToken);
-  await ready;
+  // Up before the login: a port in use fails the start at once, and /healthz says "gateway down"
+  // until the shards are connected.
+  const httpServer =
+    config.httpPort === undefined
+      ? undefined
+      : await startHttpServer({
+          // One port per shard process: HTTP_PORT + its first shard id.
+          port: config.httpPort === 0 ? 0 : config.httpPort + (shardIds?.[0] ?? 0),
+          checks: {
+            store: () => store.ping(),
+            gateway: async () => client.ws.shards.size > 0 && client.ws.shards.every((shard) => shard.status === Status.Ready),
+          },
+          metrics: () => metrics.registry.render(),
+        });
+  if (httpServer) logger.info({ port: httpServer.port }, 'serving /healthz and /metrics');
+  try {
+    await client.login(config.discordToken);
+    await ready;
+  } catch (err) {
+    await httpServer?.close();
+    await sharedLimiter?.close();
+    throw err;
+  }
 
   return {
     client,
     logger,
     config,
+    metrics,
+    httpPort: httpServer?.port,
     async stop(timeoutMs = 5_000) {
       accepting = false;
+      await httpServer?.close();
+      clearTimeout(historySave);
       settings.stop();
       // Let running steps finish; whatever still waits on the network after that is cut off
       // and resumes from its stored state on the next start.
       await scheduler.stop(timeoutMs);
       await http.destroy();
+      await sharedLimiter?.close();
+      webhookRest.clearHashSweeper();
+      webhookRest.clearHandlerSweeper();
       await client.destroy();
       await store.close();
       logger.info('stopped');
@@ -230,6 +354,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // A shard process (src/shard.ts) whose manager is gone stops instead of running unsupervised.
+  if (process.send) process.on('disconnect', () => shutdown('manager gone'));
   try {
     bot = await startBot(process.env);
   } catch (err) {

@@ -78,12 +78,23 @@ export function classifyDiscordError(err: unknown): DiscordWriteError {
  * Every message write the bot makes after the first response, through one REST client.
  * Interaction-webhook routes carry no bot token (Discord authenticates them by the path).
  */
-export function createOutbox(rest: REST, applicationId: () => string) {
+export function createOutbox(
+  rest: REST,
+  applicationId: () => string,
+  hooks: {
+    onError?(err: DiscordWriteError): void;
+    /** REST for interaction-webhook routes, which Discord exempts from the 50/s global limit. Default `rest`. */
+    webhookRest?: REST;
+  } = {},
+) {
+  const webhookRest = hooks.webhookRest ?? rest;
   const wrap = async <T>(p: Promise<unknown>): Promise<T> => {
     try {
       return (await p) as T;
     } catch (err) {
-      throw classifyDiscordError(err);
+      const failure = classifyDiscordError(err);
+      hooks.onError?.(failure);
+      throw failure;
     }
   };
   const withFiles = (files?: OutFile[]) =>
@@ -93,7 +104,7 @@ export function createOutbox(rest: REST, applicationId: () => string) {
     /** PATCH the interaction's original response (valid while the token lives). */
     editOriginal(token: string, payload: MessagePayload, files?: OutFile[]) {
       return wrap<{ id: string; channel_id: string }>(
-        rest.patch(Routes.webhookMessage(applicationId(), token, '@original'), { body: payload, auth: false, ...withFiles(files) }),
+        webhookRest.patch(Routes.webhookMessage(applicationId(), token, '@original'), { body: payload, auth: false, ...withFiles(files) }),
       );
     },
     /** PATCH one of the bot's own messages through the channel endpoint (bot token). */
@@ -122,7 +133,7 @@ export function createOutbox(rest: REST, applicationId: () => string) {
     },
     /** Reads the interaction's original response (valid while the token lives). */
     getOriginal(token: string) {
-      return wrap<PostedMessage>(rest.get(Routes.webhookMessage(applicationId(), token, '@original'), { auth: false }));
+      return wrap<PostedMessage>(webhookRest.get(Routes.webhookMessage(applicationId(), token, '@original'), { auth: false }));
     },
     /** Reads one of the bot's messages through the channel endpoint; proves the bot can see it. */
     fetchChannelMessage(channelId: string, messageId: string) {

@@ -14,6 +14,7 @@ import { isRetryable } from '../upstream/retry.js';
 import { taskPhase, type UpstreamTask } from '../upstream/schemas.js';
 import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
 import { FrameExtractionError, LAST_FRAME_SCHEME } from './frames.js';
+import { LIBRARY_SCHEME, LibraryImageMissingError } from '../subjects/library.js';
 import type { TaskRecord } from './record.js';
 import { nextPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
 import type { TaskStore } from './store.js';
@@ -49,11 +50,18 @@ export interface EngineOptions {
   guildUploadLimit(guildId: string | null): number;
   /** The last frame of a video as PNG bytes (Continue without `last_frame_url`). */
   lastFrame?(videoUrl: string, key: string): Promise<Buffer>;
+  /** The bytes of a saved subject image (`vidu-library:<ref>`, src/subjects/library.ts). */
+  libraryImage?(ref: string): Promise<Buffer>;
   /** Strings never to show (our API keys), masked out of upstream text. */
   secrets: readonly string[];
   now?: () => number;
   random?: () => number;
   events?: EngineEvents;
+  /**
+   * Delay before the next status read of a task still queued or running, ms; `record` is the task
+   * before this read, `progress` what the upstream reports now. Default: the upstream's window.
+   */
+  pollDelayMs?(record: TaskRecord, phase: 'queued' | 'running', progress: number): number;
 }
 
 /** Transient failures of one step are retried this many times before the job fails. */
@@ -77,7 +85,7 @@ export function createEngine(options: EngineOptions) {
   };
 
   const fail = (record: TaskRecord, err: unknown): Promise<TaskRecord> => {
-    const ufe = err instanceof UserFacingError ? err : toUserFacing(err, options.secrets);
+    const ufe = err instanceof UserFacingError ? err : toUserFacing(err, options.secrets, record.owner.locale);
     logger.info({ task: record.id, code: ufe.code, err }, 'job failed');
     return save(record, { state: 'delivering', outcome: { kind: 'failed', code: ufe.code, detail: ufe.detail }, nextAt: now(), attempts: 0 });
   };
@@ -212,9 +220,12 @@ export function createEngine(options: EngineOptions) {
       try {
         bytes = image.url.startsWith(LAST_FRAME_SCHEME)
           ? await lastFrameOf(image.url.slice(LAST_FRAME_SCHEME.length), rec.id)
-          : await download.bytes(image.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: schedule.imageDownloadTimeoutMs });
+          : image.url.startsWith(LIBRARY_SCHEME) && options.libraryImage
+            ? await options.libraryImage(image.url.slice(LIBRARY_SCHEME.length))
+            : await download.bytes(image.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: schedule.imageDownloadTimeoutMs });
       } catch (err) {
         if (err instanceof FrameExtractionError) return fail(rec, new UserFacingError('images_unavailable', 'The last frame of the video could not be extracted.'));
+        if (err instanceof LibraryImageMissingError) return fail(rec, new UserFacingError('images_unavailable', err.describe(rec.owner.locale)));
         if (err instanceof DownloadTooLargeError) {
           return fail(rec, new RequestError('image_too_large', { filename: image.filename, size: image.size, max: MAX_IMAGE_BYTES }));
         }
@@ -327,7 +338,10 @@ export function createEngine(options: EngineOptions) {
       upstream: { ...up, status: task.status, progress: task.progress ?? up.progress },
       polls: record.polls + 1,
       attempts: 0,
-      nextAt: now() + nextPollDelayMs(phase === 'queued' ? 'queued' : 'running', schedule, random),
+      nextAt:
+        now() +
+        (options.pollDelayMs?.(record, phase === 'queued' ? 'queued' : 'running', task.progress ?? up.progress) ??
+          nextPollDelayMs(phase === 'queued' ? 'queued' : 'running', schedule, random)),
     });
     return maybeShowProgress(rec);
   }

@@ -11,8 +11,16 @@ export interface SchedulerOptions {
   concurrency?: number;
   /** Retry delay when a step throws (store down…), ms. Default 5000. */
   errorRetryMs?: number;
-  /** Only tasks this returns true for are run here (sharding). Default: all. */
+  /**
+   * Only tasks this returns true for are run here (sharding). Default: all. A task scheduled
+   * here that turns out to belong elsewhere (an interaction that reached another shard) is let go
+   * after its current step and passed to {@link onDisowned}.
+   */
   owns?(entry: Pick<PendingEntry, 'guildId'>): boolean;
+  /** A task this process let go because {@link owns} says another process runs it. */
+  onDisowned?(record: TaskRecord): void;
+  /** Called as a step starts with how late it is against when it was due, ms (metrics). */
+  onLate?(lateMs: number): void;
   now?: () => number;
 }
 
@@ -75,9 +83,18 @@ export function createScheduler(options: SchedulerOptions) {
   }
 
   async function run(id: string): Promise<void> {
+    const dueAt = due.get(id);
+    if (dueAt !== undefined) options.onLate?.(now() - dueAt);
     try {
       const record = await options.step(id);
       const at = record ? wakeAt(record) : undefined;
+      if (record && at !== undefined && !owns({ guildId: record.owner.guildId })) {
+        due.delete(id);
+        pending.delete(id);
+        options.logger.info({ task: id, guild: record.owner.guildId }, 'task belongs to another shard; handed over');
+        options.onDisowned?.(record);
+        return;
+      }
       if (at === undefined) {
         due.delete(id);
         pending.delete(id);

@@ -1,39 +1,69 @@
 /**
- * A process-wide cap on upstream requests: a token bucket of `ratePerSecond` with a burst of
- * the same size. `acquire` resolves when a request may go out, in arrival order.
+ * A process-wide cap on upstream requests: one request every `1000 / rate` ms (plus a 1 % guard),
+ * released by a timer on the actual clock. Evenly spaced grants keep every one-second span at or
+ * under the cap even when the event loop or the network delays a request a little — a token
+ * bucket's bursts let almost twice the rate through across a refill, and bunch up under jitter.
+ * Waiters are served in the order they asked; an aborted waiter leaves the queue.
  */
-export function createRateLimiter(options: { ratePerSecond: number; now?: () => number }) {
+export interface RateLimiter {
+  /** Resolves when a request may go out; rejects with the signal's reason if it aborts first. */
+  acquire(signal?: AbortSignal): Promise<void>;
+}
+
+/** Fraction added to every interval: timers and sockets can bring two requests slightly closer. */
+export const RATE_GUARD = 0.01;
+
+/** Gap between two grants for `ratePerSecond`, ms (with `guard`, default {@link RATE_GUARD}). */
+export function rateInterval(ratePerSecond: number, guard = RATE_GUARD): number {
+  if (!(ratePerSecond > 0)) throw new RangeError('ratePerSecond must be positive');
+  return (1000 / ratePerSecond) * (1 + guard);
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(reason: unknown): void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+export function createRateLimiter(options: { ratePerSecond: number; now?: () => number; guard?: number }): RateLimiter {
   const now = options.now ?? Date.now;
-  const capacity = Math.max(1, options.ratePerSecond);
-  const intervalMs = 1000 / options.ratePerSecond;
-  let tokens = capacity;
-  let refilledAt = now();
-  let chain: Promise<void> = Promise.resolve();
+  const intervalMs = rateInterval(options.ratePerSecond, options.guard);
+  let last = Number.NEGATIVE_INFINITY;
+  const waiting: Waiter[] = [];
+  let timer: NodeJS.Timeout | undefined;
 
-  const refill = () => {
-    const t = now();
-    tokens = Math.min(capacity, tokens + (t - refilledAt) / intervalMs);
-    refilledAt = t;
-  };
-
-  const take = async (signal?: AbortSignal): Promise<void> => {
-    for (;;) {
-      signal?.throwIfAborted();
-      refill();
-      if (tokens >= 1) {
-        tokens -= 1;
+  const pump = (): void => {
+    timer = undefined;
+    while (waiting.length > 0) {
+      const t = now();
+      if (t - last < intervalMs) {
+        timer = setTimeout(pump, Math.max(1, Math.ceil(last + intervalMs - t)));
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.ceil((1 - tokens) * intervalMs)));
+      const w = waiting.shift()!;
+      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+      last = t;
+      w.resolve();
     }
   };
 
   return {
-    /** Waits for a slot; requests are served in the order they asked. */
-    acquire(signal?: AbortSignal): Promise<void> {
-      const turn = chain.then(() => take(signal));
-      chain = turn.catch(() => undefined);
-      return turn;
+    acquire(signal) {
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      return new Promise<void>((resolve, reject) => {
+        const w: Waiter = { resolve, reject, signal };
+        if (signal) {
+          w.onAbort = () => {
+            const i = waiting.indexOf(w);
+            if (i >= 0) waiting.splice(i, 1);
+            reject(signal.reason);
+          };
+          signal.addEventListener('abort', w.onAbort, { once: true });
+        }
+        waiting.push(w);
+        if (!timer) pump();
+      });
     },
   };
 }

@@ -1133,9 +1133,10 @@ export class FakeDiscord {
   /**
    * Delivers an interaction on the gateway, to the shard that owns its guild
    * (`(guild_id >> 22) % shardCount`; DMs go to shard 0). Resolves once the frame is written.
-   * The token's 3 s callback window and 15 min lifetime start now.
+   * The token's 3 s callback window and 15 min lifetime start now. `options.shardId` delivers it
+   * to another shard instead (Discord's routing of interactions that do not follow the guild).
    */
-  async injectInteraction(raw: RawInteraction): Promise<void> {
+  async injectInteraction(raw: RawInteraction, options: { shardId?: number } = {}): Promise<void> {
     if (raw.application_id !== this.applicationId) {
       throw new Error(
         `FakeDiscord: interaction application_id ${raw.application_id} != fake applicationId ${this.applicationId}; pass applicationId to the builder`,
@@ -1144,7 +1145,7 @@ export class FakeDiscord {
     if (this.interactionsByToken.has(raw.token) || this.interactions.has(raw.id)) {
       throw new Error('FakeDiscord: interaction id/token reused; build a fresh payload');
     }
-    const shardId = this.shardFor(raw.guild_id ?? null);
+    const shardId = options.shardId ?? this.shardFor(raw.guild_id ?? null);
     const connection = this.readyConnection(shardId);
     if (!connection) throw new Error(`FakeDiscord: no READY gateway connection for shard ${shardId}`);
 

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { Registry, createBotMetrics, finishedOutcome } from '../../src/metrics.js';
+import type { TaskRecord } from '../../src/tasks/record.js';
+import { record } from '../tasks/records.js';
+
+describe('Registry: the text exposition format', () => {
+  it('renders counters with HELP/TYPE and one line per label set', () => {
+    const r = new Registry();
+    const c = r.counter('x_total', 'Things.', ['kind']);
+    c.inc({ kind: 'a' });
+    c.inc({ kind: 'a' }, 2);
+    c.inc({ kind: 'b' });
+    expect(r.render()).toBe(['# HELP x_total Things.', '# TYPE x_total counter', 'x_total{kind="a"} 3', 'x_total{kind="b"} 1', ''].join('\n'));
+  });
+
+  it('escapes label values (backslash, quote, newline)', () => {
+    const r = new Registry();
+    r.gauge('g', 'G.', ['v']).set({ v: 'a"b\\c\nd' }, 1.5);
+    expect(r.render()).toContain('g{v="a\\"b\\\\c\\nd"} 1.5');
+  });
+
+  it('renders histograms as cumulative buckets with +Inf, sum and count', () => {
+    const r = new Registry();
+    const h = r.histogram('d_seconds', 'D.', [], [0.1, 1, 10]);
+    for (const v of [0.05, 0.5, 0.5, 5, 50]) h.observe({}, v);
+    expect(r.render().split('\n').slice(2, 8)).toEqual([
+      'd_seconds_bucket{le="0.1"} 1',
+      'd_seconds_bucket{le="1"} 3',
+      'd_seconds_bucket{le="10"} 4',
+      'd_seconds_bucket{le="+Inf"} 5',
+      'd_seconds_sum 56.05',
+      'd_seconds_count 5',
+    ]);
+  });
+
+  it('refuses counters going down, duplicate names and invalid names', () => {
+    const r = new Registry();
+    const c = r.counter('c_total', 'C.');
+    expect(() => c.inc({}, -1)).toThrow(RangeError);
+    expect(() => r.counter('c_total', 'again')).toThrow(/twice/);
+    expect(() => r.gauge('bad-name', 'x')).toThrow(/invalid/);
+    expect(() => r.histogram('h', 'x', ['le'], [1])).toThrow(/reserved/);
+  });
+
+  it('runs collect hooks before rendering', () => {
+    const r = new Registry();
+    const g = r.gauge('live', 'Live.');
+    let n = 0;
+    r.onCollect(() => g.set({}, ++n));
+    r.render();
+    expect(r.render()).toContain('live 2');
+  });
+});
+
+/** A job polling upstream, built the way the command and engine build one. */
+function runningRecord(): TaskRecord {
+  return record({}, { state: 'running', upstream: { taskId: 'video_1', status: 'in_progress', progress: 40, submittedAt: 5_000 } });
+}
+
+function done(base: TaskRecord, patch: Partial<TaskRecord>): TaskRecord {
+  return { ...base, state: 'done', ...patch } as TaskRecord;
+}
+
+describe('createBotMetrics', () => {
+  it('keeps jobs by state and model from step results, and counts each finish once', () => {
+    const m = createBotMetrics({ process: false });
+    const rec = runningRecord();
+    m.trackStep(rec.id, { ...rec, state: 'accepted' } as TaskRecord, 1_000);
+    m.trackStep(rec.id, rec, 2_000);
+    const text1 = m.registry.render();
+    expect(text1).toContain(`vidu_jobs{state="accepted",model="${rec.request.model}"} 0`);
+    expect(text1).toContain(`vidu_jobs{state="running",model="${rec.request.model}"} 1`);
+
+    const finished = done(rec, {
+      outcome: { kind: 'video', url: 'https://files.example/v.mp4', completedAt: 10_000 },
+      delivered: { via: 'webhook', channelId: '1', messageId: '2', at: 12_500, attached: true },
+    });
+    m.trackStep(rec.id, finished, 10_000);
+    // A later step that returns the same done record (stale timer) does not count it again.
+    m.trackStep(rec.id, finished, 20_000);
+    const text = m.registry.render();
+    expect(text).toContain(`vidu_jobs{state="running",model="${rec.request.model}"} 0`);
+    expect(text).toContain(`vidu_jobs_finished_total{model="${rec.request.model}",outcome="video"} 1`);
+    expect(text).toContain('vidu_delivery_delay_seconds_sum{outcome="video"} 2.5');
+    expect(text).toContain('vidu_delivery_delay_seconds_count{outcome="video"} 1');
+  });
+
+  it('counts failures by code and upstream attempts by op and outcome', () => {
+    const m = createBotMetrics({ process: false });
+    const rec = runningRecord();
+    m.trackStep(
+      rec.id,
+      done(rec, { outcome: { kind: 'failed', code: 'content_refused' }, delivered: { via: 'webhook', channelId: '1', messageId: '2', at: 5_000, attached: false } }),
+      4_000,
+    );
+    m.upstreamRequest({ op: 'read', path: '/v1/videos/generations/x', outcome: 'ok', status: 200, durationMs: 20 });
+    m.upstreamRequest({ op: 'read', path: '/v1/videos/generations/x', outcome: 'ok', status: 200, durationMs: 30 });
+    m.upstreamRequest({ op: 'submit', path: '/v1/videos/generations', outcome: 'rate_limited', status: 429, durationMs: 5 });
+    m.discordError(50027, 401);
+    m.discordError(undefined, 503);
+    m.discordError(undefined, undefined);
+    m.pollLate(1_500);
+    const text = m.registry.render();
+    expect(text).toContain(`vidu_jobs_finished_total{model="${rec.request.model}",outcome="failed"} 1`);
+    expect(text).toContain('vidu_job_failures_total{code="content_refused"} 1');
+    expect(text).toContain('vidu_upstream_requests_total{op="read",outcome="ok"} 2');
+    expect(text).toContain('vidu_upstream_requests_total{op="submit",outcome="rate_limited"} 1');
+    expect(text).toContain('vidu_upstream_request_duration_seconds_sum{op="read"} 0.05');
+    expect(text).toContain('vidu_discord_errors_total{code="50027"} 1');
+    expect(text).toContain('vidu_discord_errors_total{code="503"} 1');
+    expect(text).toContain('vidu_discord_errors_total{code="network"} 1');
+    expect(text).toContain('vidu_poll_delay_seconds_bucket{le="2.5"} 1');
+    expect(text).toContain('vidu_poll_delay_seconds_bucket{le="1"} 0');
+  });
+
+  it('reports process memory and event-loop delay when asked', () => {
+    const m = createBotMetrics();
+    const text = m.registry.render();
+    const rss = /^process_resident_memory_bytes (\d+)$/m.exec(text);
+    expect(Number(rss?.[1])).toBeGreaterThan(1_000_000);
+    expect(text).toContain('# TYPE nodejs_eventloop_delay_seconds gauge');
+  });
+
+  it.each([
+    [{ outcome: { kind: 'video', url: 'https://x.example/v.mp4', completedAt: 1 }, delivered: { via: 'dm', channelId: '1', messageId: '2', at: 2, attached: true } }, 'video'],
+    [{ outcome: { kind: 'video', url: 'https://x.example/v.mp4', completedAt: 1 }, delivered: { via: 'channel', channelId: '1', messageId: '2', at: 2, attached: false } }, 'link'],
+    [{ outcome: { kind: 'failed', code: 'timed_out' }, delivered: { via: 'webhook', channelId: '1', messageId: '2', at: 2, attached: false } }, 'failed'],
+    [{ outcome: { kind: 'video', url: 'https://x.example/v.mp4', completedAt: 1 }, delivered: { via: 'none', channelId: null, messageId: null, at: 2, attached: false } }, 'undeliverable'],
+  ] as const)('finishedOutcome %#', (patch, expected) => {
+    expect(finishedOutcome(done(runningRecord(), patch as Partial<TaskRecord>))).toBe(expected);
+  });
+});

@@ -1,0 +1,188 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createClient } from '@redis/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIS_RATE_KEY } from '../../src/upstream/ratelimit-redis.js';
+import { startFakeDiscord, visibleAttachments, type FakeDiscord } from '../fakes/discord.js';
+import { DEFAULT_IDS, slashCommand, snowflake, type RawInteraction } from '../fakes/interactions.js';
+import { startFakeToapis, type FakeToapis } from '../fakes/toapis.js';
+import { API_KEY, BOT_TOKEN, isFinal } from '../e2e/world.js';
+
+/**
+ * `src/shard.ts` for real: discord.js's ShardingManager forks two shard processes (src/main.ts
+ * under tsx) against one fake Discord with two gateway shards, one fake toapis and one Redis
+ * (DB 13). Jobs run in a guild of each shard and in a DM; one shard is SIGKILLed mid-job and
+ * comes back. Every job must be delivered exactly once, by the shard that owns it.
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+function redisUrl(): string {
+  const url = new URL(process.env.REDIS_URL!);
+  url.pathname = '/13';
+  return url.toString();
+}
+
+/** The manager process; its shards inherit its stdout, so `lines` holds every process's log. */
+function spawnShards(env: Record<string, string>, cwd: string) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', TSX, `${ROOT}src/shard.ts`], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let partial = '';
+  const feed = (chunk: Buffer) => {
+    const text = partial + chunk.toString('utf8');
+    const parts = text.split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts.filter(Boolean));
+  };
+  child.stdout!.on('data', feed);
+  child.stderr!.on('data', feed);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const json = () => lines.flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : []));
+  return { child, lines, exited, json };
+}
+
+/** Polls until `check` returns something truthy. */
+async function until<T>(check: () => T | undefined | false, what: string, timeoutMs = 30_000, lines?: string[]): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lines ? `; last output:\n${lines.slice(-25).join('\n')}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const shardOf = (guildId: string | null) => (guildId === null ? 0 : Number((BigInt(guildId) >> 22n) % 2n));
+
+describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes (DB 13)', () => {
+  // Consecutive timestamps: (id >> 22) % 2 puts one guild on each shard.
+  const base = BigInt(DEFAULT_IDS.guildId);
+  const guildIds = [base, base + (1n << 22n)].map(String).sort((a, b) => shardOf(a) - shardOf(b));
+  const channelIds = guildIds.map(() => snowflake());
+  let toapis: FakeToapis;
+  let discord: FakeDiscord;
+  let dir: string;
+  let shards: ReturnType<typeof spawnShards>;
+  const admin = createClient({ url: process.env.REDIS_URL ? redisUrl() : undefined });
+
+  beforeAll(async () => {
+    expect(guildIds.map(shardOf)).toEqual([0, 1]);
+    await admin.connect();
+    await admin.flushDb();
+    toapis = await startFakeToapis({ apiKey: API_KEY, plan: { queuedMs: 300, runMs: 2_500 } });
+    discord = await startFakeDiscord({
+      botToken: BOT_TOKEN,
+      shardCount: 2,
+      guilds: guildIds.map((id, i) => ({ id, channels: [{ id: channelIds[i] }] })),
+    });
+    dir = await mkdtemp(join(tmpdir(), 'vidu-shards-'));
+    shards = spawnShards(
+      {
+        DISCORD_TOKEN: BOT_TOKEN,
+        TOAPIS_API_KEY: API_KEY,
+        TOAPIS_BASE_URL: toapis.url,
+        DISCORD_API_URL: discord.apiUrl,
+        STORE_URL: redisUrl(),
+        LOG_LEVEL: 'info',
+        VIDU_TIME_SCALE: '0.02',
+        VIDU_UPSTREAM_MAX_RPS: '50',
+        // Taken from GET /gateway/bot (the fake says 2).
+        VIDU_SHARDS: 'auto',
+      },
+      dir,
+    );
+    await until(() => shards.json().some((l) => l.msg === 'all shards ready'), 'both shards ready', 60_000, shards.lines);
+  }, 90_000);
+
+  afterAll(async () => {
+    if (shards && shards.child.exitCode === null) {
+      shards.child.kill('SIGTERM');
+      const { code } = await shards.exited;
+      expect(code).toBe(0);
+    }
+    await Promise.allSettled([discord?.close(), toapis?.close()]);
+    await admin.flushDb().catch(() => undefined);
+    await admin.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  /** A /vidu from its own member (member limits are per process), in a guild or a DM. */
+  function vidu(guildId: string | null, n: number): RawInteraction {
+    const channelId = guildId === null ? undefined : channelIds[guildIds.indexOf(guildId)];
+    return slashCommand({
+      name: 'vidu',
+      guildId,
+      ...(channelId ? { channelId } : {}),
+      user: { id: String(BigInt(DEFAULT_IDS.userId) + BigInt(n)) },
+      options: [{ name: 'prompt', type: 3, value: `sharded job ${n}` }],
+    });
+  }
+
+  /** Lines of one task, with the shard that wrote them. */
+  const taskLines = (id: string) => shards.json().filter((l) => l.task === id);
+  const results = (id: string) => [...discord.messages.values()].filter((m) => !m.deleted && visibleAttachments(m).some((a) => a.filename === `vidu-${id}.mp4`));
+
+  it('each shard runs its guilds’ jobs (DMs on shard 0); a killed shard comes back, resumes its own, and every job is delivered once', async () => {
+    const ready = shards.json().filter((l) => l.msg === 'ready');
+    expect(ready.map((l) => l.shard).sort()).toEqual([0, 1]);
+    expect(ready.every((l) => l.shardCount === 2 && l.resumed === 0)).toBe(true);
+
+    const jobs = [vidu(guildIds[0]!, 1), vidu(guildIds[0]!, 2), vidu(guildIds[1]!, 3), vidu(guildIds[1]!, 4), vidu(guildIds[1]!, 5), vidu(null, 6)];
+    for (const raw of jobs) await discord.injectInteraction(raw);
+    await until(() => toapis.stats.tasksCreated === jobs.length, 'every job submitted', 30_000, shards.lines);
+    expect(jobs.every((raw) => !isFinal(discord.originalMessage(raw.token) ?? { content: '', components: [], attachments: [] }))).toBe(true);
+
+    // SIGKILL shard 1 mid-job: its three jobs are running upstream.
+    const spawned = shards.json().filter((l) => l.msg === 'shard spawned' && l.shard === 1);
+    const pid = Number(spawned.at(-1)!.pid);
+    process.kill(pid, 'SIGKILL');
+    await until(() => shards.json().some((l) => l.msg === 'shard died; starting it again' && l.shard === 1 && l.signal === 'SIGKILL'), 'the manager saw it die');
+    const back = await until(
+      () => shards.json().filter((l) => l.msg === 'ready' && l.shard === 1)[1],
+      'shard 1 ready again',
+      60_000,
+      shards.lines,
+    );
+    expect(back.resumed).toBe(3);
+
+    for (const raw of jobs) {
+      await until(() => results(raw.id).length > 0, `result of ${raw.id}`, 30_000, shards.lines);
+    }
+    // Give a duplicate every chance to show up before counting.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(toapis.stats.tasksCreated).toBe(jobs.length);
+    for (const raw of jobs) {
+      const owner = shardOf(raw.guild_id ?? null);
+      expect(results(raw.id), `results of ${raw.id}`).toHaveLength(1);
+      const delivered = taskLines(raw.id).filter((l) => l.msg === 'delivered');
+      expect(delivered.map((l) => l.shard)).toEqual([owner]);
+      // Nothing about this task was ever written by the other shard.
+      expect(new Set(taskLines(raw.id).map((l) => l.shard))).toEqual(new Set([owner]));
+    }
+    // Both processes took their upstream slots from the one cap in Redis.
+    expect(Number(await admin.get(REDIS_RATE_KEY))).toBeGreaterThan(0);
+    expect(shards.lines.some((l) => l.includes('shared upstream rate limit unavailable'))).toBe(false);
+  }, 120_000);
+
+  it('a job that reaches the wrong shard is handed to its owner and delivered once', async () => {
+    const raw = vidu(guildIds[1]!, 7);
+    // Delivered on shard 0's gateway although its guild belongs to shard 1.
+    await discord.injectInteraction(raw, { shardId: 0 });
+    await until(() => results(raw.id).length > 0, 'the result', 30_000, shards.lines);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(results(raw.id)).toHaveLength(1);
+    expect(toapis.stats.tasksCreated).toBe(7);
+    const lines = taskLines(raw.id);
+    expect(lines.filter((l) => l.msg === 'task belongs to another shard; handed over').map((l) => l.shard)).toEqual([0]);
+    expect(lines.filter((l) => l.msg === 'delivered').map((l) => l.shard)).toEqual([1]);
+  }, 60_000);
+});
