@@ -1,3 +1,4 @@
+import { openAsBlob } from 'node:fs';
 import { DiscordAPIError, HTTPError, Routes, type REST } from 'discord.js';
 import type { MessagePayload } from '../render/render.js';
 
@@ -8,12 +9,11 @@ export interface PostedMessage {
   attachments?: { filename: string }[];
 }
 
-/** A file to attach; `data` is held only for the duration of one upload. */
-export interface OutFile {
-  name: string;
-  data: Buffer;
-  contentType?: string;
-}
+/**
+ * A file to attach: bytes in memory, or a file on disk that is streamed into the request (a
+ * 50 MB video is then never held in memory).
+ */
+export type OutFile = { name: string; contentType?: string } & ({ data: Buffer; path?: never } | { path: string; data?: never });
 
 /**
  * Why a Discord write failed, as the delivery logic needs to branch on it.
@@ -97,20 +97,36 @@ export function createOutbox(
       throw failure;
     }
   };
-  const withFiles = (files?: OutFile[]) =>
-    files && files.length > 0 ? { files: files.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType })) } : {};
+  /**
+   * Request options carrying `body` and `files`. Files on disk go as a multipart body built
+   * here (`payload_json` + `files[n]` backed by `fs.openAsBlob`), passed through untouched;
+   * @discordjs/rest would otherwise copy every file into memory.
+   */
+  const withFiles = async (body: object, files?: OutFile[]) => {
+    if (!files || files.length === 0) return { body };
+    if (files.every((f) => f.data !== undefined)) {
+      return { body, files: files.map((f) => ({ name: f.name, data: f.data!, contentType: f.contentType })) };
+    }
+    const form = new FormData();
+    form.append('payload_json', JSON.stringify(body));
+    for (const [i, f] of files.entries()) {
+      const blob = f.path !== undefined ? await openAsBlob(f.path, { type: f.contentType ?? 'application/octet-stream' }) : new Blob([new Uint8Array(f.data!)], { type: f.contentType });
+      form.append(`files[${i}]`, blob, f.name);
+    }
+    return { body: form, passThroughBody: true as const };
+  };
 
   return {
     /** PATCH the interaction's original response (valid while the token lives). */
     editOriginal(token: string, payload: MessagePayload, files?: OutFile[]) {
       return wrap<{ id: string; channel_id: string }>(
-        webhookRest.patch(Routes.webhookMessage(applicationId(), token, '@original'), { body: payload, auth: false, ...withFiles(files) }),
+        withFiles(payload, files).then((o) => webhookRest.patch(Routes.webhookMessage(applicationId(), token, '@original'), { ...o, auth: false })),
       );
     },
     /** PATCH one of the bot's own messages through the channel endpoint (bot token). */
     editChannelMessage(channelId: string, messageId: string, payload: MessagePayload, files?: OutFile[]) {
       return wrap<{ id: string; channel_id: string }>(
-        rest.patch(Routes.channelMessage(channelId, messageId), { body: payload, ...withFiles(files) }),
+        withFiles(payload, files).then((o) => rest.patch(Routes.channelMessage(channelId, messageId), o)),
       );
     },
     /**
@@ -124,7 +140,7 @@ export function createOutbox(
         enforce_nonce: true,
         ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
       };
-      return wrap<{ id: string; channel_id: string }>(rest.post(Routes.channelMessages(channelId), { body, ...withFiles(files) }));
+      return wrap<{ id: string; channel_id: string }>(withFiles(body, files).then((o) => rest.post(Routes.channelMessages(channelId), o)));
     },
     /** Opens (or finds) the DM channel with a user. */
     async openDm(userId: string): Promise<string> {

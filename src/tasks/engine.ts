@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RequestError, describeRequestError } from '../generation/errors.js';
 import { checkImage } from '../generation/images.js';
@@ -409,8 +409,9 @@ export function createEngine(options: EngineOptions) {
     const path = join(options.tmpDir, `${record.id}.mp4`);
     const link = (linkReason: VideoDelivery['linkReason']) => write(record, renderFinal(record, { linkReason }), undefined, true);
     try {
+      let sizeBytes: number;
       try {
-        await download.toFile(url, path, { maxBytes: limit, timeoutMs: schedule.videoDownloadTimeoutMs });
+        sizeBytes = (await download.toFile(url, path, { maxBytes: limit, timeoutMs: schedule.videoDownloadTimeoutMs })).bytes;
       } catch (err) {
         if (err instanceof DownloadTooLargeError) {
           return await link({ kind: 'too_large', sizeBytes: err.sizeBytes ?? limit + 1, limitBytes: limit });
@@ -419,12 +420,12 @@ export function createEngine(options: EngineOptions) {
         if (isRetryableDownload(err) && record.attempts + 1 < MAX_TRANSIENT_ATTEMPTS.video) throw err;
         throw new UserFacingError('video_unavailable', `The file of task ${record.upstream?.taskId ?? record.id} could not be downloaded.`);
       }
-      const data = await readFile(path);
       try {
-        return await write(record, renderFinal(record, { fileName }), [{ name: fileName, data, contentType: 'video/mp4' }], true);
+        // Streamed from disk into the upload: the video is never held in memory whole.
+        return await write(record, renderFinal(record, { fileName }), [{ name: fileName, path, contentType: 'video/mp4' }], true);
       } catch (err) {
         if (err instanceof DiscordWriteError && err.kind === 'too_large') {
-          return await link({ kind: 'too_large', sizeBytes: data.length, limitBytes: limit });
+          return await link({ kind: 'too_large', sizeBytes, limitBytes: limit });
         }
         throw err;
       }
