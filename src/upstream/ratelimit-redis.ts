@@ -10,7 +10,7 @@
  */
 import { createClient } from '@redis/client';
 import type { Logger } from '../log.js';
-import { rateInterval, type RateLimiter } from './ratelimit.js';
+import { enqueueWaiter, rateInterval, releaseWaiter, type RateLimiter, type Waiter } from './ratelimit.js';
 
 /**
  * KEYS[1]: time of the last grant (µs, Redis clock). ARGV[1]: interval µs.
@@ -59,12 +59,6 @@ export interface RedisRateLimiter extends RateLimiter {
   close(): Promise<void>;
 }
 
-interface Waiter {
-  resolve(): void;
-  reject(reason: unknown): void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-}
 
 class RedisCallTimeout extends Error {
   override name = 'RedisCallTimeout';
@@ -128,10 +122,7 @@ export async function createRedisRateLimiter(options: RedisRateLimiterOptions): 
     return { granted: false, waitMs: Math.max(1, Math.ceil(value / 1000)) };
   };
 
-  const release = (w: Waiter) => {
-    if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
-    w.resolve();
-  };
+  const release = releaseWaiter;
 
   const pump = async (): Promise<void> => {
     if (pumping) return;
@@ -171,19 +162,7 @@ export async function createRedisRateLimiter(options: RedisRateLimiterOptions): 
     acquire(signal) {
       if (signal?.aborted) return Promise.reject(signal.reason);
       if (closed) return options.fallback.acquire(signal);
-      return new Promise<void>((resolve, reject) => {
-        const w: Waiter = { resolve, reject, signal };
-        if (signal) {
-          w.onAbort = () => {
-            const i = waiting.indexOf(w);
-            if (i >= 0) waiting.splice(i, 1);
-            reject(signal.reason);
-          };
-          signal.addEventListener('abort', w.onAbort, { once: true });
-        }
-        waiting.push(w);
-        void pump();
-      });
+      return enqueueWaiter(waiting, signal, () => void pump());
     },
     async close() {
       closed = true;

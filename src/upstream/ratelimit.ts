@@ -19,11 +19,39 @@ export function rateInterval(ratePerSecond: number, guard = RATE_GUARD): number 
   return (1000 / ratePerSecond) * (1 + guard);
 }
 
-interface Waiter {
+/** One caller waiting for a grant. */
+export interface Waiter {
   resolve(): void;
   reject(reason: unknown): void;
   signal?: AbortSignal;
   onAbort?: () => void;
+}
+
+/**
+ * Queues a caller in `waiting` (FIFO) and returns its promise; an abort of `signal` removes it
+ * from the queue and rejects with the signal's reason. `wake` runs after it is queued.
+ */
+export function enqueueWaiter(waiting: Waiter[], signal: AbortSignal | undefined, wake: () => void): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const w: Waiter = { resolve, reject, signal };
+    if (signal) {
+      w.onAbort = () => {
+        const i = waiting.indexOf(w);
+        if (i >= 0) waiting.splice(i, 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    waiting.push(w);
+    wake();
+  });
+}
+
+/** Grants a waiter taken off the queue. */
+export function releaseWaiter(w: Waiter): void {
+  if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+  w.resolve();
 }
 
 export function createRateLimiter(options: { ratePerSecond: number; now?: () => number; guard?: number }): RateLimiter {
@@ -41,27 +69,14 @@ export function createRateLimiter(options: { ratePerSecond: number; now?: () => 
         timer = setTimeout(pump, Math.max(1, Math.ceil(last + intervalMs - t)));
         return;
       }
-      const w = waiting.shift()!;
-      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
       last = t;
-      w.resolve();
+      releaseWaiter(waiting.shift()!);
     }
   };
 
   return {
     acquire(signal) {
-      if (signal?.aborted) return Promise.reject(signal.reason);
-      return new Promise<void>((resolve, reject) => {
-        const w: Waiter = { resolve, reject, signal };
-        if (signal) {
-          w.onAbort = () => {
-            const i = waiting.indexOf(w);
-            if (i >= 0) waiting.splice(i, 1);
-            reject(signal.reason);
-          };
-          signal.addEventListener('abort', w.onAbort, { once: true });
-        }
-        waiting.push(w);
+      return enqueueWaiter(waiting, signal, () => {
         if (!timer) pump();
       });
     },
