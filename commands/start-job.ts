@@ -69,6 +69,8 @@ export async function startJob(
       token: interaction.token,
       userId: interaction.user.id,
       guildId: interaction.guildId,
+      // Not installed in this server: only the installing user authorised the app here.
+      userInstall: interaction.guildId !== null && interaction.authorizingIntegrationOwners[0] !== interaction.guildId,
       channelId: interaction.channelId ?? '',
       locale: interaction.locale,
       attachmentSizeLimit: interaction.attachmentSizeLimit,

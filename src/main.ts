@@ -21,7 +21,7 @@ import { createUsageLedger } from './settings/usage.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES, createEngine } from './tasks/engine.js';
 import { createLastFrameExtractor } from './tasks/frames.js';
 import { createRateGate } from './tasks/limits.js';
-import type { TaskRecord } from './tasks/record.js';
+import { owningGuildId, type TaskRecord } from './tasks/record.js';
 import { createDurationHistory, nextPollDelayMs, pollHintFor, scaledSchedule } from './tasks/schedule.js';
 import { createScheduler } from './tasks/scheduler.js';
 import { StoreError, openStore, redactUrl } from './tasks/store.js';
@@ -232,7 +232,7 @@ export async function startBot(env: Record<string, string | undefined>, override
   client.on('viduAdopt', (id: string, userId: string) => scheduler.schedule(id, userId));
   /** A task that reached this shard but belongs to another: its owner schedules it. */
   function handOver(record: TaskRecord): void {
-    const shard = shardOf(record.owner.guildId);
+    const shard = shardOf(owningGuildId(record.owner));
     const context = { id: record.id, userId: record.owner.userId };
     if (!client.shard) {
       logger.warn({ task: record.id, shard }, 'no sharding manager to hand the task to; its shard resumes it at its next start');

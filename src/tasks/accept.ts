@@ -8,6 +8,8 @@ export interface AcceptedInteraction {
   token: string;
   userId: string;
   guildId: string | null;
+  /** The command came through a user install (the bot is not in that server). */
+  userInstall?: boolean;
   channelId: string;
   locale: string;
   attachmentSizeLimit: number;
@@ -34,6 +36,7 @@ export function newTaskRecord(
     owner: {
       userId: interaction.userId,
       guildId: interaction.guildId,
+      ...(interaction.userInstall ? { userInstall: true } : {}),
       channelId: interaction.channelId,
       locale: interaction.locale.slice(0, 16),
     },

@@ -63,6 +63,8 @@ export const TaskRecordSchema = z.object({
     guildId: z.string().nullable(),
     channelId: z.string(),
     locale: z.string().max(16),
+    /** Run through a user install (the bot is not a member of that server). */
+    userInstall: z.boolean().optional(),
   }),
   reply: z.object({
     applicationId: z.string(),
@@ -132,6 +134,14 @@ export const TaskRecordSchema = z.object({
     .optional(),
 });
 export type TaskRecord = z.infer<typeof TaskRecordSchema>;
+
+/**
+ * The server whose shard owns a job: its guild for guild installs; none (so shard 0, with DMs)
+ * for DMs and user installs, whose events no guild shard is sure to receive.
+ */
+export function owningGuildId(owner: Pick<TaskRecord['owner'], 'guildId' | 'userInstall'>): string | null {
+  return owner.userInstall ? null : owner.guildId;
+}
 
 export function isFinished(record: Pick<TaskRecord, 'state'>): boolean {
   return FINISHED_STATES.includes(record.state);

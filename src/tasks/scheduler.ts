@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { TaskRecord } from './record.js';
+import { owningGuildId, type TaskRecord } from './record.js';
 import type { PendingEntry, TaskStore } from './store.js';
 import { wakeAt } from './engine.js';
 
@@ -88,7 +88,7 @@ export function createScheduler(options: SchedulerOptions) {
     try {
       const record = await options.step(id);
       const at = record ? wakeAt(record) : undefined;
-      if (record && at !== undefined && !owns({ guildId: record.owner.guildId })) {
+      if (record && at !== undefined && !owns({ guildId: owningGuildId(record.owner) })) {
         due.delete(id);
         pending.delete(id);
         options.logger.info({ task: id, guild: record.owner.guildId }, 'task belongs to another shard; handed over');

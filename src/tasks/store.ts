@@ -3,7 +3,7 @@ import KeyvSqlite from '@keyv/sqlite';
 import { createKeyv as createRedisKeyv } from '@keyv/redis';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { TaskRecordSchema, isFinished, type TaskRecord } from './record.js';
+import { TaskRecordSchema, isFinished, owningGuildId, type TaskRecord } from './record.js';
 
 /** Longest a store operation may take before it counts as unavailable, ms. Default 5000. */
 export const STORE_TIMEOUT_MS = 5_000;
@@ -107,7 +107,7 @@ export async function openStore(url: string): Promise<TaskStore> {
       } else {
         // Index first: a crash between the two writes leaves an index entry pointing at an
         // older record, which the engine re-reads anyway — never an unindexed running task.
-        const entry: PendingEntry = { id: valid.id, guildId: valid.owner.guildId, userId: valid.owner.userId, nextAt: valid.nextAt };
+        const entry: PendingEntry = { id: valid.id, guildId: owningGuildId(valid.owner), userId: valid.owner.userId, nextAt: valid.nextAt };
         await timed('write', pending.set(valid.id, entry));
         await timed('write', tasks.set(valid.id, valid));
       }

@@ -194,6 +194,22 @@ describe('openStore: SQLite', () => {
     async () => {},
   );
 
+  it('indexes a user-install job under no guild (shard 0, like DMs) and a guild-install job under its guild', async () => {
+    const store = await openStore(`sqlite://${join(dir, 'owners.sqlite')}`);
+    try {
+      const viaGuild = record({ interaction: { id: snowflake(), guildId: '1300000000000000010' } });
+      const viaUser = record({ interaction: { id: snowflake(), guildId: '1300000000000000010', userInstall: true } });
+      await store.put(viaGuild);
+      await store.put(viaUser);
+      const pending = await store.listPending();
+      expect(pending.find((e) => e.id === viaGuild.id)?.guildId).toBe('1300000000000000010');
+      expect(pending.find((e) => e.id === viaUser.id)?.guildId).toBeNull();
+      expect((await store.get(viaUser.id))?.owner).toMatchObject({ guildId: '1300000000000000010', userInstall: true });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('survives a restart: a new store over the same file has the records and the pending index', async () => {
     const file = join(dir, 'restart.sqlite');
     const first = await openStore(`sqlite://${file}`);
