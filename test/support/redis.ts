@@ -47,7 +47,3 @@ export async function startPrivateRedis(): Promise<{ url: string; pause(): void;
     },
   };
 }
-
-export function hasRedisServer(): boolean {
-  return !!process.env.REDIS_URL;
-}
