@@ -1,8 +1,6 @@
 import {
   ApplicationCommandType,
-  ApplicationIntegrationType,
   ComponentType,
-  InteractionContextType,
   TextInputStyle,
   type Attachment,
   type MessageContextMenuCommandInteraction,
@@ -13,7 +11,7 @@ import { buildGenerationRequest, type AttachmentRef } from '../src/generation/re
 import { t, tn } from '../src/i18n/index.js';
 import { messageUrl, renderRefusal } from '../src/render/render.js';
 import { startJob } from './start-job.js';
-import { customId, type Command, type ComponentRoute } from './types.js';
+import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, customId, type Command, type ComponentRoute } from './types.js';
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|gif)$/i;
 /** How long the right-clicked message's images are remembered while the modal is open, ms. */
@@ -52,8 +50,8 @@ export const animate: Command = {
   data: {
     type: ApplicationCommandType.Message,
     name: 'Animate with Vidu',
-    integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
-    contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
+    integration_types: MEMBER_INTEGRATIONS,
+    contexts: MEMBER_CONTEXTS,
   },
   async contextMenu(interaction: MessageContextMenuCommandInteraction, ctx) {
     const locale = interaction.locale;

@@ -1,10 +1,12 @@
-import type {
-  AutocompleteInteraction,
-  ButtonInteraction,
-  ChatInputCommandInteraction,
-  MessageContextMenuCommandInteraction,
-  ModalSubmitInteraction,
-  RESTPostAPIApplicationCommandsJSONBody,
+import {
+  ApplicationIntegrationType,
+  InteractionContextType,
+  type AutocompleteInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type MessageContextMenuCommandInteraction,
+  type ModalSubmitInteraction,
+  type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { Logger } from '../src/log.js';
 import type { SettingsCache } from '../src/settings/store.js';
@@ -59,6 +61,13 @@ export interface ComponentRoute {
   button?(interaction: ButtonInteraction, ctx: CommandContext, args: string[]): Promise<void>;
   modal?(interaction: ModalSubmitInteraction, ctx: CommandContext, args: string[]): Promise<void>;
 }
+
+/**
+ * Where member commands are offered: servers that installed the bot and, through a user install,
+ * servers that did not, the bot's DMs and group DMs.
+ */
+export const MEMBER_INTEGRATIONS = [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall];
+export const MEMBER_CONTEXTS = [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel];
 
 /** Builds a custom_id; throws if it would exceed Discord's 100 characters (a bug). */
 export function customId(prefix: string, ...args: string[]): string {

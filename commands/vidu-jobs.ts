@@ -1,8 +1,6 @@
 import {
-  ApplicationIntegrationType,
   ButtonStyle,
   ComponentType,
-  InteractionContextType,
   MessageFlags,
   SlashCommandBuilder,
   type APIActionRowComponent,
@@ -12,7 +10,7 @@ import { t } from '../src/i18n/index.js';
 import { failureText, messageUrl } from '../src/render/render.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { memberJobsKey } from './start-job.js';
-import { customId, type Command, type CommandContext, type ComponentRoute } from './types.js';
+import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, customId, type Command, type CommandContext, type ComponentRoute } from './types.js';
 
 /** Jobs shown per page of `/vidu-jobs`. */
 export const JOBS_PER_PAGE = 5;
@@ -135,8 +133,8 @@ export const viduJobs: Command = {
   data: new SlashCommandBuilder()
     .setName('vidu-jobs')
     .setDescription('Your recent /vidu jobs: status, prompt and a link to each result (only you see it)')
-    .setIntegrationTypes(ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall)
-    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel)
+    .setIntegrationTypes(MEMBER_INTEGRATIONS)
+    .setContexts(MEMBER_CONTEXTS)
     .toJSON(),
   async execute(interaction, ctx) {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });

@@ -1,11 +1,11 @@
-import { ApplicationIntegrationType, InteractionContextType, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { t } from '../src/i18n/index.js';
 import { failureText, renderFinal, renderRefusal, type MessagePayload, type VideoDelivery } from '../src/render/render.js';
 import { videoFileName } from '../src/tasks/engine.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { DownloadHttpError, DownloadTooLargeError } from '../src/upstream/download.js';
 import { memberJobIds, jobMessageUrl, jobStatus, promptExcerpt } from './vidu-jobs.js';
-import type { Command, CommandContext } from './types.js';
+import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, type Command, type CommandContext } from './types.js';
 
 /** Budget for downloading a finished video again, ms (the deferred reply lives 15 min). */
 const VIDEO_DOWNLOAD_TIMEOUT_MS = 180_000;
@@ -64,8 +64,8 @@ export const viduShow: Command = {
   data: new SlashCommandBuilder()
     .setName('vidu-show')
     .setDescription('Post a finished video of yours again here (when it could not be delivered)')
-    .setIntegrationTypes(ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall)
-    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel)
+    .setIntegrationTypes(MEMBER_INTEGRATIONS)
+    .setContexts(MEMBER_CONTEXTS)
     .addStringOption((o) => o.setName('id').setDescription('The job id (suggestions show your recent jobs)').setRequired(true).setAutocomplete(true).setMaxLength(64))
     .toJSON(),
   async execute(interaction, ctx) {

@@ -1,7 +1,5 @@
 import {
-  ApplicationIntegrationType,
   ComponentType,
-  InteractionContextType,
   MessageFlags,
   SlashCommandBuilder,
   type Attachment,
@@ -27,7 +25,7 @@ import {
   type LibraryImage,
 } from '../src/subjects/library.js';
 import { DownloadTooLargeError } from '../src/upstream/download.js';
-import { customId, type Command, type CommandContext, type ComponentRoute } from './types.js';
+import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, customId, type Command, type CommandContext, type ComponentRoute } from './types.js';
 
 /** Budget for downloading one uploaded image from Discord's CDN, ms. */
 const UPLOAD_DOWNLOAD_TIMEOUT_MS = 30_000;
@@ -45,8 +43,8 @@ const nameOption = (o: SlashCommandStringOption, description: string, autocomple
 const builder = new SlashCommandBuilder()
   .setName('vidu-subjects')
   .setDescription('Your saved @subjects: images /vidu (viduq3) uses when the prompt names @name')
-  .setIntegrationTypes(ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall)
-  .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel)
+  .setIntegrationTypes(MEMBER_INTEGRATIONS)
+  .setContexts(MEMBER_CONTEXTS)
   .addSubcommand((s) =>
     s
       .setName('add')

@@ -1,6 +1,4 @@
 import {
-  ApplicationIntegrationType,
-  InteractionContextType,
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
 } from 'discord.js';
@@ -10,15 +8,15 @@ import { buildGenerationRequest, type AttachmentRef, type GenerationRequest } fr
 import { renderRefusal } from '../src/render/render.js';
 import { addSavedSubjects, createSubjectLibrary, describeUnknownSubject, type LibraryEntry } from '../src/subjects/library.js';
 import { startJob } from './start-job.js';
-import type { Command } from './types.js';
+import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, type Command } from './types.js';
 
 export const IMAGE_OPTIONS = ['image1', 'image2', 'image3', 'image4', 'image5', 'image6', 'image7'] as const;
 
 const builder = new SlashCommandBuilder()
   .setName('vidu')
   .setDescription('Make a video with Vidu Q3 from a prompt and optional reference images')
-  .setIntegrationTypes(ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall)
-  .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel)
+  .setIntegrationTypes(MEMBER_INTEGRATIONS)
+  .setContexts(MEMBER_CONTEXTS)
   .addStringOption((o) =>
     o.setName('prompt').setDescription('What happens in the video. Name subjects as @name (viduq3)').setRequired(true).setMaxLength(MAX_PROMPT_CHARS),
   )

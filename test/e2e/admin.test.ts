@@ -119,7 +119,7 @@ describe('/vidu-admin', () => {
     await member(world, failing);
     await world.finalMessage(failing.token);
     // The refund follows the job's completion.
-    await world.discord.waitFor(() => world!.logs.some((l) => l.includes(`"task":"${failing.id}"`) && l.includes('"msg":"delivered"')) || undefined);
+    await world.delivered(failing.id);
     const again = world.vidu({ ...plainMember, options: { duration: 6 } });
     await member(world, again);
     const ok = await world.finalMessage(again.token);

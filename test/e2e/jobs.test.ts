@@ -24,7 +24,7 @@ async function job(w: World, prompt: string, opts: { userId?: string } = {}) {
   await w.discord.injectInteraction(raw);
   const message = await w.finalMessage(raw.token);
   // Discord shows the result a moment before the record says `done`.
-  await w.discord.waitFor(() => w.logs.some((l) => l.includes('"msg":"delivered"') && l.includes(`"task":"${raw.id}"`)));
+  await w.delivered(raw.id);
   return { id: raw.id, raw, message };
 }
 

@@ -89,7 +89,7 @@ describe('members get answers in their Discord locale', () => {
     const job = world.vidu({ locale: 'ja', prompt: 'A paper crane' });
     await world.discord.injectInteraction(job);
     await finalMessage(world, job.token);
-    await world.discord.waitFor(() => world!.logs.some((l) => l.includes('"msg":"delivered"') && l.includes(`"task":"${job.id}"`)));
+    await world.delivered(job.id);
 
     const raw = slashCommand({ name: 'vidu-jobs', locale: 'ja' });
     await world.discord.injectInteraction(raw);

@@ -79,6 +79,13 @@ export async function startWorld(options: WorldOptions = {}) {
         { timeoutMs, description: 'final message' },
       );
     },
+    /** Waits until the bot has recorded the job as delivered (its record is `done`). */
+    async delivered(jobId: string, timeoutMs = 20_000): Promise<void> {
+      await discord.waitFor(() => logs.some((l) => l.includes(`"task":"${jobId}"`) && l.includes('"msg":"delivered"')) || undefined, {
+        timeoutMs,
+        description: `job ${jobId} delivered`,
+      });
+    },
     /** Simulates a crash: the client and timers vanish without any graceful step. */
     async crash() {
       await bot.stop(0);

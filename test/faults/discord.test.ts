@@ -13,13 +13,6 @@ function results(w: World, id: string) {
   return [...w.discord.messages.values()].filter((m) => !m.deleted && visibleAttachments(m).some((a) => a.filename === `vidu-${id}.mp4`));
 }
 
-async function waitDone(w: World, id: string) {
-  await w.discord.waitFor(() => w.logs.some((l) => l.includes(`"task":"${id}"`) && l.includes('"msg":"delivered"')) || undefined, {
-    timeoutMs: 20_000,
-    description: 'job delivered',
-  });
-}
-
 describe('Discord faults during a job', () => {
   it('the interaction token dies early (401/50027): delivery moves to the channel endpoint, same message', async () => {
     world = await startWorld({ plan: { queuedMs: 300, runMs: 1_200 } });
@@ -27,7 +20,7 @@ describe('Discord faults during a job', () => {
     await world.discord.injectInteraction(raw);
     await world.discord.waitFor(() => world!.toapis.stats.tasksCreated === 1 || undefined);
     world.discord.expireToken(raw.token);
-    await waitDone(world, raw.id);
+    await world.delivered(raw.id);
     const found = results(world, raw.id);
     expect(found).toHaveLength(1);
     expect(found[0]!.id).toBe(world.discord.interaction(raw.id)!.originalMessageId);
@@ -39,7 +32,7 @@ describe('Discord faults during a job', () => {
     await world.discord.injectInteraction(raw);
     const original = await world.discord.waitFor(() => world!.discord.originalMessage(raw.token));
     world.discord.deleteMessage(original.channelId, original.id);
-    await waitDone(world, raw.id);
+    await world.delivered(raw.id);
     const found = results(world, raw.id);
     expect(found).toHaveLength(1);
     expect(found[0]!.id).not.toBe(original.id);
@@ -55,7 +48,7 @@ describe('Discord faults during a job', () => {
     const original = await world.discord.waitFor(() => world!.discord.originalMessage(raw.token));
     world.discord.deleteMessage(original.channelId, original.id);
     world.discord.setChannelAccess(original.channelId, { send: false });
-    await waitDone(world, raw.id);
+    await world.delivered(raw.id);
     const found = results(world, raw.id);
     expect(found).toHaveLength(1);
     expect(found[0]!.guildId).toBeNull();
@@ -70,7 +63,7 @@ describe('Discord faults during a job', () => {
     world.discord.deleteMessage(original.channelId, original.id);
     world.discord.setChannelAccess(original.channelId, { view: false });
     world.discord.setDmAllowed((raw.member!.user as { id: string }).id, false);
-    await waitDone(world, raw.id);
+    await world.delivered(raw.id);
     expect(results(world, raw.id)).toHaveLength(0);
     expect(world.logs.join('')).toContain('"via":"none"');
     // Still serving: the next job works.
