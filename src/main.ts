@@ -25,7 +25,7 @@ import { createRateGate } from './tasks/limits.js';
 import { owningGuildId, type TaskRecord } from './tasks/record.js';
 import { createDurationHistory, nextPollDelayMs, pollHintFor, scaledSchedule } from './tasks/schedule.js';
 import { createScheduler } from './tasks/scheduler.js';
-import { StoreError, openStore, redactUrl } from './tasks/store.js';
+import { StoreError, openStore, redactUrl } from './store/index.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
 import { createSubjectLibrary } from './subjects/library.js';
@@ -144,14 +144,14 @@ export async function startBot(env: Record<string, string | undefined>, override
   let applicationId = '';
   // What past jobs took (submit → result), by model/resolution/length: shapes the polling.
   const history = createDurationHistory();
-  history.load(await store.meta.get('poll-history').catch(() => undefined));
+  history.load(await store.pollHistory.get().catch(() => undefined));
   let historySave: NodeJS.Timeout | undefined;
   const learnDuration = (record: TaskRecord) => {
     if (record.outcome?.kind !== 'video' || !record.upstream) return;
     history.observe(record.request, record.outcome.completedAt - record.upstream.submittedAt);
     historySave ??= setTimeout(() => {
       historySave = undefined;
-      store.meta.set('poll-history', history.toJSON()).catch((err: unknown) => logger.debug({ err }, 'could not save poll history'));
+      store.pollHistory.set(undefined, history.toJSON()).catch((err: unknown) => logger.debug({ err }, 'could not save poll history'));
     }, 60_000 * config.timeScale).unref();
   };
   // Interaction webhooks have per-token buckets and no global limit (platform.md §7); through
@@ -163,13 +163,13 @@ export async function startBot(env: Record<string, string | undefined>, override
     globalRequestsPerSecond: Number.MAX_SAFE_INTEGER,
   });
   const outbox = createOutbox(client.rest, () => applicationId, { onError: (err) => metrics.discordError(err.code, err.status), webhookRest });
-  const settings = createSettingsCache({ kv: store.settings, logger: logger.child({ mod: 'settings' }) });
+  const settings = createSettingsCache({ store, logger: logger.child({ mod: 'settings' }) });
   await settings.start();
-  const usage = createUsageLedger({ kv: store.meta, now });
+  const usage = createUsageLedger({ store, now });
   const alerts = createAdminAlerts({
     outbox,
     settings,
-    kv: store.meta,
+    store,
     ownerOf: (guildId) => client.guilds.cache.get(guildId)?.ownerId,
     localeOf: (guildId) => client.guilds.cache.get(guildId)?.preferredLocale ?? 'en-US',
     logger: logger.child({ mod: 'alerts' }),
@@ -202,7 +202,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       tmpDir,
       timeoutMs: schedule.videoDownloadTimeoutMs,
     }),
-    libraryImage: createSubjectLibrary(store.meta).image,
+    libraryImage: createSubjectLibrary(store).image,
     secrets,
     now,
     random,
