@@ -25,7 +25,7 @@ import { createRateGate } from './tasks/limits.js';
 import { owningGuildId, type TaskRecord } from './tasks/record.js';
 import { createDurationHistory, nextPollDelayMs, pollHintFor, scaledSchedule } from './tasks/schedule.js';
 import { createScheduler } from './tasks/scheduler.js';
-import { StoreError, openStore, redactUrl } from './store/index.js';
+import { StoreError, describeLocation, openStore } from './store/index.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
 import { createSubjectLibrary } from './subjects/library.js';
@@ -79,8 +79,8 @@ export async function startBot(env: Record<string, string | undefined>, override
   const logger = createLogger({ level: config.logLevel, secrets, destination: overrides.logDestination });
   const schedule = scaledSchedule(config.timeScale);
 
-  const store = await openStore(config.storeUrl);
-  logger.info({ store: redactUrl(config.storeUrl) }, 'store open');
+  const store = await openStore(config.store);
+  logger.info({ store: describeLocation(config.store) }, 'store open');
 
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
@@ -109,9 +109,9 @@ export async function startBot(env: Record<string, string | undefined>, override
   // while Redis does not answer) each process keeps to its shards' share of it.
   const localLimiter = createRateLimiter({ ratePerSecond: config.upstreamMaxRps * (shardIds ? shardIds.length / shardCount : 1) });
   let sharedLimiter: RedisRateLimiter | undefined;
-  if (/^rediss?:/.test(config.storeUrl)) {
+  if (config.store.kind === 'redis') {
     sharedLimiter = await createRedisRateLimiter({
-      url: config.storeUrl,
+      url: config.store.url,
       ratePerSecond: config.upstreamMaxRps,
       fallback: localLimiter,
       logger: logger.child({ mod: 'ratelimit' }),
