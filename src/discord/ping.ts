@@ -49,18 +49,18 @@ export function createPinger(options: PingerOptions) {
   };
 
   /**
-   * Sends the ping for a record whose result is posted (`record.delivered` set). `resultIsNew`:
-   * the result was itself posted as a new message mentioning the requester (that was the ping).
-   * Never throws: a ping that cannot be sent is recorded as skipped, the job is still done.
+   * Sends the ping for a record whose result is posted (`record.delivered` set). Never throws:
+   * a ping that cannot be sent is recorded as skipped; the job is still done.
    */
-  async function ping(record: TaskRecord, resultIsNew: boolean): Promise<TaskRecord> {
+  async function ping(record: TaskRecord): Promise<TaskRecord> {
     if (record.ping && record.ping.state !== 'sending') return record;
     const delivered = record.delivered;
     if (record.reply.ephemeral) return skip(record, 'private');
     if (!delivered || delivered.via === 'none' || !delivered.messageId || !delivered.channelId) return skip(record, 'not_posted');
     // A DM notifies by itself; a new channel message already mentioned the requester.
     if (delivered.via === 'dm') return skip(record, 'dm');
-    if (resultIsNew) return skip(record, 'result_pinged');
+    // A channel result that is not the reply was posted as a new message mentioning the requester: that was the ping.
+    if (delivered.via === 'channel' && delivered.messageId !== record.reply.messageId) return skip(record, 'result_pinged');
     if (!(await options.wantsPings(record.owner.userId))) return skip(record, 'opted_out');
 
     const payload = renderPing(record, { channelId: delivered.channelId, messageId: delivered.messageId });
@@ -82,7 +82,7 @@ export function createPinger(options: PingerOptions) {
       try {
         res =
           via === 'channel'
-            ? await outbox.createMessage(record.owner.channelId, payload, pingNonce(record.id), undefined, delivered.via === 'channel' || delivered.channelId === record.owner.channelId ? delivered.messageId : undefined)
+            ? await outbox.createMessage(record.owner.channelId, payload, pingNonce(record.id), undefined, delivered.channelId === record.owner.channelId ? delivered.messageId : undefined)
             : await outbox.createFollowup(record.reply.token, payload);
       } catch (err) {
         // No send permission in the channel: the interaction's followup still works while the token lives.
