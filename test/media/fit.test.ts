@@ -71,7 +71,8 @@ describe('planEncode', () => {
 });
 
 describe('fit', () => {
-  for (const limit of [1 * MiB, 10 * MiB]) {
+  // 10 MiB is proven end to end (test/e2e/fit.test.ts); one encode here keeps the suite light.
+  for (const limit of [1 * MiB]) {
     it(`fits a big 1080p clip into ${limit / MiB} MiB, playable inline`, async () => {
       expect(bigBytes).toBeGreaterThan(limit);
       const output = join(dir, `fit-${limit}.mp4`);
