@@ -132,6 +132,8 @@ export interface FitterOptions {
   preset?: string;
   /** Encoder threads per run. Default 2. */
   threads?: number;
+  /** Run children under `setpriv --pdeathsig KILL` so they die with this process. Default: on Linux. */
+  killWithParent?: boolean;
   /** Called when a run starts and ends (metrics, tests); `active` counts running encodes. */
   onActivity?(active: number): void;
 }
@@ -224,6 +226,7 @@ export function createFitter(options: FitterOptions = {}) {
   const niceness = options.niceness ?? FIT_DEFAULTS.niceness;
   const preset = options.preset ?? FIT_DEFAULTS.preset;
   const threads = options.threads ?? FIT_DEFAULTS.threads;
+  const killWithParent = options.killWithParent ?? process.platform === 'linux';
 
   let active = 0;
   const waiting: (() => void)[] = [];
@@ -263,13 +266,17 @@ export function createFitter(options: FitterOptions = {}) {
   function run(tool: string, args: string[], signal: AbortSignal | undefined, collectStdout: boolean): Promise<RunResult> {
     return new Promise((resolve, reject) => {
       signal?.throwIfAborted();
-      const [cmd, argv] = niceness > 0 ? ['nice', ['-n', String(niceness), tool, ...args]] : [tool, args];
-      const child = spawn(cmd, argv, { stdio: ['ignore', collectStdout ? 'pipe' : 'ignore', 'pipe'] });
+      // setpriv (util-linux) makes the kernel SIGKILL the child when this process dies, even by
+      // SIGKILL: no orphaned encoder runs on beside the restarted bot. `nice` then lowers its priority.
+      const niced = niceness > 0 ? ['nice', '-n', String(niceness), tool, ...args] : [tool, ...args];
+      const full = killWithParent ? ['setpriv', '--pdeathsig', 'KILL', '--', ...niced] : niced;
+      const [cmd, ...argv] = full as [string, ...string[]];
+      const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       let failure: Error | undefined;
-      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-        if (stdout.length < 1_000_000) stdout += chunk;
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        if (collectStdout && stdout.length < 1_000_000) stdout += chunk;
       });
       child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
         stderr = (stderr + chunk).slice(-4_000);

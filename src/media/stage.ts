@@ -4,7 +4,8 @@
  * `tmpDir` under names derived from the job id, so a restarted process overwrites (and then
  * removes) what a killed one left behind.
  */
-import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { DownloadTooLargeError } from '../upstream/download.js';
@@ -32,7 +33,9 @@ export interface VideoStagerOptions {
 
 export function createVideoStager(options: VideoStagerOptions) {
   const maxBytes = options.originalMaxBytes ?? ORIGINAL_MAX_BYTES;
-  const paths = (jobId: string) => ({ original: join(options.tmpDir, `${jobId}.mp4`), fitted: join(options.tmpDir, `${jobId}.fit.mp4`) });
+  const original = (jobId: string) => join(options.tmpDir, `${jobId}.mp4`);
+  // A fresh name per attempt: an encoder orphaned by a killed process never shares a file with the next one.
+  const fittedPrefix = (jobId: string) => `${jobId}.fit-`;
 
   return {
     /**
@@ -41,21 +44,23 @@ export function createVideoStager(options: VideoStagerOptions) {
      * {@link cleanup} when done with the file, whatever happened.
      */
     async stage(jobId: string, url: string, limitBytes: number, signal?: AbortSignal): Promise<StagedVideo> {
-      const { original, fitted } = paths(jobId);
+      const source = original(jobId);
+      const fitted = join(options.tmpDir, `${fittedPrefix(jobId)}${randomBytes(4).toString('hex')}.mp4`);
       let sizeBytes: number;
       try {
-        sizeBytes = (await options.download(url, original, { maxBytes, timeoutMs: options.downloadTimeoutMs })).bytes;
+        sizeBytes = (await options.download(url, source, { maxBytes, timeoutMs: options.downloadTimeoutMs })).bytes;
       } catch (err) {
         if (err instanceof DownloadTooLargeError) return { kind: 'link', sizeBytes: err.sizeBytes ?? maxBytes + 1, limitBytes };
         throw err;
       }
       // Already fits: posted exactly as Vidu made it.
-      if (sizeBytes <= limitBytes) return { kind: 'file', path: original, sizeBytes };
+      if (sizeBytes <= limitBytes) return { kind: 'file', path: source, sizeBytes };
+      options.logger.info({ task: jobId, sizeBytes, limitBytes }, 'video over the upload limit; re-encoding to fit');
       try {
-        const result = await options.fitter.fit({ input: original, output: fitted, limitBytes, signal });
+        const result = await options.fitter.fit({ input: source, output: fitted, limitBytes, signal });
         if (result.kind === 'fitted') {
           options.logger.info({ task: jobId, fromBytes: sizeBytes, toBytes: result.sizeBytes, limitBytes, plan: result.plan, attempts: result.attempts }, 'video re-encoded to fit');
-          await rm(original, { force: true });
+          await rm(source, { force: true });
           return { kind: 'file', path: fitted, sizeBytes: result.sizeBytes, compressed: { fromBytes: sizeBytes, toBytes: result.sizeBytes } };
         }
         options.logger.info({ task: jobId, sizeBytes, limitBytes, reason: result.reason }, 'video cannot fit the upload limit; linking');
@@ -67,10 +72,11 @@ export function createVideoStager(options: VideoStagerOptions) {
       return { kind: 'link', sizeBytes, limitBytes };
     },
 
-    /** Removes the job's staged files (no error when there are none). */
+    /** Removes the job's staged files, a killed process's leftovers included (no error when there are none). */
     async cleanup(jobId: string): Promise<void> {
-      const { original, fitted } = paths(jobId);
-      await Promise.all([rm(original, { force: true }), rm(fitted, { force: true })]);
+      const names = await readdir(options.tmpDir).catch(() => [] as string[]);
+      const fitted = names.filter((n) => n.startsWith(fittedPrefix(jobId))).map((n) => join(options.tmpDir, n));
+      await Promise.all([original(jobId), ...fitted].map((p) => rm(p, { force: true })));
     },
   };
 }
