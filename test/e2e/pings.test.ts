@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments, type FakeMessage } from '../fakes/discord.js';
-import { DEFAULT_IDS, rawUser, slashCommand, type RawCommandOption } from '../fakes/interactions.js';
+import { DEFAULT_IDS, button, rawUser, slashCommand, type RawCommandOption, type RawInteraction } from '../fakes/interactions.js';
 import { createMemberPrefs } from '../../src/settings/member.js';
 import { openStore } from '../../src/tasks/store.js';
 import { messageText, startWorld, type World } from './world.js';
@@ -118,4 +118,48 @@ describe('the requester is pinged once when the result lands', () => {
     expect(posts.length).toBe(2);
     expect(new Set(posts.map((c) => (c.body as { nonce?: string }).nonce)).size).toBe(1);
   });
+
+  it('"Turn off pings" on the ping works for the pinged member only; their next job pings no one', async () => {
+    world = await startWorld();
+    const first = world.vidu();
+    await world.discord.injectInteraction(first);
+    await world.finalMessage(first.token);
+    await world.delivered(first.id);
+    const ping = pingsOf(world)[0]!;
+    const customId = JSON.stringify(ping.components).match(/"custom_id":"(pings:off:\d+)"/)?.[1];
+    expect(customId).toBe(`pings:off:${requester}`);
+    const click = async (userId: string) => {
+      const raw = button({ customId: customId!, message: world!.discord.wireMessage(ping.id), user: rawUser({ id: userId }) });
+      await world!.discord.injectInteraction(raw);
+      return ephemeralReply(world!, raw);
+    };
+    const pingsPref = async () => {
+      const store = await openStore(world!.env.STORE_URL);
+      try {
+        return (await createMemberPrefs({ kv: store.meta }).get(requester)).pings;
+      } finally {
+        await store.close();
+      }
+    };
+
+    // Anyone in the channel sees the button; only the requester may use it.
+    expect(await click('1300000000000000777')).toContain('Only the member this ping is for');
+    expect(await pingsPref()).toBe(true);
+    expect(await click(requester)).toContain('Pings are off');
+    expect(await pingsPref()).toBe(false);
+
+    const second = world.vidu({ prompt: 'a second one' });
+    await world.discord.injectInteraction(second);
+    await world.finalMessage(second.token);
+    await world.delivered(second.id);
+    expect(pingsOf(world)).toHaveLength(1);
+  });
 });
+
+async function ephemeralReply(w: World, raw: RawInteraction): Promise<string> {
+  const cb = await w.discord.waitFor(() => w.discord.callbacks(raw.id).find((c) => c.status >= 200 && c.status < 300));
+  expect(cb.type).toBe(4);
+  const data = cb.data as { content: string; flags: number };
+  expect(data.flags & 64).toBe(64);
+  return data.content;
+}
