@@ -1,6 +1,6 @@
-import type Keyv from 'keyv';
 import { z } from 'zod';
 import { MODEL_IDS, RESOLUTIONS } from '../generation/models.js';
+import { absentIfCorrupt, type Family } from '../store/family.js';
 
 /** The upstream's audio types (DESIGN contract additions: `/vidu audio_type`), hyphen included. */
 export const AUDIO_TYPES = ['all', 'speech_only', 'sound-effect_only'] as const;
@@ -38,14 +38,11 @@ export const memberPrefsKey = (userId: string): string => `prefs:${userId}`;
 
 /**
  * A member's defaults, keyed by Discord user id (one set per person, the same in every server,
- * DM and user install), over a keyv namespace (the store's `meta`). Values that no longer parse
- * read as "nothing set" rather than failing the member's command.
+ * DM and user install), over the store's `memberPrefs` family (src/store/member-prefs.ts).
+ * Values that no longer parse read as "nothing set" rather than failing the member's command.
  */
-export function createMemberPrefs(options: { kv: Keyv }) {
-  const read = async (userId: string): Promise<MemberPrefs> => {
-    const parsed = MemberPrefsSchema.safeParse((await options.kv.get(memberPrefsKey(userId))) ?? {});
-    return parsed.success ? parsed.data : DEFAULT_MEMBER_PREFS;
-  };
+export function createMemberPrefs(options: { family: Family<string, MemberPrefs> }) {
+  const read = async (userId: string): Promise<MemberPrefs> => (await options.family.get(userId).catch(absentIfCorrupt)) ?? DEFAULT_MEMBER_PREFS;
   return {
     /** The member's defaults ({@link DEFAULT_MEMBER_PREFS} when none are stored). */
     get: read,
@@ -56,12 +53,12 @@ export function createMemberPrefs(options: { kv: Keyv }) {
     async update(userId: string, change: (p: MemberPrefs) => Partial<MemberPrefs>): Promise<MemberPrefs> {
       const current = await read(userId);
       const next = MemberPrefsSchema.parse(JSON.parse(JSON.stringify({ ...current, ...change(current) })));
-      await options.kv.set(memberPrefsKey(userId), next);
+      await options.family.set(userId, next);
       return next;
     },
     /** Forgets every default of the member. */
     async clear(userId: string): Promise<void> {
-      await options.kv.delete(memberPrefsKey(userId));
+      await options.family.delete(userId);
     },
   };
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments, type FakeMessage } from '../fakes/discord.js';
 import { DEFAULT_IDS, button, rawUser, slashCommand, type RawCommandOption, type RawInteraction } from '../fakes/interactions.js';
 import { createMemberPrefs } from '../../src/settings/member.js';
-import { openStore } from '../../src/tasks/store.js';
+import { openStore } from '../../src/store/index.js';
 import { messageText, startWorld, type World } from './world.js';
 
 /**
@@ -89,7 +89,7 @@ describe('the requester is pinged once when the result lands', () => {
     world = await startWorld();
     // The member's preference, written through the same store the bot reads.
     const store = await openStore(world.env.STORE_URL);
-    await createMemberPrefs({ kv: store.meta }).update(requester, () => ({ pings: false }));
+    await createMemberPrefs({ family: store.memberPrefs }).update(requester, () => ({ pings: false }));
     await store.close();
     const raw = world.vidu();
     await world.discord.injectInteraction(raw);
@@ -136,7 +136,7 @@ describe('the requester is pinged once when the result lands', () => {
     const pingsPref = async () => {
       const store = await openStore(world!.env.STORE_URL);
       try {
-        return (await createMemberPrefs({ kv: store.meta }).get(requester)).pings;
+        return (await createMemberPrefs({ family: store.memberPrefs }).get(requester)).pings;
       } finally {
         await store.close();
       }
