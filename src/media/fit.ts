@@ -20,8 +20,8 @@ const PROTOCOLS = 'file';
 export const FIT_DEFAULTS = {
   /** Encodes running at once. */
   concurrency: 1,
-  /** One ffmpeg/ffprobe run is killed after this long, ms. */
-  timeoutMs: 5 * 60_000,
+  /** One ffmpeg/ffprobe run is killed after this long, ms (an 8 s 1080p encode took 4.5 min on a loaded 2-core box). */
+  timeoutMs: 10 * 60_000,
   /** `nice` increment of the children (0 = same priority as the bot). */
   niceness: 10,
   /** libx264 preset: speed over a few percent of quality; the size is set by the bitrate anyway. */
@@ -124,7 +124,7 @@ export interface FitterOptions {
   ffprobePath?: string;
   /** Encodes at once; more wait their turn. Default 1. */
   concurrency?: number;
-  /** Per child process, ms. Default 5 min. */
+  /** Per child process, ms. Default 10 min. */
   timeoutMs?: number;
   /** `nice` increment for the children; 0 runs them without `nice`. Default 10. */
   niceness?: number;
