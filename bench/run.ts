@@ -9,6 +9,7 @@
  *   C  5,000 tasks in flight in one process: memory, event-loop delay, upstream request rate
  *   D  restart with 5,000 pending tasks in the store: time until all are scheduled again
  *   E  delivering a 50 MB video: peak memory above idle
+ *   F  re-encoding an 8 s 1080p clip to fit 10 MiB and 1 MiB (bench/encode.ts)
  *
  * `--quick` runs a smaller version of each phase (a smoke test of the benchmark itself).
  * Timings are only measured here, never asserted in tests.
@@ -25,6 +26,7 @@ import { openStore } from '../src/store/index.js';
 import { startFakeDiscord, visibleAttachments, type FakeDiscord } from '../test/fakes/discord.js';
 import { DEFAULT_IDS, slashCommand, type RawInteraction, type SlashCommandOptions } from '../test/fakes/interactions.js';
 import { FAKE_DEFAULT_PLAN, fakeMp4, startFakeToapis, type FakeTaskPlan, type FakeToapis } from '../test/fakes/toapis.js';
+import { encodeRows, phaseEncode } from './encode.js';
 import { runFixedPoller } from './fixed-poller.js';
 import {
   ROOT,
@@ -45,7 +47,7 @@ import {
 
 const QUICK = process.argv.includes('--quick');
 /** `--only=A,B` runs only those phases (C and D run together). */
-const ONLY = new Set((process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'A,B,C,D,E').toUpperCase().split(','));
+const ONLY = new Set((process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'A,B,C,D,E,F').toUpperCase().split(','));
 const API_KEY = 'sk-bench-key-0123456789';
 const BOT_TOKEN = 'MBENCH0123456789.Gabcde.fakeBotTokenForBench';
 const MIB = 1024 * 1024;
@@ -484,6 +486,7 @@ function table(r: Results): string {
     rows.push([`D restart, ${d.pending} pending (Redis): all scheduled`, `${d.resumeMs} ms (process start → ready ${d.processStartToReadyMs} ms)`, '< 2 s']);
   }
   if (r.video) rows.push(['E 50 MB video: peak memory above idle', `${r.video.peakAboveIdleMiB} MiB (${r.video.ratioToFile}× the file)`, 'well under 2×']);
+  if (r.encode) rows.push(...encodeRows(r.encode));
   const w = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c]!.length), 6));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
   return [line(['measure', 'result', 'target']), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
@@ -496,7 +499,8 @@ async function runAll() {
   const inFlight = ONLY.has('C') || ONLY.has('D') ? await phaseInFlight() : undefined;
   const restartRedis = ONLY.has('D') ? await phaseRestartRedis() : undefined;
   const video = ONLY.has('E') ? await phaseBigVideo() : undefined;
-  return { ack, ackRedis, polling, inFlight, restartRedis, video };
+  const encode = ONLY.has('F') ? await phaseEncode(work, QUICK, log) : undefined;
+  return { ack, ackRedis, polling, inFlight, restartRedis, video, encode };
 }
 
 async function main(): Promise<void> {
@@ -507,7 +511,7 @@ async function main(): Promise<void> {
     const results = await runAll();
     const out = { at: new Date().toISOString(), quick: QUICK, phases: [...ONLY].sort(), machine: machine(), durationS: round((Date.now() - began) / 1000), ...results };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-    const partial = QUICK || ONLY.size < 5;
+    const partial = QUICK || ONLY.size < 6;
     const file = join(ROOT, 'bench', 'results', partial ? 'partial.json' : 'latest.json');
     writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
     console.log(`\n${table(results)}\n\nmachine: ${out.machine.cpus} × ${out.machine.cpuModel}, ${out.machine.memoryGiB} GiB, Node ${out.machine.node}; ${out.durationS} s\nwritten: ${file}`);

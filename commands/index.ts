@@ -1,6 +1,7 @@
 import { animate, animateModal } from './animate.js';
 import { jobActions } from './job-actions.js';
 import { localizeCommand } from './localizations.js';
+import { pingButtons } from './pings.js';
 import type { Command, ComponentRoute } from './types.js';
 import { vidu } from './vidu.js';
 import { viduAdmin } from './vidu-admin.js';
@@ -12,4 +13,4 @@ import { subjectsModal, viduSubjects } from './vidu-subjects.js';
 export const COMMANDS: readonly Command[] = [vidu, viduAdmin, animate, viduSubjects, viduJobs, viduShow].map((c) => ({ ...c, data: localizeCommand(c.data) }));
 
 /** Button and modal handlers, by custom_id prefix. */
-export const COMPONENTS: readonly ComponentRoute[] = [jobActions, animateModal, subjectsModal, jobsPages];
+export const COMPONENTS: readonly ComponentRoute[] = [jobActions, animateModal, subjectsModal, jobsPages, pingButtons];

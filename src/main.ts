@@ -18,7 +18,9 @@ import { createRouter } from './discord/router.js';
 import { startHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { createBotMetrics, type BotMetrics } from './metrics.js';
+import { createFitter } from './media/fit.js';
 import { createAdminAlerts } from './settings/alerts.js';
+import { createMemberPrefs } from './settings/member.js';
 import { createSettingsCache } from './settings/store.js';
 import { createUsageLedger } from './settings/usage.js';
 import { createEngine } from './tasks/engine.js';
@@ -155,6 +157,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     logger: logger.child({ mod: 'alerts' }),
     now,
   });
+  const memberPrefs = createMemberPrefs({ family: store.memberPrefs });
   const downloadFile = (url: string, path: string, o: { maxBytes: number; timeoutMs: number }) => downloadToFile(url, path, { ...o, dispatcher: http });
   const delivery = createDelivery({
     outbox,
@@ -167,6 +170,8 @@ export async function startBot(env: Record<string, string | undefined>, override
       const tier = guildId ? client.guilds.cache.get(guildId)?.premiumTier : undefined;
       return (tier !== undefined ? BOOST_UPLOAD_LIMIT[tier] : undefined) ?? DEFAULT_UPLOAD_LIMIT_BYTES;
     },
+    fitter: createFitter(),
+    wantsPings: async (userId) => (await memberPrefs.get(userId)).pings,
     now,
   });
   const engine = createEngine({

@@ -4,16 +4,17 @@
  * the link to it, or the failure). The engine decides *when*; this module decides *where* and
  * *how*, following Discord's failures from one route to the next (webhook → channel → DM).
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { UserFacingError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Fitter } from '../media/fit.js';
+import { createVideoStager, type StagedVideo } from '../media/stage.js';
 import { renderDmNotice, renderFinal, renderProgress, progressLine, type MessagePayload, type VideoDelivery } from '../render/render.js';
 import type { TaskRecord } from '../tasks/record.js';
 import type { Schedule } from '../tasks/schedule.js';
 import type { TaskRepository } from '../store/index.js';
 import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
 import { DiscordWriteError, type Outbox, type OutFile } from './outbox.js';
+import { createPinger } from './ping.js';
 
 /** Discord's default per-file upload limit, in bytes (10 MiB). */
 export const DEFAULT_UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -54,6 +55,10 @@ export interface DeliveryOptions {
   tmpDir: string;
   /** Upload limit for messages the bot posts itself in a guild (from its boost tier), bytes. */
   guildUploadLimit(guildId: string | null): number;
+  /** Re-encodes a video over the upload limit so it fits (src/media/fit.ts); shared by every job. */
+  fitter: Fitter;
+  /** Whether the member wants a ping when a result lands (their preference). Default: yes. */
+  wantsPings?(userId: string): Promise<boolean>;
   now?: () => number;
 }
 
@@ -75,6 +80,15 @@ export function createDelivery(options: DeliveryOptions) {
     await store.put(next);
     return next;
   };
+
+  const stager = createVideoStager({
+    download: (url, path, o) => options.download.toFile(url, path, o),
+    fitter: options.fitter,
+    tmpDir: options.tmpDir,
+    logger,
+    downloadTimeoutMs: schedule.videoDownloadTimeoutMs,
+  });
+  const pinger = createPinger({ outbox, logger, save, now, wantsPings: options.wantsPings ?? (async () => true) });
 
   const landed = (via: Delivered['via'], res: { id: string; channel_id: string }, files: OutFile[] | undefined): Delivered => ({
     via,
@@ -227,38 +241,44 @@ export function createDelivery(options: DeliveryOptions) {
   }
 
   /**
-   * Downloads the video and posts it; a link instead when it is over the route's upload limit.
-   * Throws {@link UserFacingError} `video_unavailable` when the file cannot be had (the job
-   * fails), anything else when a later attempt may succeed.
+   * Downloads the video and posts it: byte-for-byte when it fits the route's upload limit,
+   * re-encoded to fit when it does not, a link when it cannot fit. Throws
+   * {@link UserFacingError} `video_unavailable` when the file cannot be had (the job fails),
+   * anything else when a later attempt may succeed. A kill mid-encode posts nothing: the next
+   * attempt (after {@link alreadyDelivered}) downloads and encodes again.
    */
   async function deliverVideo(record: TaskRecord, url: string): Promise<Written> {
     const limit = uploadLimit(record);
     const fileName = videoFileName(record);
-    const path = join(options.tmpDir, `${record.id}.mp4`);
     const link = (linkReason: VideoDelivery['linkReason']) => writeFinal(record, renderFinal(record, { linkReason }));
     try {
-      let sizeBytes: number;
+      let staged: StagedVideo;
       try {
-        sizeBytes = (await options.download.toFile(url, path, { maxBytes: limit, timeoutMs: schedule.videoDownloadTimeoutMs })).bytes;
+        staged = await stager.stage(record.id, url, limit);
       } catch (err) {
-        if (err instanceof DownloadTooLargeError) {
-          return await link({ kind: 'too_large', sizeBytes: err.sizeBytes ?? limit + 1, limitBytes: limit });
-        }
         logger.warn({ task: record.id, err, attempt: record.attempts + 1 }, 'video download failed');
         if (isRetryableDownload(err) && record.attempts + 1 < MAX_VIDEO_ATTEMPTS) throw err;
         throw new UserFacingError('video_unavailable', `The file of task ${record.upstream?.taskId ?? record.id} could not be downloaded.`);
       }
+      if (staged.kind === 'link') return await link({ kind: 'too_large', sizeBytes: staged.sizeBytes, limitBytes: limit });
+      // The token may have expired during a long encode: the new route may allow less.
+      const rec = await offExpiredToken(record, false);
+      const routeLimit = uploadLimit(rec);
+      if (staged.sizeBytes > routeLimit) {
+        return await writeFinal(rec, renderFinal(rec, { linkReason: { kind: 'too_large', sizeBytes: staged.compressed?.fromBytes ?? staged.sizeBytes, limitBytes: routeLimit } }));
+      }
       try {
         // Streamed from disk into the upload: the video is never held in memory whole.
-        return await writeFinal(record, renderFinal(record, { fileName }), [{ name: fileName, path, contentType: 'video/mp4' }]);
+        const written = await writeFinal(rec, renderFinal(rec, { fileName, compressed: staged.compressed }), [{ name: fileName, path: staged.path, contentType: 'video/mp4' }]);
+        return staged.compressed && written.delivered.attached ? { ...written, delivered: { ...written.delivered, compressed: staged.compressed } } : written;
       } catch (err) {
         if (err instanceof DiscordWriteError && err.kind === 'too_large') {
-          return await link({ kind: 'too_large', sizeBytes, limitBytes: limit });
+          return await link({ kind: 'too_large', sizeBytes: staged.compressed?.fromBytes ?? staged.sizeBytes, limitBytes: limit });
         }
         throw err;
       }
     } finally {
-      await rm(path, { force: true });
+      await stager.cleanup(record.id);
     }
   }
 
@@ -280,6 +300,8 @@ export function createDelivery(options: DeliveryOptions) {
     showProgress,
     alreadyDelivered,
     deliverOutcome,
+    /** Pings the requester once about the posted result (src/discord/ping.ts); never throws. */
+    notify: pinger.ping,
   };
 }
 

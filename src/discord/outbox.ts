@@ -1,6 +1,7 @@
 import { openAsBlob } from 'node:fs';
 import { DiscordAPIError, HTTPError, RESTJSONErrorCodes, RateLimitError, Routes, type REST } from 'discord.js';
 import type { MessagePayload } from '../render/render.js';
+import type { PingPayload } from '../render/ping.js';
 
 /** The parts of a message the bot reads back. */
 export interface PostedMessage {
@@ -141,7 +142,7 @@ export function createOutbox(
      * POST a new message. `nonce` + `enforce_nonce` make Discord return the earlier message instead
      * of creating a second one when the same job posts again within a few minutes.
      */
-    createMessage(channelId: string, payload: MessagePayload, nonce: string, files?: OutFile[], replyTo?: string) {
+    createMessage(channelId: string, payload: MessagePayload | PingPayload, nonce: string, files?: OutFile[], replyTo?: string) {
       const body = {
         ...payload,
         nonce: nonce.slice(0, 25),
@@ -149,6 +150,10 @@ export function createOutbox(
         ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
       };
       return wrap<{ id: string; channel_id: string }>(withFiles(body, files).then((o) => rest.post(Routes.channelMessages(channelId), o)));
+    },
+    /** POST a followup message on the interaction (valid while the token lives). */
+    createFollowup(token: string, payload: PingPayload) {
+      return wrap<{ id: string; channel_id: string }>(webhookRest.post(Routes.webhook(applicationId(), token), { body: payload, auth: false }));
     },
     /** Opens (or finds) the DM channel with a user. */
     async openDm(userId: string): Promise<string> {

@@ -303,4 +303,15 @@ export const en = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: the toapis account is out of credits.** Members’ `/vidu` jobs are refused until it is topped up. Check it with `/vidu-admin balance`. (You are told once a day at most.)',
+
+  // ---- encode to fit & pings (issue 11) ----
+  'fit.compressedServer': 'Compressed to fit this server’s upload limit ({from} → {to}).',
+  'fit.compressedHere': 'Compressed to fit the upload limit here ({from} → {to}).',
+  'fit.originalUntil': ' The original stays available until {time}.',
+  'button.original': 'Original',
+  'ping.ready': '{user} your video is ready: {link}',
+  'ping.failed': '{user} your video could not be made: {link}',
+  'button.pingsOff': 'Turn off pings',
+  'ping.turnedOff': 'Pings are off: you will no longer be mentioned when a result lands. Turn them back on in `/vidu-settings`.',
+  'ping.notYours': 'Only the member this ping is for can turn their pings off.',
 } as const;

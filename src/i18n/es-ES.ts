@@ -295,4 +295,15 @@ export const es: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: la cuenta de toapis se ha quedado sin créditos.** Los trabajos de `/vidu` de los miembros se rechazan hasta que se recargue. Consúltalo con `/vidu-admin balance`. (Este aviso llega como mucho una vez al día.)',
+
+  // ---- encode to fit & pings (issue 11) ----
+  'fit.compressedServer': 'Comprimido para caber en el límite de subida de este servidor ({from} → {to}).',
+  'fit.compressedHere': 'Comprimido para caber en el límite de subida de aquí ({from} → {to}).',
+  'fit.originalUntil': ' El original está disponible hasta el {time}.',
+  'button.original': 'Original',
+  'ping.ready': '{user} tu vídeo está listo: {link}',
+  'ping.failed': '{user} no se pudo crear tu vídeo: {link}',
+  'button.pingsOff': 'Desactivar avisos',
+  'ping.turnedOff': 'Avisos desactivados: ya no se te mencionará cuando llegue un resultado. Vuelve a activarlos en `/vidu-settings`.',
+  'ping.notYours': 'Solo el miembro al que va dirigido este aviso puede desactivar sus avisos.',
 };

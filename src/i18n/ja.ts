@@ -288,4 +288,15 @@ export const ja: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: toapis アカウントのクレジットが尽きました。** チャージされるまで、メンバーの `/vidu` ジョブは拒否されます。`/vidu-admin balance` で確認してください。（この通知は 1 日 1 回までです。）',
+
+  // ---- encode to fit & pings (issue 11) ----
+  'fit.compressedServer': 'このサーバーのアップロード上限に収まるよう圧縮しました（{from} → {to}）。',
+  'fit.compressedHere': 'ここでのアップロード上限に収まるよう圧縮しました（{from} → {to}）。',
+  'fit.originalUntil': '元の動画は {time} まで利用できます。',
+  'button.original': '元の動画',
+  'ping.ready': '{user} 動画ができあがりました：{link}',
+  'ping.failed': '{user} 動画を作成できませんでした：{link}',
+  'button.pingsOff': '通知をオフにする',
+  'ping.turnedOff': '通知をオフにしました。結果が届いてもメンションされません。`/vidu-settings` で再びオンにできます。',
+  'ping.notYours': 'この通知の宛先のメンバー本人だけが、自分の通知をオフにできます。',
 };

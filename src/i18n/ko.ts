@@ -289,4 +289,15 @@ export const ko: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: toapis 계정의 크레딧이 모두 떨어졌어요.** 충전할 때까지 멤버의 `/vidu` 작업은 거부돼요. `/vidu-admin balance`로 확인하세요. (이 알림은 하루에 한 번까지만 보내요.)',
+
+  // ---- encode to fit & pings (issue 11) ----
+  'fit.compressedServer': '이 서버의 업로드 한도에 맞게 압축했어요({from} → {to}).',
+  'fit.compressedHere': '이곳의 업로드 한도에 맞게 압축했어요({from} → {to}).',
+  'fit.originalUntil': ' 원본은 {time}까지 볼 수 있어요.',
+  'button.original': '원본',
+  'ping.ready': '{user} 영상이 완성됐어요: {link}',
+  'ping.failed': '{user} 영상을 만들지 못했어요: {link}',
+  'button.pingsOff': '알림 끄기',
+  'ping.turnedOff': '알림을 껐어요. 결과가 나와도 더 이상 멘션하지 않아요. `/vidu-settings`에서 다시 켤 수 있어요.',
+  'ping.notYours': '알림을 받는 멤버 본인만 자신의 알림을 끌 수 있어요.',
 };

@@ -283,4 +283,15 @@ export const zh: Record<keyof typeof en, string> = {
 
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits': '⚠️ **vidu-bot：toapis 账户的额度已用完。** 充值之前，成员的 `/vidu` 任务都会被拒绝。可用 `/vidu-admin balance` 查看。（此提醒每天最多一次。）',
+
+  // ---- encode to fit & pings (issue 11) ----
+  'fit.compressedServer': '已压缩以符合此服务器的上传上限（{from} → {to}）。',
+  'fit.compressedHere': '已压缩以符合此处的上传上限（{from} → {to}）。',
+  'fit.originalUntil': '原始视频可用至 {time}。',
+  'button.original': '原始视频',
+  'ping.ready': '{user} 你的视频已完成：{link}',
+  'ping.failed': '{user} 你的视频未能生成：{link}',
+  'button.pingsOff': '关闭提醒',
+  'ping.turnedOff': '提醒已关闭：结果出来时将不再提及你。可在 `/vidu-settings` 中重新开启。',
+  'ping.notYours': '只有被提醒的成员本人才能关闭自己的提醒。',
 };

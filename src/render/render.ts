@@ -190,6 +190,8 @@ export interface VideoDelivery {
   fileName?: string;
   /** Why no file was attached (shown to the member). */
   linkReason?: { kind: 'too_large'; sizeBytes: number; limitBytes: number } | { kind: 'upload_failed' };
+  /** The attached file is a re-encode of the original (src/media/fit.ts), sizes in bytes. */
+  compressed?: { fromBytes: number; toBytes: number };
 }
 
 /** Final message: the video (attached or linked) or the failure. */
@@ -214,6 +216,7 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
       items: [{ media: { url: `attachment://${video.fileName}` }, description: excerpt(record.request.prompt, 1000) }],
     });
     children.push(text(`-# ${t(locale, 'final.doneIn', { took })}`));
+    if (video.compressed) children.push(...compressedNote(record, outcome, video.compressed));
     children.push(jobButtons(record));
     return payload(
       [container(ACCENT.done, children)],
@@ -236,6 +239,28 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
   }
   children.push(jobButtons(record));
   return payload([container(ACCENT.done, children)], []);
+}
+
+/** "Compressed to fit … (23.4 MB → 9.8 MB)", and a button to the original while it lives. */
+function compressedNote(
+  record: TaskRecord,
+  outcome: Extract<NonNullable<TaskRecord['outcome']>, { kind: 'video' }>,
+  sizes: { fromBytes: number; toBytes: number },
+): APIComponentInContainer[] {
+  const locale = record.owner.locale;
+  const params = { from: formatBytes(sizes.fromBytes), to: formatBytes(sizes.toBytes) };
+  // In a server the bot posts in, the limit is the server's (boost tier); elsewhere it is the interaction's or a DM's.
+  const what = t(locale, record.owner.guildId && !record.owner.userInstall ? 'fit.compressedServer' : 'fit.compressedHere', params);
+  const until = outcome.expiresAt ? t(locale, 'fit.originalUntil', { time: `<t:${unix(outcome.expiresAt)}:f>` }) : '';
+  const out: APIComponentInContainer[] = [text(`-# ${what}${until}`)];
+  // Link buttons take URLs up to 512 characters.
+  if (outcome.url.length <= 512) {
+    out.push({
+      type: ComponentType.ActionRow,
+      components: [{ type: ComponentType.Button, style: ButtonStyle.Link, label: t(locale, 'button.original'), url: outcome.url }],
+    });
+  }
+  return out;
 }
 
 /** One-off ephemeral refusal (no Components V2: it is sent as the first response). */

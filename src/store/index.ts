@@ -11,6 +11,7 @@ import { creditAlerts } from './alerts.js';
 import { pendingAnimations } from './animations.js';
 import { commandHash } from './command-hash.js';
 import { memberJobs } from './member-jobs.js';
+import { memberPrefs } from './member-prefs.js';
 import { pollHistory } from './poll-history.js';
 import { guildSettings } from './settings.js';
 import { subjectIndex, subjects } from './subjects.js';
@@ -29,6 +30,7 @@ function families(ns: ReturnType<typeof openNamespaces>) {
     subjectIndex: subjectIndex(ns),
     subjects: subjects(ns),
     memberJobs: memberJobs(ns),
+    memberPrefs: memberPrefs(ns),
     pollHistory: pollHistory(ns),
     commandHash: commandHash(ns),
     creditAlerts: creditAlerts(ns),

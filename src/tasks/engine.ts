@@ -227,7 +227,8 @@ export function createEngine(options: EngineOptions) {
 
   async function deliver(record: TaskRecord): Promise<TaskRecord> {
     const outcome = record.outcome!;
-    let written: Written | undefined = await delivery.alreadyDelivered(record);
+    // Posted and recorded before a restart, but the requester not yet pinged: only the ping is left.
+    let written: Written | undefined = record.delivered ? { record, delivered: record.delivered } : await delivery.alreadyDelivered(record);
     if (!written && record.deliveryStartedAt === undefined) record = await save(record, { deliveryStartedAt: now() });
     try {
       written ??= await delivery.deliverOutcome(record);
@@ -240,7 +241,10 @@ export function createEngine(options: EngineOptions) {
       }
       return retryLater(record, new UserFacingError('video_unavailable'), MAX_TRANSIENT_ATTEMPTS.discord);
     }
-    const done = await save(written.record, { state: 'done', delivered: written.delivered, nextAt: now(), attempts: 0 });
+    // Recorded before the ping, so a restart neither posts again nor forgets to ping.
+    const posted = record.delivered ? written.record : await save(written.record, { delivered: written.delivered });
+    const pinged = await delivery.notify(posted);
+    const done = await save(pinged, { state: 'done', delivered: written.delivered, nextAt: now(), attempts: 0 });
     logger.info({ task: done.id, via: done.delivered?.via, attached: done.delivered?.attached, outcome: outcome.kind }, 'delivered');
     options.events?.finished?.(done);
     return done;

@@ -130,6 +130,21 @@ export const TaskRecordSchema = z.object({
       at: z.number(),
       /** true when the mp4 itself was attached, false when a link was posted. */
       attached: z.boolean(),
+      /** The attached mp4 is a re-encode that fits the upload limit (src/media/fit.ts), bytes. */
+      compressed: z.object({ fromBytes: z.number(), toBytes: z.number() }).optional(),
+    })
+    .optional(),
+  /**
+   * The requester's one ping when the result landed (src/discord/ping.ts): `sending` is saved
+   * before the write, `sent` or `skipped` (with why) after.
+   */
+  ping: z
+    .object({
+      state: z.enum(['sending', 'sent', 'skipped']),
+      at: z.number(),
+      via: z.enum(['channel', 'followup']).optional(),
+      messageId: z.string().optional(),
+      reason: z.string().max(40).optional(),
     })
     .optional(),
 });
