@@ -10,6 +10,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import type { TaskRecord } from '../../src/tasks/record.js';
 import { SCHEDULE_DEFAULTS } from '../../src/tasks/schedule.js';
 import { DownloadTooLargeError } from '../../src/upstream/download.js';
+import { createFitter } from '../../src/media/fit.js';
 import { record } from '../tasks/records.js';
 
 /**
@@ -61,6 +62,7 @@ function setup(script: Script, download?: (path: string) => Promise<{ bytes: num
     download: { toFile: async (_url, path) => (download ? download(path) : { bytes: 0 }) },
     tmpDir: dir,
     guildUploadLimit: () => DEFAULT_UPLOAD_LIMIT_BYTES,
+    fitter: createFitter(),
     now: () => NOW,
   });
   return { ...o, delivery };
