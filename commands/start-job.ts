@@ -4,9 +4,11 @@ import { joinList, t, tn } from '../src/i18n/index.js';
 import { renderRefusal } from '../src/render/render.js';
 import { newTaskRecord } from '../src/tasks/accept.js';
 import { describeLimit } from '../src/tasks/limits.js';
-import { checkAccess, checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
+import { checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
 import { describeReservationRefusal } from '../src/settings/usage.js';
 import type { TaskRecord } from '../src/tasks/record.js';
+import { hasForeignLibraryImages } from '../src/subjects/library.js';
+import { accessRefusal } from './access.js';
 import type { CommandContext } from './types.js';
 
 /** Recent job ids per member, newest first, for `/vidu-jobs`. */
@@ -31,6 +33,13 @@ export async function startJob(
 ): Promise<TaskRecord | undefined> {
   if (!ctx.accepting()) {
     await interaction.reply(renderRefusal(t(interaction.locale, 'job.restarting')));
+    return undefined;
+  }
+  // Saved subjects are their owner's: a request naming another member's library image (a forged
+  // or copied record) is refused before anything is read, uploaded or submitted.
+  if (hasForeignLibraryImages(request.images, interaction.user.id)) {
+    ctx.logger.info({ by: interaction.user.id }, 'refused: library image of another member');
+    await interaction.reply(renderRefusal(t(interaction.locale, 'auth.libraryNotYours')));
     return undefined;
   }
   // Everything up to the acknowledgement is in memory: no network call before Discord's 3 s.
@@ -118,16 +127,8 @@ const DELIVERY_PERMISSIONS = [
 function serverRefusal(interaction: RepliableInteraction, ctx: CommandContext, settings: GuildSettings, request: GenerationRequest): string | undefined {
   if (!interaction.inGuild()) return undefined;
   const locale = interaction.locale;
-  const member = interaction.member;
-  const roleIds = Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
-  const channel = interaction.channel;
-  const access = checkAccess(settings, {
-    channelId: interaction.channelId ?? '',
-    parentChannelId: channel?.isThread() ? channel.parentId : null,
-    roleIds,
-    isAdmin: interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild),
-  });
-  if (access) return describeSettingsRefusal(access, locale);
+  const access = accessRefusal(interaction, settings);
+  if (access) return access;
   const caps = checkCaps(settings, request);
   if (caps) return describeSettingsRefusal(caps, locale);
   if (settings.cooldownSeconds !== undefined) {

@@ -8,6 +8,7 @@ import {
   type ModalSubmitInteraction,
   type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
+import type { Outbox } from '../src/discord/outbox.js';
 import type { Logger } from '../src/log.js';
 import type { SettingsCache } from '../src/settings/store.js';
 import type { UsageLedger } from '../src/settings/usage.js';
@@ -27,7 +28,11 @@ export interface CommandContext {
   random(): number;
   tokenMarginMs: number;
   /** Bounded downloads of public URLs (uploaded images, finished videos); src/upstream/download.ts. */
-  download: Pick<Downloader, 'bytes'>;
+  download: Pick<Downloader, 'bytes' | 'toFile'>;
+  /** Interaction replies with files streamed from disk (`/vidu-show`). */
+  outbox: Pick<Outbox, 'editOriginal'>;
+  /** Where files are staged before an upload (this process's temp directory). */
+  tmpDir: string;
   settings: SettingsCache;
   usage: UsageLedger;
   /** The toapis account balance (`GET /v1/balance`). */

@@ -253,7 +253,12 @@ export async function startBot(env: Record<string, string | undefined>, override
     now,
     random,
     tokenMarginMs: schedule.tokenMarginMs,
-    download: { bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }) },
+    download: {
+      bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }),
+      toFile: (url, path, o) => downloadToFile(url, path, { ...o, dispatcher: http }),
+    },
+    outbox,
+    tmpDir,
     settings,
     usage,
     balance: () => upstream.getBalance(),

@@ -303,4 +303,13 @@ export const en = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: the toapis account is out of credits.** Members’ `/vidu` jobs are refused until it is topped up. Check it with `/vidu-admin balance`. (You are told once a day at most.)',
+
+  // ---- who may do what & operator caps (issue 9, trust-a) ----
+  'auth.notYours': 'Only {owner} can use this: it belongs to their job. Nothing was started. Make your own with `/vidu`.',
+  'auth.invalid': 'This button or form is not one the bot knows (it may come from an older version), so nothing was done.',
+  'auth.animateNotYours': 'This form was opened by another member, so only they can submit it. Nothing was started. Right-click the message and choose **{command}** yourself.',
+  'auth.libraryNotYours': 'This job names saved subject images that belong to another member. Only your own saved subjects can be used, so nothing was sent to Vidu.',
+  'cap.userDaily': 'You have reached your daily video allowance on this bot: {used} of {limit} weighted video-seconds used, {left} left, and this video needs {weight}. It resets {resetsAt}. Nothing was started.',
+  'cap.botDaily': 'The bot has reached its daily video budget: {used} of {limit} weighted video-seconds used, {left} left, and this video needs {weight}. It resets {resetsAt}. Nothing was started.',
+  'cap.dmsOff': 'Videos can’t be made in DMs or in servers that haven’t added the bot. Use `/vidu` in a server where vidu-bot is installed.',
 } as const;
