@@ -5,7 +5,7 @@ import { DiscordWriteError } from '../src/discord/outbox.js';
 import { t } from '../src/i18n/index.js';
 import { failureText, renderFinal, renderRefusal, type VideoDelivery } from '../src/render/render.js';
 import { describeLimit } from '../src/tasks/limits.js';
-import { videoFileName } from '../src/tasks/engine.js';
+import { videoFileName } from '../src/discord/deliver.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { DownloadHttpError, DownloadTooLargeError } from '../src/upstream/download.js';
 import { accessRefusal } from './access.js';
