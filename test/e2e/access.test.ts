@@ -182,11 +182,15 @@ describe('saved subject images are read for their owner only', () => {
       await store.close();
     }
     await world.restart();
-    await world.discord.waitFor(() => world!.logs.find((l) => l.includes(`"task":"${forgedId}"`) && l.includes('"msg":"job failed"')), { description: 'forged job failed' });
-    const reread = await openStore(world.env.STORE_URL).catch(() => undefined);
-    // SQLite: a second connection may read while the bot runs (WAL).
-    const failed = await reread?.get(forgedId);
-    await reread?.close();
+    // SQLite in WAL mode: a second connection may read while the bot runs.
+    const reread = await openStore(world.env.STORE_URL);
+    let failed: Awaited<ReturnType<typeof reread.get>>;
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!(failed = await reread.get(forgedId))?.outcome && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await reread.close();
+    }
     expect(failed?.outcome).toMatchObject({ kind: 'failed', code: 'images_unavailable' });
     expect(JSON.stringify(failed?.outcome)).toContain('belong to another member');
     expect(world.toapis.uploads).toHaveLength(0);
