@@ -11,9 +11,9 @@ import {
 import type { Outbox } from '../src/discord/outbox.js';
 import type { Logger } from '../src/log.js';
 import type { SettingsCache } from '../src/settings/store.js';
+import type { MemberGate, OperatorLedger, OperatorLimits } from '../src/settings/operator.js';
 import type { UsageLedger } from '../src/settings/usage.js';
 import type { Balance } from '../src/upstream/client.js';
-import type { RateGate } from '../src/tasks/limits.js';
 import type { Scheduler } from '../src/tasks/scheduler.js';
 import type { Downloader } from '../src/discord/deliver.js';
 import type { TaskStore } from '../src/tasks/store.js';
@@ -22,7 +22,11 @@ import type { TaskStore } from '../src/tasks/store.js';
 export interface CommandContext {
   store: TaskStore;
   scheduler: Scheduler;
-  gate: RateGate;
+  /** Per-member safeguards (in flight, per minute), kept in the store. */
+  gate: MemberGate;
+  /** The operator's daily caps (VIDU_USER_DAILY_LIMIT, VIDU_DAILY_BUDGET), kept in the store. */
+  operator: OperatorLedger;
+  operatorLimits: OperatorLimits;
   logger: Logger;
   now(): number;
   random(): number;

@@ -93,14 +93,13 @@ export const viduShow: Command = {
       await interaction.reply(renderRefusal(access));
       return;
     }
-    // Re-posts are counted in a window of their own, so they never eat into the member's job starts.
-    const gateKey = `show:${interaction.user.id}`;
-    const verdict = ctx.gate.check(gateKey, 0);
+    // Re-posts are counted (in the store, across shards) in a window of their own, so they never
+    // eat into the member's job starts.
+    const verdict = await ctx.gate.admitRepost(interaction.user.id, interaction.id);
     if (!verdict.ok) {
       await interaction.reply(renderRefusal(describeLimit(verdict, locale)));
       return;
     }
-    ctx.gate.record(gateKey);
     const id = interaction.options.getString('id', true).trim();
     // One read before the answer, inside Discord's 3 s; the re-post itself is deferred.
     const record = /^[\w-]{1,64}$/.test(id) ? await ctx.store.get(id) : undefined;
