@@ -16,11 +16,11 @@ import type { UsageLedger } from '../src/settings/usage.js';
 import type { Balance } from '../src/upstream/client.js';
 import type { Scheduler } from '../src/tasks/scheduler.js';
 import type { Downloader } from '../src/discord/deliver.js';
-import type { TaskStore } from '../src/tasks/store.js';
+import type { Store } from '../src/store/index.js';
 
 /** What a handler may use; built once in src/main.ts. */
 export interface CommandContext {
-  store: TaskStore;
+  store: Store;
   scheduler: Scheduler;
   /** Per-member safeguards (in flight, per minute), kept in the store. */
   gate: MemberGate;

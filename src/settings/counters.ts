@@ -7,14 +7,14 @@
  * - Redis (sharded deployments): every check-and-add is one Lua script, atomic across processes.
  *   Keys: `vidu:spend:<name>` (a number, expires a few days after its UTC day),
  *   `vidu:gate:<window>:<userId>` (a sorted set of job id → ms).
- * - SQLite (one process owns the file): the same records in the store's `meta` namespace, each
- *   read-modify-write serialised in this process. Keys: `spend:<name>`, `gate:<window>:<userId>`.
+ * - SQLite (one process owns the file): the same records as store families (src/store/counters.ts),
+ *   each read-modify-write serialised in this process.
  *
  * Both back ends implement {@link Counters}; callers never see which one they have.
  */
 import { createClient } from '@redis/client';
-import type Keyv from 'keyv';
-import { z } from 'zod';
+import { absentIfCorrupt, type Families, type StoreLocation } from '../store/index.js';
+import type { GateRecord } from '../store/counters.js';
 import type { LimitVerdict } from '../tasks/limits.js';
 
 /** One ledger line of a reservation: its key, and the limit it must stay within (none = counted only). */
@@ -188,39 +188,24 @@ export async function createRedisCounters(url: string): Promise<Counters> {
   };
 }
 
-// ---- SQLite (keyv, one owning process) ------------------------------------------------------
-
-const GateRecordSchema = z.object({
-  /** Job id → admitted at, ms. */
-  inFlight: z.record(z.string(), z.number()).default({}),
-  /** Admissions in the window, oldest first. */
-  starts: z.array(z.object({ id: z.string(), at: z.number() })).default([]),
-});
-type GateRecord = z.infer<typeof GateRecordSchema>;
-const SpendValueSchema = z.number().min(0);
+// ---- SQLite (store families, one owning process) -------------------------------------------
 
 /**
- * Counters in a keyv namespace (the SQLite store's `meta`). One process owns a SQLite file, so
- * serialising every read-modify-write in this process makes each operation atomic.
+ * Counters in the store's `spendLines` and `memberGates` families (src/store/counters.ts). One
+ * process owns a SQLite file, so serialising every read-modify-write in this process makes each
+ * operation atomic.
  */
-export function createKeyvCounters(kv: Keyv): Counters {
+export function createStoreCounters(store: Pick<Families, 'spendLines' | 'memberGates'>): Counters {
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = chain.then(fn, fn);
     chain = run.catch(() => undefined);
     return run;
   };
-  const spendKey = (k: string) => `spend:${k}`;
-  const gateKey = (window: string, userId: string) => `gate:${window}:${userId}`;
   // A value that does not parse counts as zero / empty rather than locking anyone out for good.
-  const readSpend = async (key: string) => {
-    const parsed = SpendValueSchema.safeParse(await kv.get(spendKey(key)));
-    return parsed.success ? parsed.data : 0;
-  };
-  const readGate = async (key: string): Promise<GateRecord> => {
-    const parsed = GateRecordSchema.safeParse((await kv.get(key)) ?? {});
-    return parsed.success ? parsed.data : { inFlight: {}, starts: [] };
-  };
+  const readSpend = async (line: string) => (await store.spendLines.get(line).catch(absentIfCorrupt)) ?? 0;
+  const readGate = async (window: string, userId: string): Promise<GateRecord> =>
+    (await store.memberGates.get({ window, userId }).catch(absentIfCorrupt)) ?? { inFlight: {}, starts: [] };
 
   return {
     reserve(lines, amount, ttlMs) {
@@ -229,17 +214,15 @@ export function createKeyvCounters(kv: Keyv): Counters {
         const over = lines.findIndex((l, i) => l.limit !== undefined && used[i]! + amount > l.limit);
         if (over >= 0) return { ok: false, index: over, used: used[over]! } as const;
         const after = used.map((u) => u + amount);
-        for (const [i, l] of lines.entries()) await kv.set(spendKey(l.key), after[i], ttlMs);
+        for (const [i, l] of lines.entries()) await store.spendLines.set(l.key, after[i]!, ttlMs);
         return { ok: true, used: after } as const;
       });
     },
     release(keys, amount) {
       return serial(async () => {
         for (const key of keys) {
-          const raw = await kv.get(spendKey(key));
-          if (raw === undefined) continue;
-          // keyv rewrites the value with no TTL unless given one: keep it a day-and-a-bit.
-          await kv.set(spendKey(key), Math.max(0, (await readSpend(key)) - amount), RELEASED_TTL_MS);
+          const current = await store.spendLines.get(key).catch(absentIfCorrupt);
+          if (current !== undefined) await store.spendLines.set(key, Math.max(0, current - amount));
         }
       });
     },
@@ -248,8 +231,7 @@ export function createKeyvCounters(kv: Keyv): Counters {
     },
     admit(window, userId, entryId, limits, nowMs) {
       return serial(async () => {
-        const key = gateKey(window, userId);
-        const record = await readGate(key);
+        const record = await readGate(window, userId);
         const inFlight = Object.fromEntries(Object.entries(record.inFlight).filter(([, at]) => at >= nowMs - limits.inFlightMaxAgeMs));
         const starts = record.starts.filter((s) => s.at >= nowMs - limits.windowMs);
         if (limits.maxInFlight !== undefined && Object.keys(inFlight).length >= limits.maxInFlight) {
@@ -260,39 +242,32 @@ export function createKeyvCounters(kv: Keyv): Counters {
         }
         if (limits.maxInFlight !== undefined) inFlight[entryId] = nowMs;
         starts.push({ id: entryId, at: nowMs });
-        await kv.set(key, { inFlight, starts } satisfies GateRecord, Math.max(limits.windowMs, limits.inFlightMaxAgeMs));
+        await store.memberGates.set({ window, userId }, { inFlight, starts });
         return { ok: true } as const;
       });
     },
     finish(window, userId, entryId) {
       return serial(async () => {
-        const key = gateKey(window, userId);
-        const record = await readGate(key);
+        const record = await readGate(window, userId);
         if (!(entryId in record.inFlight)) return;
         delete record.inFlight[entryId];
-        await kv.set(key, record, GATE_TTL_MS);
+        await store.memberGates.set({ window, userId }, record);
       });
     },
     cancel(window, userId, entryId) {
       return serial(async () => {
-        const key = gateKey(window, userId);
-        const record = await readGate(key);
+        const record = await readGate(window, userId);
         delete record.inFlight[entryId];
-        await kv.set(key, { inFlight: record.inFlight, starts: record.starts.filter((s) => s.id !== entryId) }, GATE_TTL_MS);
+        await store.memberGates.set({ window, userId }, { inFlight: record.inFlight, starts: record.starts.filter((s) => s.id !== entryId) });
       });
     },
     async close() {
-      // The keyv namespace belongs to the store, which closes it.
+      // The families belong to the store, which closes them.
     },
   };
 }
 
-/** A ledger line written back after a refund lives this long (it is for one UTC day), ms. */
-const RELEASED_TTL_MS = 2 * 24 * 60 * 60 * 1000;
-/** A gate record rewritten after finish/cancel lives this long (its entries age out earlier), ms. */
-const GATE_TTL_MS = 24 * 60 * 60 * 1000;
-
-/** Counters for the store at `storeUrl`: Redis scripts for `redis://`, else over `meta`. */
-export async function openCounters(storeUrl: string, meta: Keyv): Promise<Counters> {
-  return /^rediss?:/.test(storeUrl) ? createRedisCounters(storeUrl) : createKeyvCounters(meta);
+/** Counters for the store at `location`: Redis scripts on Redis, else the store's own families. */
+export async function openCounters(location: StoreLocation, store: Pick<Families, 'spendLines' | 'memberGates'>): Promise<Counters> {
+  return location.kind === 'redis' ? createRedisCounters(location.url) : createStoreCounters(store);
 }

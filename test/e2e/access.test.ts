@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { libraryImageUrl } from '../../src/subjects/library.js';
-import { openStore } from '../../src/tasks/store.js';
+import { openStore } from '../../src/store/index.js';
 import { visibleAttachments, type FakeMessage } from '../fakes/discord.js';
 import { DEFAULT_IDS, button, messageContextMenu, modalSubmit, rawMessage, rawUser, slashCommand, textInputValue, type RawCommandOption, type RawInteraction } from '../fakes/interactions.js';
 import { pngBytes } from '../support/images.js';

@@ -6,7 +6,7 @@
 import { createClient } from '@redis/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments } from '../fakes/discord.js';
-import { openStore } from '../../src/tasks/store.js';
+import { openStore } from '../../src/store/index.js';
 import { DEFAULT_IDS, type RawInteraction } from '../fakes/interactions.js';
 import { startWorld, type World } from './world.js';
 
@@ -76,10 +76,10 @@ describe('VIDU_USER_DAILY_LIMIT', () => {
     // The refund is written right after delivery: wait until the stored ledger says 0.
     const store = await openStore(w.env.STORE_URL);
     try {
-      const key = `spend:user:${DEFAULT_IDS.userId}:${new Date().toISOString().slice(0, 10)}`;
+      const key = `user:${DEFAULT_IDS.userId}:${new Date().toISOString().slice(0, 10)}`;
       const deadline = Date.now() + 10_000;
-      while ((await store.meta.get(key)) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(await store.meta.get(key)).toBe(0);
+      while ((await store.spendLines.get(key)) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await store.spendLines.get(key)).toBe(0);
     } finally {
       await store.close();
     }

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createKeyvCounters, createRedisCounters, type Counters } from '../../src/settings/counters.js';
+import { createRedisCounters, createStoreCounters, type Counters } from '../../src/settings/counters.js';
 import { createMemberGate, createOperatorLedger, describeOperatorRefusal } from '../../src/settings/operator.js';
-import { openStore, type TaskStore } from '../../src/tasks/store.js';
+import { openStore, type Store } from '../../src/store/index.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LIMITS = { windowMs: 60_000, perWindow: 3, maxInFlight: 2, inFlightMaxAgeMs: 3_600_000 };
@@ -23,14 +23,14 @@ interface Backend {
 }
 
 let dir: string;
-let store: TaskStore | undefined;
+let store: Store | undefined;
 const redisOpen: Counters[] = [];
 
 const sqlite: Backend = {
   name: 'SQLite file',
   async open() {
     store = await openStore(`sqlite://${join(dir, `c-${Math.random().toString(36).slice(2)}.sqlite`)}`);
-    const c = createKeyvCounters(store.meta);
+    const c = createStoreCounters(store);
     return [c, c];
   },
   async close() {
@@ -156,7 +156,7 @@ describe('no operator limits set', () => {
   it('counts nothing and refuses nothing', async () => {
     const s = await openStore(`sqlite://${join(await mkdtemp(join(tmpdir(), 'vidu-counters-')), 'x.sqlite')}`);
     try {
-      const c = createKeyvCounters(s.meta);
+      const c = createStoreCounters(s);
       const ledger = createOperatorLedger({ counters: c, limits: { allowDms: true }, now: () => 0 });
       expect(await ledger.reserve('u', 1_000_000)).toEqual({ ok: true, day: '1970-01-01', weight: 1_000_000, reserved: false });
       expect(await ledger.today('u')).toEqual({ user: 0, bot: 0 });
