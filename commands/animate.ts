@@ -12,6 +12,7 @@ import { t, tn } from '../src/i18n/index.js';
 import { messageUrl, renderRefusal } from '../src/render/render.js';
 import { absentIfCorrupt } from '../src/store/index.js';
 import { PENDING_ANIMATION_TTL_MS, type PendingAnimation } from '../src/store/animations.js';
+import { isJobId } from './access.js';
 import { startJob } from './start-job.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, customId, type Command, type ComponentRoute } from './types.js';
 
@@ -57,7 +58,7 @@ export const animate: Command = {
     }
     const now = ctx.now();
     for (const [id, p] of pending) if (now - p.at > PENDING_ANIMATION_TTL_MS) pending.delete(id);
-    const entry = { images, messageUrl: messageUrl(target.guildId ?? interaction.guildId, target.channelId, target.id) };
+    const entry: PendingAnimation = { images, messageUrl: messageUrl(target.guildId ?? interaction.guildId, target.channelId, target.id), userId: interaction.user.id };
     pending.set(interaction.id, { ...entry, at: now });
     const defaultModel = images.length > 2 ? 'viduq3' : GENERATION_DEFAULTS.model;
     await interaction.showModal({
@@ -95,10 +96,20 @@ export const animate: Command = {
 export const animateModal: ComponentRoute = {
   prefix: 'animate',
   async modal(interaction, ctx, [action, id]) {
-    if (action !== 'go' || !id) return;
+    if (action !== 'go' || !isJobId(id)) {
+      await interaction.reply(renderRefusal(t(interaction.locale, 'auth.invalid')));
+      return;
+    }
     const entry = pending.get(id) ?? (await ctx.store.pendingAnimations.get(id).catch(absentIfCorrupt));
     if (!entry) {
       await interaction.reply(renderRefusal(t(interaction.locale, 'animate.expired', { command: t(interaction.locale, 'animate.commandName') })));
+      return;
+    }
+    // The custom_id names the opener's form; only the opener may submit it (an entry without an
+    // opener, written by an older version, is nobody's).
+    if (entry.userId !== interaction.user.id) {
+      ctx.logger.info({ form: id, by: interaction.user.id }, 'refused: animate form opened by another member');
+      await interaction.reply(renderRefusal(t(interaction.locale, 'auth.animateNotYours', { command: t(interaction.locale, 'animate.commandName') })));
       return;
     }
     const model = interaction.fields.getStringSelectValues('model')[0] ?? GENERATION_DEFAULTS.model;

@@ -1,7 +1,6 @@
 import {
   ComponentType,
   MessageFlags,
-  PermissionFlagsBits,
   TextInputStyle,
   type ButtonInteraction,
   type ModalSubmitInteraction,
@@ -13,6 +12,7 @@ import { t, type PlainKey } from '../src/i18n/index.js';
 import { describeSettings, messageUrl, modeLabel, renderRefusal, type JobAction } from '../src/render/render.js';
 import { LAST_FRAME_SCHEME } from '../src/tasks/frames.js';
 import type { TaskRecord } from '../src/tasks/record.js';
+import { isJobId, isRequester, mayDelete, notYours } from './access.js';
 import { startJob } from './start-job.js';
 import { customId, type CommandContext, type ComponentRoute } from './types.js';
 
@@ -159,9 +159,7 @@ const actions: Record<JobAction, (i: ButtonInteraction, ctx: CommandContext, rec
   },
 
   async delete(interaction, ctx, record) {
-    const isOwner = interaction.user.id === record.owner.userId;
-    const isModerator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false;
-    if (!isOwner && !isModerator) {
+    if (!mayDelete(record, interaction.user.id, interaction.memberPermissions)) {
       await interaction.reply(renderRefusal(t(interaction.locale, 'actions.deleteNotAllowed', { owner: `<@${record.owner.userId}>` })));
       return;
     }
@@ -172,17 +170,47 @@ const actions: Record<JobAction, (i: ButtonInteraction, ctx: CommandContext, rec
   },
 };
 
+/**
+ * Loads the job a click or modal names and checks, on the server, that this member may act on
+ * it: a well-formed id of a stored job whose requester is `interaction.user` (Delete: also
+ * Manage Messages, checked by the action). A forged custom_id proves nothing; each refusal is
+ * ephemeral, in the member's locale, and happens before anything is uploaded or submitted.
+ */
+async function authorized(interaction: ButtonInteraction | ModalSubmitInteraction, ctx: CommandContext, action: string, id: string | undefined) {
+  if (!isJobId(id)) {
+    ctx.logger.info({ by: interaction.user.id, customId: interaction.customId.slice(0, 100) }, 'refused: malformed job id');
+    await interaction.reply(renderRefusal(t(interaction.locale, 'auth.invalid')));
+    return undefined;
+  }
+  const record = await load(interaction, ctx, id);
+  if (!record) return undefined;
+  if (action !== 'delete' && !isRequester(record, interaction.user.id)) {
+    ctx.logger.info({ task: record.id, action, by: interaction.user.id }, 'refused: not the requester');
+    await interaction.reply(renderRefusal(notYours(record, interaction.locale)));
+    return undefined;
+  }
+  return record;
+}
+
+const isAction = (action: string | undefined): action is JobAction => action !== undefined && Object.hasOwn(actions, action);
+
 /** Buttons on a finished video, and the Edit & re-run modal. */
 export const jobActions: ComponentRoute = {
   prefix: 'job',
-  async button(interaction, ctx, [action, id]) {
-    if (!action || !(action in actions)) return;
-    const record = await load(interaction, ctx, id);
-    if (record) await actions[action as JobAction](interaction, ctx, record);
+  async button(interaction, ctx, [action, id, ...extra]) {
+    if (!isAction(action) || extra.length > 0) {
+      await interaction.reply(renderRefusal(t(interaction.locale, 'auth.invalid')));
+      return;
+    }
+    const record = await authorized(interaction, ctx, action, id);
+    if (record) await actions[action](interaction, ctx, record);
   },
-  async modal(interaction, ctx, [action, id]) {
-    if (action !== 'edit') return;
-    const record = await load(interaction, ctx, id);
+  async modal(interaction, ctx, [action, id, ...extra]) {
+    if (action !== 'edit' || extra.length > 0) {
+      await interaction.reply(renderRefusal(t(interaction.locale, 'auth.invalid')));
+      return;
+    }
+    const record = await authorized(interaction, ctx, action, id);
     if (!record) return;
     const r = record.request;
     let request: GenerationRequest;

@@ -3,13 +3,33 @@ import type { GenerationRequest } from '../src/generation/request.js';
 import { joinList, t, tn } from '../src/i18n/index.js';
 import { renderRefusal } from '../src/render/render.js';
 import { newTaskRecord } from '../src/tasks/accept.js';
-import { describeLimit } from '../src/tasks/limits.js';
-import { checkAccess, checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
+import { describeLimit, type LimitVerdict } from '../src/tasks/limits.js';
+import { describeOperatorRefusal } from '../src/settings/operator.js';
+import { checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
 import { describeReservationRefusal } from '../src/settings/usage.js';
 import { absentIfCorrupt } from '../src/store/index.js';
 import { MEMBER_JOBS_KEPT } from '../src/store/member-jobs.js';
 import type { TaskRecord } from '../src/tasks/record.js';
+import { hasForeignLibraryImages } from '../src/subjects/library.js';
+import { accessRefusal, isDirectOrUserInstall } from './access.js';
 import type { CommandContext } from './types.js';
+
+/** Longest the member gate may take before the acknowledgement, ms (Discord allows 3 s in all). */
+const GATE_TIMEOUT_MS = 1_500;
+
+class GateTimeoutError extends Error {
+  override name = 'GateTimeoutError';
+}
+
+/** `op`, or a {@link GateTimeoutError} after `ms`. */
+async function withTimeout<T>(op: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([op, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new GateTimeoutError(`member gate: no answer in ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Recent job ids per member, newest first, for `/vidu-jobs`. */
 
@@ -33,6 +53,13 @@ export async function startJob(
     await interaction.reply(renderRefusal(t(interaction.locale, 'job.restarting')));
     return undefined;
   }
+  // Saved subjects are their owner's: a request naming another member's library image (a forged
+  // or copied record) is refused before anything is read, uploaded or submitted.
+  if (hasForeignLibraryImages(request.images, interaction.user.id)) {
+    ctx.logger.info({ by: interaction.user.id }, 'refused: library image of another member');
+    await interaction.reply(renderRefusal(t(interaction.locale, 'auth.libraryNotYours')));
+    return undefined;
+  }
   // Everything up to the acknowledgement is in memory: no network call before Discord's 3 s.
   const settings = ctx.settings.get(interaction.guildId);
   const refusal = serverRefusal(interaction, ctx, settings, request);
@@ -40,7 +67,21 @@ export async function startJob(
     await interaction.reply(renderRefusal(refusal));
     return undefined;
   }
-  const verdict = ctx.gate.check(interaction.user.id, ctx.scheduler.inFlightFor(interaction.user.id));
+  if (!ctx.operatorLimits.allowDms && isDirectOrUserInstall(interaction)) {
+    await interaction.reply(renderRefusal(t(interaction.locale, 'cap.dmsOff')));
+    return undefined;
+  }
+  // The member's safeguards live in the store (shared by every shard): one atomic check-and-record
+  // before the acknowledgement, bounded well inside Discord's 3 s.
+  const userId = interaction.user.id;
+  let verdict: LimitVerdict;
+  try {
+    verdict = await withTimeout(ctx.gate.admitJob(userId, interaction.id), GATE_TIMEOUT_MS);
+  } catch (err) {
+    ctx.logger.error({ err, by: userId }, 'member gate unavailable; job refused');
+    await interaction.reply(renderRefusal(t(interaction.locale, 'job.storageDown')));
+    return undefined;
+  }
   if (!verdict.ok) {
     await interaction.reply(renderRefusal(describeLimit(verdict, interaction.locale)));
     return undefined;
@@ -49,16 +90,39 @@ export async function startJob(
     withResponse: true,
     ...(settings.replies === 'private' ? { flags: MessageFlags.Ephemeral } : {}),
   });
+  const weight = jobWeight(request);
+  let operatorQuota: TaskRecord['operatorQuota'];
   let quota: TaskRecord['quota'];
-  if (interaction.guildId && (settings.memberDailyLimit !== undefined || settings.serverDailyBudget !== undefined)) {
-    const reservation = await ctx.usage.reserve(interaction.guildId, interaction.user.id, jobWeight(request), settings);
-    if (!reservation.ok) {
-      await interaction.editReply({ content: `⚠️ ${describeReservationRefusal(reservation, interaction.locale)}`, allowedMentions: { parse: [] } });
+  /** Gives back whatever was reserved or admitted for this job: nothing was started. */
+  const undo = async () => {
+    await ctx.gate.cancel(userId, interaction.id).catch((err) => ctx.logger.warn({ err }, 'could not cancel the admission'));
+    if (operatorQuota) await ctx.operator.refund(userId, operatorQuota.weight, operatorQuota.day).catch((err) => ctx.logger.warn({ err }, 'operator refund failed'));
+    if (quota && interaction.guildId) await ctx.usage.refund(interaction.guildId, userId, quota.weight, quota.day).catch((err) => ctx.logger.warn({ err }, 'refund failed'));
+  };
+  try {
+    const operator = await ctx.operator.reserve(userId, weight);
+    if (!operator.ok) {
+      ctx.logger.info({ by: userId, scope: operator.scope, used: operator.used, limit: operator.limit }, 'refused: operator daily cap');
+      await undo();
+      await interaction.editReply({ content: `⚠️ ${describeOperatorRefusal(operator, interaction.locale)}`, allowedMentions: { parse: [] } });
       return undefined;
     }
-    quota = { weight: reservation.weight, day: reservation.day, memberLeft: reservation.memberLeft, serverLeft: reservation.serverLeft };
+    if (operator.reserved) operatorQuota = { weight: operator.weight, day: operator.day };
+    if (interaction.guildId && (settings.memberDailyLimit !== undefined || settings.serverDailyBudget !== undefined)) {
+      const reservation = await ctx.usage.reserve(interaction.guildId, userId, weight, settings);
+      if (!reservation.ok) {
+        await undo();
+        await interaction.editReply({ content: `⚠️ ${describeReservationRefusal(reservation, interaction.locale)}`, allowedMentions: { parse: [] } });
+        return undefined;
+      }
+      quota = { weight: reservation.weight, day: reservation.day, memberLeft: reservation.memberLeft, serverLeft: reservation.serverLeft };
+    }
+  } catch (err) {
+    ctx.logger.error({ err, by: userId }, 'daily ledgers unavailable; job refused');
+    await undo();
+    await interaction.editReply({ content: `⚠️ ${t(interaction.locale, 'job.storageDown')}` });
+    return undefined;
   }
-  ctx.gate.record(interaction.user.id);
   if (interaction.guildId) ctx.lastStarts.set(`${interaction.guildId}:${interaction.user.id}`, ctx.now());
   // A deferred response has no `resource.message`; its id comes with the callback's interaction.
   const callback = response.interaction;
@@ -83,11 +147,12 @@ export async function startJob(
   if (options.uploadedImageUrls) record = { ...record, state: 'submitting', uploadedImageUrls: options.uploadedImageUrls };
   if (options.parent) record = { ...record, parent: options.parent };
   if (quota) record = { ...record, quota };
+  if (operatorQuota) record = { ...record, operatorQuota };
   try {
     await ctx.store.put(record);
   } catch (err) {
     ctx.logger.error({ err, task: record.id }, 'store unavailable; job refused');
-    if (quota && interaction.guildId) await ctx.usage.refund(interaction.guildId, interaction.user.id, quota.weight, quota.day).catch(() => undefined);
+    await undo();
     await interaction.editReply({ content: `⚠️ ${t(interaction.locale, 'job.storageDown')}` });
     return undefined;
   }
@@ -119,16 +184,8 @@ const DELIVERY_PERMISSIONS = [
 function serverRefusal(interaction: RepliableInteraction, ctx: CommandContext, settings: GuildSettings, request: GenerationRequest): string | undefined {
   if (!interaction.inGuild()) return undefined;
   const locale = interaction.locale;
-  const member = interaction.member;
-  const roleIds = Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
-  const channel = interaction.channel;
-  const access = checkAccess(settings, {
-    channelId: interaction.channelId ?? '',
-    parentChannelId: channel?.isThread() ? channel.parentId : null,
-    roleIds,
-    isAdmin: interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild),
-  });
-  if (access) return describeSettingsRefusal(access, locale);
+  const access = accessRefusal(interaction, settings);
+  if (access) return access;
   const caps = checkCaps(settings, request);
   if (caps) return describeSettingsRefusal(caps, locale);
   if (settings.cooldownSeconds !== undefined) {

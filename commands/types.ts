@@ -8,11 +8,12 @@ import {
   type ModalSubmitInteraction,
   type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
+import type { Outbox } from '../src/discord/outbox.js';
 import type { Logger } from '../src/log.js';
 import type { SettingsCache } from '../src/settings/store.js';
+import type { MemberGate, OperatorLedger, OperatorLimits } from '../src/settings/operator.js';
 import type { UsageLedger } from '../src/settings/usage.js';
 import type { Balance } from '../src/upstream/client.js';
-import type { RateGate } from '../src/tasks/limits.js';
 import type { Scheduler } from '../src/tasks/scheduler.js';
 import type { Downloader } from '../src/discord/deliver.js';
 import type { Store } from '../src/store/index.js';
@@ -21,13 +22,21 @@ import type { Store } from '../src/store/index.js';
 export interface CommandContext {
   store: Store;
   scheduler: Scheduler;
-  gate: RateGate;
+  /** Per-member safeguards (in flight, per minute), kept in the store. */
+  gate: MemberGate;
+  /** The operator's daily caps (VIDU_USER_DAILY_LIMIT, VIDU_DAILY_BUDGET), kept in the store. */
+  operator: OperatorLedger;
+  operatorLimits: OperatorLimits;
   logger: Logger;
   now(): number;
   random(): number;
   tokenMarginMs: number;
   /** Bounded downloads of public URLs (uploaded images, finished videos); src/upstream/download.ts. */
-  download: Pick<Downloader, 'bytes'>;
+  download: Pick<Downloader, 'bytes' | 'toFile'>;
+  /** Interaction replies with files streamed from disk (`/vidu-show`). */
+  outbox: Pick<Outbox, 'editOriginal'>;
+  /** Where files are staged before an upload (this process's temp directory). */
+  tmpDir: string;
   settings: SettingsCache;
   usage: UsageLedger;
   /** The toapis account balance (`GET /v1/balance`). */

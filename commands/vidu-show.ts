@@ -1,9 +1,14 @@
-import { SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { DiscordWriteError } from '../src/discord/outbox.js';
 import { t } from '../src/i18n/index.js';
-import { failureText, renderFinal, renderRefusal, type MessagePayload, type VideoDelivery } from '../src/render/render.js';
+import { failureText, renderFinal, renderRefusal, type VideoDelivery } from '../src/render/render.js';
+import { describeLimit } from '../src/tasks/limits.js';
 import { videoFileName } from '../src/discord/deliver.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { DownloadHttpError, DownloadTooLargeError } from '../src/upstream/download.js';
+import { accessRefusal } from './access.js';
 import { memberJobIds, jobMessageUrl, jobStatus, promptExcerpt } from './vidu-jobs.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, type Command, type CommandContext } from './types.js';
 
@@ -30,34 +35,45 @@ export const say = {
   expired: (locale: string, expiresAt: number) => t(locale, 'show.expired', { when: `<t:${Math.floor(expiresAt / 1000)}:R>` }),
 };
 
-/** Posts the finished video as this interaction's (public) reply: attached if it fits, else linked. */
-async function repost(interaction: ChatInputCommandInteraction, ctx: CommandContext, record: TaskRecord, url: string): Promise<void> {
-  await interaction.deferReply();
+/**
+ * Posts the finished video as this interaction's reply (ephemeral when the server keeps replies
+ * private): attached if it fits, else linked. The file is downloaded to disk and streamed from
+ * there into the upload (`fs.openAsBlob` in the outbox), never held in memory whole.
+ */
+async function repost(interaction: ChatInputCommandInteraction, ctx: CommandContext, record: TaskRecord, url: string, ephemeral: boolean): Promise<void> {
+  await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
   const limit = interaction.attachmentSizeLimit;
-  const send = (payload: MessagePayload, files?: { attachment: Buffer; name: string; description?: string }[]) =>
-    interaction.editReply({ flags: payload.flags, components: payload.components, allowedMentions: { parse: [] }, ...(files ? { files } : {}) } as never);
-  const link = (linkReason: VideoDelivery['linkReason']) => send(renderFinal(record, { linkReason }));
-  let bytes: Buffer;
+  const link = (linkReason: VideoDelivery['linkReason']) => ctx.outbox.editOriginal(interaction.token, renderFinal(record, { linkReason }));
+  const path = join(ctx.tmpDir, `show-${interaction.id}.mp4`);
   try {
-    bytes = await ctx.download.bytes(url, { maxBytes: limit, timeoutMs: VIDEO_DOWNLOAD_TIMEOUT_MS });
-  } catch (err) {
-    if (err instanceof DownloadTooLargeError) {
-      await link({ kind: 'too_large', sizeBytes: err.sizeBytes ?? limit + 1, limitBytes: limit });
+    try {
+      await ctx.download.toFile(url, path, { maxBytes: limit, timeoutMs: VIDEO_DOWNLOAD_TIMEOUT_MS });
+    } catch (err) {
+      if (err instanceof DownloadTooLargeError) {
+        await link({ kind: 'too_large', sizeBytes: err.sizeBytes ?? limit + 1, limitBytes: limit });
+        return;
+      }
+      if (err instanceof DownloadHttpError && (err.status === 404 || err.status === 410)) {
+        // Vidu dropped the file earlier than its expiry said.
+        await interaction.editReply({ content: `⚠️ ${say.gone(interaction.locale)}`, allowedMentions: { parse: [] } });
+        return;
+      }
+      ctx.logger.warn({ err, task: record.id }, '/vidu-show: video download failed; posting the link');
+      await link({ kind: 'upload_failed' });
       return;
     }
-    if (err instanceof DownloadHttpError && (err.status === 404 || err.status === 410)) {
-      // Vidu dropped the file earlier than its expiry said.
-      await interaction.editReply({ content: `⚠️ ${say.gone(interaction.locale)}`, allowedMentions: { parse: [] } });
+    const fileName = videoFileName(record);
+    try {
+      await ctx.outbox.editOriginal(interaction.token, renderFinal(record, { fileName }), [{ name: fileName, path, contentType: 'video/mp4' }]);
+    } catch (err) {
+      if (!(err instanceof DiscordWriteError) || err.kind !== 'too_large') throw err;
+      await link({ kind: 'too_large', sizeBytes: limit + 1, limitBytes: limit });
       return;
     }
-    ctx.logger.warn({ err, task: record.id }, '/vidu-show: video download failed; posting the link');
-    await link({ kind: 'upload_failed' });
-    return;
+    ctx.logger.info({ task: record.id, by: interaction.user.id }, 'result re-posted');
+  } finally {
+    await rm(path, { force: true });
   }
-  const fileName = videoFileName(record);
-  const payload = renderFinal(record, { fileName });
-  await send(payload, [{ attachment: bytes, name: fileName, description: payload.attachments?.[0]?.description }]);
-  ctx.logger.info({ task: record.id, by: interaction.user.id }, 'result re-posted');
 }
 
 export const viduShow: Command = {
@@ -70,6 +86,20 @@ export const viduShow: Command = {
     .toJSON(),
   async execute(interaction, ctx) {
     const locale = interaction.locale;
+    // The same gate as /vidu (paused, channels, roles), then the member's rate gate.
+    const settings = ctx.settings.get(interaction.guildId);
+    const access = accessRefusal(interaction, settings);
+    if (access) {
+      await interaction.reply(renderRefusal(access));
+      return;
+    }
+    // Re-posts are counted (in the store, across shards) in a window of their own, so they never
+    // eat into the member's job starts.
+    const verdict = await ctx.gate.admitRepost(interaction.user.id, interaction.id);
+    if (!verdict.ok) {
+      await interaction.reply(renderRefusal(describeLimit(verdict, locale)));
+      return;
+    }
     const id = interaction.options.getString('id', true).trim();
     // One read before the answer, inside Discord's 3 s; the re-post itself is deferred.
     const record = /^[\w-]{1,64}$/.test(id) ? await ctx.store.get(id) : undefined;
@@ -94,7 +124,7 @@ export const viduShow: Command = {
       await interaction.reply(renderRefusal(say.expired(locale, outcome.expiresAt)));
       return;
     }
-    await repost(interaction, ctx, record, outcome.url);
+    await repost(interaction, ctx, record, outcome.url, settings.replies === 'private');
   },
   async autocomplete(interaction, ctx) {
     const typed = interaction.options.getFocused().trim().toLowerCase();

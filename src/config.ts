@@ -37,6 +37,15 @@ const EnvSchema = z.object({
   VIDU_USER_MAX_IN_FLIGHT: positiveInt(3),
   /** Submits one member may make per rolling minute. Default 5. */
   VIDU_USER_SUBMITS_PER_MINUTE: positiveInt(5),
+  /** Operator cap: weighted video-seconds one member may use per UTC day, everywhere. Default unlimited. */
+  VIDU_USER_DAILY_LIMIT: z.coerce.number({ error: 'must be a positive number of weighted video-seconds' }).positive('must be a positive number of weighted video-seconds').optional(),
+  /** Operator cap: weighted video-seconds the whole bot may use per UTC day. Default unlimited. */
+  VIDU_DAILY_BUDGET: z.coerce.number({ error: 'must be a positive number of weighted video-seconds' }).positive('must be a positive number of weighted video-seconds').optional(),
+  /** `false` refuses generation in DMs and in servers reached only through a user install. */
+  VIDU_ALLOW_DMS: z
+    .enum(['true', 'false'], { error: "must be 'true' or 'false'" })
+    .transform((v) => v === 'true')
+    .default(true),
   /** Scales every poll/edit interval (tests, benchmarks). 1 = production timing. */
   VIDU_TIME_SCALE: z.coerce.number().positive().max(1).default(1),
   /** Shard count for `npm run start:sharded`: `auto` asks Discord (GET /gateway/bot). */
@@ -75,6 +84,11 @@ export type Config = {
   upstreamMaxRps: number;
   userMaxInFlight: number;
   userSubmitsPerMinute: number;
+  /** VIDU_USER_DAILY_LIMIT; unset = unlimited. */
+  userDailyLimit?: number;
+  /** VIDU_DAILY_BUDGET; unset = unlimited. */
+  dailyBudget?: number;
+  allowDms: boolean;
   timeScale: number;
   shards: 'auto' | number;
   shardIds?: number[];
@@ -108,6 +122,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     upstreamMaxRps: e.VIDU_UPSTREAM_MAX_RPS,
     userMaxInFlight: e.VIDU_USER_MAX_IN_FLIGHT,
     userSubmitsPerMinute: e.VIDU_USER_SUBMITS_PER_MINUTE,
+    userDailyLimit: e.VIDU_USER_DAILY_LIMIT,
+    dailyBudget: e.VIDU_DAILY_BUDGET,
+    allowDms: e.VIDU_ALLOW_DMS,
     timeScale: e.VIDU_TIME_SCALE,
     shards: e.VIDU_SHARDS,
     shardIds: e.VIDU_SHARD_IDS,

@@ -22,10 +22,11 @@ import { createFitter } from './media/fit.js';
 import { createAdminAlerts } from './settings/alerts.js';
 import { createMemberPrefs } from './settings/member.js';
 import { createSettingsCache } from './settings/store.js';
+import { openCounters } from './settings/counters.js';
+import { createMemberGate, createOperatorLedger, type OperatorLimits } from './settings/operator.js';
 import { createUsageLedger } from './settings/usage.js';
 import { createEngine } from './tasks/engine.js';
 import { createLastFrameExtractor } from './tasks/frames.js';
-import { createRateGate } from './tasks/limits.js';
 import { loadPersistedHistory } from './tasks/history.js';
 import { nextPollDelayMs, pollHintFor, scaledSchedule } from './tasks/schedule.js';
 import { createScheduler } from './tasks/scheduler.js';
@@ -148,6 +149,17 @@ export async function startBot(env: Record<string, string | undefined>, override
   const settings = createSettingsCache({ store, logger: logger.child({ mod: 'settings' }) });
   await settings.start();
   const usage = createUsageLedger({ store, now });
+  // Operator caps and member safeguards: in the store, atomic across shards on Redis.
+  const counters = await openCounters(config.store, store);
+  const operatorLimits: OperatorLimits = { userDailyLimit: config.userDailyLimit, dailyBudget: config.dailyBudget, allowDms: config.allowDms };
+  const operator = createOperatorLedger({ counters, limits: operatorLimits, now });
+  const gate = createMemberGate({
+    counters,
+    limits: { maxInFlight: config.userMaxInFlight, submitsPerMinute: config.userSubmitsPerMinute },
+    // A job lost in a crash stops counting once no job could still be running.
+    inFlightMaxAgeMs: config.taskDeadlineMs + 60 * 60 * 1000,
+    now,
+  });
   const alerts = createAdminAlerts({
     outbox,
     settings,
@@ -194,7 +206,12 @@ export async function startBot(env: Record<string, string | undefined>, override
     pollDelayMs: (record, phase, progress) => nextPollDelayMs(phase, schedule, random, undefined, pollHintFor(record, progress, now(), history)),
     events: {
       finished(record) {
+        void gate.finish(record.owner.userId, record.id).catch((err) => logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
         if (record.outcome?.kind !== 'failed') return;
+        if (record.operatorQuota) {
+          const q = record.operatorQuota;
+          void operator.refund(record.owner.userId, q.weight, q.day).catch((err) => logger.warn({ err }, 'operator refund failed'));
+        }
         // Failed jobs are not counted against daily limits.
         if (record.quota && record.owner.guildId) {
           void usage.refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day).catch((err) => logger.warn({ err }, 'refund failed'));
@@ -228,12 +245,19 @@ export async function startBot(env: Record<string, string | undefined>, override
   const ctx: CommandContext = {
     store,
     scheduler,
-    gate: createRateGate({ maxInFlight: config.userMaxInFlight, submitsPerMinute: config.userSubmitsPerMinute }, now),
+    gate,
+    operator,
+    operatorLimits,
     logger: logger.child({ mod: 'commands' }),
     now,
     random,
     tokenMarginMs: schedule.tokenMarginMs,
-    download: { bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }) },
+    download: {
+      bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }),
+      toFile: (url, path, o) => downloadToFile(url, path, { ...o, dispatcher: http }),
+    },
+    outbox,
+    tmpDir,
     settings,
     usage,
     balance: () => upstream.getBalance(),
@@ -280,6 +304,7 @@ export async function startBot(env: Record<string, string | undefined>, override
   } catch (err) {
     await httpServer?.close();
     await sharedLimiter?.close();
+    await counters.close();
     throw err;
   }
 
@@ -302,6 +327,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       webhookRest.clearHashSweeper();
       webhookRest.clearHandlerSweeper();
       await client.destroy();
+      await counters.close();
       await store.close();
       logger.info('stopped');
       logger.flush?.();

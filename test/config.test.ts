@@ -30,6 +30,9 @@ describe('parseConfig: defaults', () => {
       upstreamMaxRps: 5,
       userMaxInFlight: 3,
       userSubmitsPerMinute: 5,
+      userDailyLimit: undefined,
+      dailyBudget: undefined,
+      allowDms: true,
       timeScale: 1,
       shards: 'auto',
     });
@@ -75,6 +78,9 @@ describe('parseConfig: given values', () => {
       VIDU_USER_SUBMITS_PER_MINUTE: '10',
       VIDU_TIME_SCALE: '0.01',
       VIDU_SHARDS: '4',
+      VIDU_USER_DAILY_LIMIT: '40',
+      VIDU_DAILY_BUDGET: '1000.5',
+      VIDU_ALLOW_DMS: 'false',
     });
     expect(config).toEqual({
       discordToken: TOKEN,
@@ -88,6 +94,9 @@ describe('parseConfig: given values', () => {
       upstreamMaxRps: 2.5,
       userMaxInFlight: 1,
       userSubmitsPerMinute: 10,
+      userDailyLimit: 40,
+      dailyBudget: 1000.5,
+      allowDms: false,
       timeScale: 0.01,
       shards: 4,
     });
@@ -169,6 +178,11 @@ describe('parseConfig: refusals name the variable in one line', () => {
     ['VIDU_TIME_SCALE', { VIDU_TIME_SCALE: '2' }],
     ['VIDU_SHARDS', { VIDU_SHARDS: '0' }],
     ['VIDU_SHARDS', { VIDU_SHARDS: 'many' }],
+    ['VIDU_USER_DAILY_LIMIT', { VIDU_USER_DAILY_LIMIT: '0' }],
+    ['VIDU_USER_DAILY_LIMIT', { VIDU_USER_DAILY_LIMIT: 'lots' }],
+    ['VIDU_DAILY_BUDGET', { VIDU_DAILY_BUDGET: '-5' }],
+    ['VIDU_ALLOW_DMS', { VIDU_ALLOW_DMS: 'no' }],
+    ['VIDU_ALLOW_DMS', { VIDU_ALLOW_DMS: 'FALSE' }],
   ])('invalid %s (%j)', (name, bad) => {
     const err = configError({ ...required, ...bad });
     expect(err.message.startsWith(`${name} `)).toBe(true);

@@ -1,6 +1,7 @@
 import { MessageFlags, type Interaction } from 'discord.js';
 import type { Command, CommandContext, ComponentRoute } from '../../commands/types.js';
 import { t } from '../i18n/index.js';
+import { renderRefusal } from '../render/render.js';
 
 /**
  * Routes interactions: commands by name, buttons and modals by custom_id prefix. Handler
@@ -20,8 +21,13 @@ export function createRouter(commands: readonly Command[], components: readonly 
       } else if (interaction.isButton() || interaction.isModalSubmit()) {
         const [prefix = '', ...args] = interaction.customId.split(':');
         const handler = byPrefix.get(prefix);
-        if (interaction.isButton()) await handler?.button?.(interaction, ctx, args);
-        else await handler?.modal?.(interaction, ctx, args);
+        if (interaction.isButton() && handler?.button) await handler.button(interaction, ctx, args);
+        else if (interaction.isModalSubmit() && handler?.modal) await handler.modal(interaction, ctx, args);
+        else {
+          // A custom_id no route owns (forged, or from an older version): say so, do nothing.
+          ctx.logger.info({ interaction: interaction.id, by: interaction.user.id, customId: interaction.customId.slice(0, 100) }, 'refused: unknown custom_id');
+          await interaction.reply(renderRefusal(t(interaction.locale, 'auth.invalid')));
+        }
       }
     } catch (err) {
       ctx.logger.error({ err, interaction: interaction.id }, 'interaction handler failed');

@@ -314,4 +314,12 @@ export const en = {
   'button.pingsOff': 'Turn off pings',
   'ping.turnedOff': 'Pings are off: you will no longer be mentioned when a result lands. Turn them back on in `/vidu-settings`.',
   'ping.notYours': 'Only the member this ping is for can turn their pings off.',
+  // ---- who may do what & operator caps (issue 9, trust-a) ----
+  'auth.notYours': 'Only {owner} can use this: it belongs to their job. Nothing was started. Make your own with `/vidu`.',
+  'auth.invalid': 'This button or form is not one the bot knows (it may come from an older version), so nothing was done.',
+  'auth.animateNotYours': 'This form was opened by another member, so only they can submit it. Nothing was started. Right-click the message and choose **{command}** yourself.',
+  'auth.libraryNotYours': 'This job names saved subject images that belong to another member. Only your own saved subjects can be used, so nothing was sent to Vidu.',
+  'cap.userDaily': 'You have reached your daily video allowance on this bot: {used} of {limit} weighted video-seconds used, {left} left, and this video needs {weight}. It resets {resetsAt}. Nothing was started.',
+  'cap.botDaily': 'The bot has reached its daily video budget: {used} of {limit} weighted video-seconds used, {left} left, and this video needs {weight}. It resets {resetsAt}. Nothing was started.',
+  'cap.dmsOff': 'Videos can’t be made in DMs or in servers that haven’t added the bot. Use `/vidu` in a server where vidu-bot is installed.',
 } as const;

@@ -306,4 +306,12 @@ export const es: Record<keyof typeof en, string> = {
   'button.pingsOff': 'Desactivar avisos',
   'ping.turnedOff': 'Avisos desactivados: ya no se te mencionará cuando llegue un resultado. Vuelve a activarlos en `/vidu-settings`.',
   'ping.notYours': 'Solo el miembro al que va dirigido este aviso puede desactivar sus avisos.',
+  // ---- who may do what & operator caps (issue 9, trust-a) ----
+  'auth.notYours': 'Solo {owner} puede usar esto: es su trabajo. No se ha iniciado nada. Crea el tuyo con `/vidu`.',
+  'auth.invalid': 'El bot no reconoce este botón o formulario (puede venir de una versión anterior), así que no se ha hecho nada.',
+  'auth.animateNotYours': 'Este formulario lo abrió otro miembro, así que solo esa persona puede enviarlo. No se ha iniciado nada. Haz clic derecho en el mensaje y elige **{command}** tú mismo.',
+  'auth.libraryNotYours': 'Este trabajo usa imágenes de sujetos guardados de otro miembro. Solo puedes usar tus propios sujetos guardados, así que no se ha enviado nada a Vidu.',
+  'cap.userDaily': 'Has alcanzado tu cupo diario de vídeo en este bot: {used} de {limit} segundos de vídeo ponderados usados, quedan {left} y este vídeo necesita {weight}. Se restablece {resetsAt}. No se ha iniciado nada.',
+  'cap.botDaily': 'El bot ha alcanzado su presupuesto diario de vídeo: {used} de {limit} segundos de vídeo ponderados usados, quedan {left} y este vídeo necesita {weight}. Se restablece {resetsAt}. No se ha iniciado nada.',
+  'cap.dmsOff': 'No se pueden crear vídeos por MD ni en servidores que no han añadido el bot. Usa `/vidu` en un servidor donde vidu-bot esté instalado.',
 };

@@ -299,4 +299,12 @@ export const ja: Record<keyof typeof en, string> = {
   'button.pingsOff': '通知をオフにする',
   'ping.turnedOff': '通知をオフにしました。結果が届いてもメンションされません。`/vidu-settings` で再びオンにできます。',
   'ping.notYours': 'この通知の宛先のメンバー本人だけが、自分の通知をオフにできます。',
+  // ---- who may do what & operator caps (issue 9, trust-a) ----
+  'auth.notYours': 'これを使えるのは {owner} だけです（その人のジョブです）。何も開始していません。自分の動画は `/vidu` で作れます。',
+  'auth.invalid': 'このボタンやフォームはボットが認識できないものです（古いバージョンのものかもしれません）。何も実行していません。',
+  'auth.animateNotYours': 'このフォームは別のメンバーが開いたもので、送信できるのはその人だけです。何も開始していません。メッセージを右クリックして、自分で **{command}** を選んでください。',
+  'auth.libraryNotYours': 'このジョブは別のメンバーが保存した主体画像を参照しています。使えるのは自分で保存した主体だけなので、Vidu には何も送信していません。',
+  'cap.userDaily': 'このボットでの 1 日の動画枠を使い切りました: {limit} 加重動画秒のうち {used} を使用、残り {left} で、この動画には {weight} 必要です。{resetsAt} にリセットされます。何も開始していません。',
+  'cap.botDaily': 'このボットの 1 日の動画予算を使い切りました: {limit} 加重動画秒のうち {used} を使用、残り {left} で、この動画には {weight} 必要です。{resetsAt} にリセットされます。何も開始していません。',
+  'cap.dmsOff': 'DM やボットを追加していないサーバーでは動画を作れません。vidu-bot が導入されているサーバーで `/vidu` を使ってください。',
 };

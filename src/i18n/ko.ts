@@ -300,4 +300,12 @@ export const ko: Record<keyof typeof en, string> = {
   'button.pingsOff': '알림 끄기',
   'ping.turnedOff': '알림을 껐어요. 결과가 나와도 더 이상 멘션하지 않아요. `/vidu-settings`에서 다시 켤 수 있어요.',
   'ping.notYours': '알림을 받는 멤버 본인만 자신의 알림을 끌 수 있어요.',
+  // ---- who may do what & operator caps (issue 9, trust-a) ----
+  'auth.notYours': '{owner}님만 사용할 수 있어요. 그분의 작업이에요. 아무것도 시작하지 않았어요. `/vidu`로 직접 만들어 보세요.',
+  'auth.invalid': '봇이 알 수 없는 버튼이나 양식이에요(이전 버전에서 온 것일 수 있어요). 아무 작업도 하지 않았어요.',
+  'auth.animateNotYours': '이 양식은 다른 멤버가 열었기 때문에 그분만 제출할 수 있어요. 아무것도 시작하지 않았어요. 메시지를 오른쪽 클릭하고 직접 **{command}**을(를) 선택하세요.',
+  'auth.libraryNotYours': '이 작업은 다른 멤버가 저장한 주체 이미지를 가리키고 있어요. 내가 저장한 주체만 사용할 수 있어서 Vidu에 아무것도 보내지 않았어요.',
+  'cap.userDaily': '이 봇에서 하루 영상 한도를 모두 썼어요: 가중 영상초 {limit} 중 {used} 사용, {left} 남음, 이 영상에는 {weight}이(가) 필요해요. {resetsAt} 초기화돼요. 아무것도 시작하지 않았어요.',
+  'cap.botDaily': '이 봇의 하루 영상 예산을 모두 썼어요: 가중 영상초 {limit} 중 {used} 사용, {left} 남음, 이 영상에는 {weight}이(가) 필요해요. {resetsAt} 초기화돼요. 아무것도 시작하지 않았어요.',
+  'cap.dmsOff': 'DM이나 봇을 추가하지 않은 서버에서는 영상을 만들 수 없어요. vidu-bot이 설치된 서버에서 `/vidu`를 사용하세요.',
 };

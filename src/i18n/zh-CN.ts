@@ -294,4 +294,12 @@ export const zh: Record<keyof typeof en, string> = {
   'button.pingsOff': '关闭提醒',
   'ping.turnedOff': '提醒已关闭：结果出来时将不再提及你。可在 `/vidu-settings` 中重新开启。',
   'ping.notYours': '只有被提醒的成员本人才能关闭自己的提醒。',
+  // ---- who may do what & operator caps (issue 9, trust-a) ----
+  'auth.notYours': '只有 {owner} 可以使用它：这是 TA 的任务。没有开始任何任务。用 `/vidu` 创建你自己的视频吧。',
+  'auth.invalid': '机器人不认识这个按钮或表单（可能来自旧版本），因此没有执行任何操作。',
+  'auth.animateNotYours': '这个表单是另一位成员打开的，只有 TA 可以提交。没有开始任何任务。请自己右键点击该消息并选择 **{command}**。',
+  'auth.libraryNotYours': '此任务引用了属于另一位成员的已保存主体图片。只能使用你自己保存的主体，因此没有向 Vidu 发送任何内容。',
+  'cap.userDaily': '你已用完在本机器人上的每日视频额度：{limit} 加权视频秒中已用 {used}，剩余 {left}，而此视频需要 {weight}。额度将于 {resetsAt} 重置。没有开始任何任务。',
+  'cap.botDaily': '本机器人已用完每日视频预算：{limit} 加权视频秒中已用 {used}，剩余 {left}，而此视频需要 {weight}。预算将于 {resetsAt} 重置。没有开始任何任务。',
+  'cap.dmsOff': '无法在私信或未添加本机器人的服务器中制作视频。请在已安装 vidu-bot 的服务器中使用 `/vidu`。',
 };

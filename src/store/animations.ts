@@ -16,6 +16,8 @@ export const PendingAnimationSchema = z.object({
     }),
   ),
   messageUrl: z.string(),
+  /** Who opened the form: the only member who may submit it (absent in entries of older versions: nobody may). */
+  userId: z.string().optional(),
 });
 export type PendingAnimation = z.infer<typeof PendingAnimationSchema>;
 

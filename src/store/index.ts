@@ -3,11 +3,12 @@
  * - keyv.ts — namespaces, {@link StoreLocation}, timeouts, {@link StoreError}
  * - family.ts — {@link defineFamily}: schema + key + namespace → typed get/set/delete
  * - one file per family: tasks.ts, settings.ts, usage.ts, subjects.ts, member-jobs.ts,
- *   poll-history.ts, command-hash.ts, alerts.ts, animations.ts
+ *   poll-history.ts, command-hash.ts, alerts.ts, animations.ts, counters.ts
  *
  * New family: copy member-jobs.ts, then add one line to {@link openStore} below.
  */
 import { creditAlerts } from './alerts.js';
+import { memberGates, spendLines } from './counters.js';
 import { pendingAnimations } from './animations.js';
 import { commandHash } from './command-hash.js';
 import { memberJobs } from './member-jobs.js';
@@ -35,6 +36,8 @@ function families(ns: ReturnType<typeof openNamespaces>) {
     commandHash: commandHash(ns),
     creditAlerts: creditAlerts(ns),
     pendingAnimations: pendingAnimations(ns),
+    spendLines: spendLines(ns),
+    memberGates: memberGates(ns),
   };
 }
 

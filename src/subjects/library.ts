@@ -81,6 +81,35 @@ export class LibraryImageMissingError extends Error {
   }
 }
 
+/**
+ * A `vidu-library:` image of another member than the job's requester: saved subjects are read
+ * for their owner only, so a record carrying someone else's ref fails instead of leaking it.
+ */
+export class LibraryAccessError extends LibraryImageMissingError {
+  override name = 'LibraryAccessError';
+  constructor(subject: string) {
+    super(subject);
+    this.message = t('en-US', 'auth.libraryNotYours');
+  }
+
+  override describe(locale: string): string {
+    return t(locale, 'auth.libraryNotYours');
+  }
+}
+
+/** The member a `vidu-library:` URL points into, or `undefined` when it is not one (or malformed). */
+export function libraryRefOwner(url: string): string | undefined {
+  return url.startsWith(LIBRARY_SCHEME) ? (parseLibraryUrl(url)?.userId ?? '') : undefined;
+}
+
+/** Whether any image is a library image not owned by `userId` (a malformed library ref counts). */
+export function hasForeignLibraryImages(images: readonly { url: string }[], userId: string): boolean {
+  return images.some((i) => {
+    const owner = libraryRefOwner(i.url);
+    return owner !== undefined && owner !== userId;
+  });
+}
+
 
 /** `vidu-library:<userId>/<name>/<index>`. */
 export function libraryImageUrl(userId: string, name: string, index: number): string {
@@ -186,12 +215,14 @@ export function createSubjectLibrary(store: Pick<Store, 'subjectIndex' | 'subjec
 
     /**
      * The bytes behind a library image URL, with or without {@link LIBRARY_SCHEME} (the engine's
-     * `libraryImage` option). Throws {@link LibraryImageMissingError} when the subject or that
-     * image is gone.
+     * `libraryImage` option), read for `ownerId` (the job's requester) only. Throws
+     * {@link LibraryAccessError} when the image is another member's, and
+     * {@link LibraryImageMissingError} when the subject or that image is gone.
      */
-    async image(url: string): Promise<Buffer> {
+    async image(url: string, ownerId: string): Promise<Buffer> {
       const ref = parseLibraryUrl(url);
       if (!ref) throw new LibraryImageMissingError('?');
+      if (ref.userId !== ownerId) throw new LibraryAccessError(ref.name);
       const images = await readImages(ref.userId, ref.name);
       const image = images?.[ref.index];
       // Stored bytes were checked on save; re-check that they still are what they claim.

@@ -36,8 +36,11 @@ export interface EngineOptions {
   submitDeadlineMs?: number;
   /** The last frame of a video as PNG bytes (Continue without `last_frame_url`). */
   lastFrame?(videoUrl: string, key: string): Promise<Buffer>;
-  /** The bytes of a saved subject image (`vidu-library:<ref>`, src/subjects/library.ts). */
-  libraryImage?(ref: string): Promise<Buffer>;
+  /**
+   * The bytes of a saved subject image (`vidu-library:<ref>`, src/subjects/library.ts), read for
+   * the job's requester `ownerId` only (another member's ref throws LibraryAccessError).
+   */
+  libraryImage?(ref: string, ownerId: string): Promise<Buffer>;
   /** Strings never to show (our API keys), masked out of upstream text. */
   secrets: readonly string[];
   now?: () => number;
@@ -100,7 +103,7 @@ export function createEngine(options: EngineOptions) {
         bytes = image.url.startsWith(LAST_FRAME_SCHEME)
           ? await lastFrameOf(image.url.slice(LAST_FRAME_SCHEME.length), rec.id)
           : image.url.startsWith(LIBRARY_SCHEME) && options.libraryImage
-            ? await options.libraryImage(image.url.slice(LIBRARY_SCHEME.length))
+            ? await options.libraryImage(image.url.slice(LIBRARY_SCHEME.length), rec.owner.userId)
             : await download.bytes(image.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: schedule.imageDownloadTimeoutMs });
       } catch (err) {
         if (err instanceof FrameExtractionError) return fail(rec, new UserFacingError('images_unavailable', 'The last frame of the video could not be extracted.'));

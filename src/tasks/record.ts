@@ -118,6 +118,8 @@ export const TaskRecordSchema = z.object({
       serverLeft: z.number().optional(),
     })
     .optional(),
+  /** Weighted video-seconds reserved against the operator's daily caps (given back on failure). */
+  operatorQuota: z.object({ weight: z.number().nonnegative(), day: z.string() }).optional(),
   /** When the result message was deleted through the Delete button. */
   deletedAt: z.number().optional(),
   /** Set before the first final write: a later attempt first checks what Discord already has. */

@@ -9,7 +9,9 @@ import { RequestError } from '../../src/generation/errors.js';
 import { resolveSubjects } from '../../src/generation/subjects.js';
 import {
   LibraryFullError,
+  LibraryAccessError,
   LibraryImageMissingError,
+  hasForeignLibraryImages,
   MAX_LIBRARY_SUBJECTS,
   attachedStems,
   createSubjectLibrary,
@@ -122,13 +124,19 @@ describe('createSubjectLibrary (over a real SQLite store)', () => {
     const library = createSubjectLibrary(store);
     expect(await library.save('42', 'Cat', [{ bytes: png, mimeType: 'image/png' }, { bytes: jpeg, mimeType: 'image/jpeg' }], 1000)).toEqual({ replaced: false, count: 1 });
     const [first, second] = libraryAttachments('42', (await library.find('42', 'cat'))!);
-    expect(await library.image(first!.url)).toEqual(png);
-    expect(await library.image(second!.url.slice('vidu-library:'.length))).toEqual(jpeg);
+    expect(await library.image(first!.url, '42')).toEqual(png);
+    expect(await library.image(second!.url.slice('vidu-library:'.length), '42')).toEqual(jpeg);
     expect(await library.list('7')).toEqual([]);
+    // Read for its owner only: another member's job naming this image gets a refusal, not the bytes.
+    await expect(library.image(first!.url, '7')).rejects.toBeInstanceOf(LibraryAccessError);
+    await expect(library.image(first!.url, '7')).rejects.toThrow(/belong to another member/);
+    expect(hasForeignLibraryImages([{ url: first!.url }], '42')).toBe(false);
+    expect(hasForeignLibraryImages([{ url: 'https://cdn.example/a.png' }, { url: first!.url }], '7')).toBe(true);
+    expect(hasForeignLibraryImages([{ url: 'vidu-library:not-a-ref' }], '42')).toBe(true);
 
     expect((await library.remove('42', 'CAT'))?.count).toBe(0);
-    await expect(library.image(first!.url)).rejects.toBeInstanceOf(LibraryImageMissingError);
-    await expect(library.image(first!.url)).rejects.toThrow('The saved subject @Cat was removed or changed before the job started.');
+    await expect(library.image(first!.url, '42')).rejects.toBeInstanceOf(LibraryImageMissingError);
+    await expect(library.image(first!.url, '42')).rejects.toThrow('The saved subject @Cat was removed or changed before the job started.');
   });
 
   it('a replaced subject with fewer images makes the old third URL missing', async () => {
@@ -136,9 +144,9 @@ describe('createSubjectLibrary (over a real SQLite store)', () => {
     await library.save('43', 'dog', [png, png, png].map((bytes) => ({ bytes, mimeType: 'image/png' as const })), 1);
     const urls = libraryAttachments('43', (await library.find('43', 'dog'))!).map((r) => r.url);
     expect(await library.save('43', 'DOG', [{ bytes: jpeg, mimeType: 'image/jpeg' }], 2)).toEqual({ replaced: true, count: 1 });
-    await expect(library.image(urls[2]!)).rejects.toBeInstanceOf(LibraryImageMissingError);
+    await expect(library.image(urls[2]!, '43')).rejects.toBeInstanceOf(LibraryImageMissingError);
     // Index 0 now holds the JPEG; its bytes still match the stored type.
-    expect(await library.image(urls[0]!)).toEqual(jpeg);
+    expect(await library.image(urls[0]!, '43')).toEqual(jpeg);
   });
 
   it(`holds at most ${MAX_LIBRARY_SUBJECTS} subjects per member`, async () => {

@@ -1,0 +1,63 @@
+/**
+ * Who may do what (issue 9): the server-side checks every command, click and modal submit goes
+ * through. Nothing here trusts a custom_id: ownership comes from the stored record, permissions
+ * from what Discord sent with the interaction (`member.permissions`), never from the id.
+ */
+import { PermissionFlagsBits, type RepliableInteraction } from 'discord.js';
+import { t } from '../src/i18n/index.js';
+import { checkAccess, describeSettingsRefusal, type GuildSettings } from '../src/settings/settings.js';
+import type { TaskRecord } from '../src/tasks/record.js';
+
+/** A job id is the snowflake of the interaction that started it. */
+const JOB_ID = /^\d{17,20}$/;
+
+/** Whether `id` can name a job at all (a forged or truncated custom_id cannot). */
+export function isJobId(id: string | undefined): id is string {
+  return id !== undefined && JOB_ID.test(id);
+}
+
+/** Actions on a job only its requester may take. */
+export function isRequester(record: Pick<TaskRecord, 'owner'>, userId: string): boolean {
+  return record.owner.userId === userId;
+}
+
+/**
+ * Delete: the requester, or a member whose permissions (as Discord sent them with this very
+ * interaction) include Manage Messages. In a DM there are no member permissions.
+ */
+export function mayDelete(record: Pick<TaskRecord, 'owner'>, userId: string, memberPermissions: { has(bit: bigint): boolean } | null): boolean {
+  return isRequester(record, userId) || (memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false);
+}
+
+/** The refusal a member gets for someone else's job, in their `locale`. */
+export function notYours(record: Pick<TaskRecord, 'owner'>, locale: string): string {
+  return t(locale, 'auth.notYours', { owner: `<@${record.owner.userId}>` });
+}
+
+/**
+ * The server's access rules — paused, allowed channels, allowed roles — for this interaction,
+ * from memory and the interaction alone (no I/O before the acknowledgement). The one copy of
+ * this gate: `/vidu` (through startJob) and `/vidu-show` both call it. `undefined` = allowed.
+ */
+export function accessRefusal(interaction: RepliableInteraction, settings: GuildSettings): string | undefined {
+  if (!interaction.inGuild()) return undefined;
+  const member = interaction.member;
+  const roleIds = Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
+  const channel = interaction.channel;
+  const access = checkAccess(settings, {
+    channelId: interaction.channelId ?? '',
+    parentChannelId: channel?.isThread() ? channel.parentId : null,
+    roleIds,
+    isAdmin: interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild),
+  });
+  return access ? describeSettingsRefusal(access, interaction.locale) : undefined;
+}
+
+/**
+ * Whether the interaction reaches the bot only through a user install: a DM / group DM, or a
+ * server that did not add the bot (its guild id is not among the authorizing owners).
+ */
+export function isDirectOrUserInstall(interaction: Pick<RepliableInteraction, 'guildId' | 'authorizingIntegrationOwners'>): boolean {
+  if (interaction.guildId === null) return true;
+  return interaction.authorizingIntegrationOwners[0] !== interaction.guildId;
+}

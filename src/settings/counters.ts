@@ -1,0 +1,273 @@
+/**
+ * Counters that bound spend and pace across restarts and shards (issue 9): the operator's daily
+ * ledgers (`VIDU_USER_DAILY_LIMIT` per member everywhere, `VIDU_DAILY_BUDGET` for the whole bot)
+ * and each member's safeguards (jobs in flight, job starts per rolling minute). They live in the
+ * store, never in process memory:
+ *
+ * - Redis (sharded deployments): every check-and-add is one Lua script, atomic across processes.
+ *   Keys: `vidu:spend:<name>` (a number, expires a few days after its UTC day),
+ *   `vidu:gate:<window>:<userId>` (a sorted set of job id → ms).
+ * - SQLite (one process owns the file): the same records as store families (src/store/counters.ts),
+ *   each read-modify-write serialised in this process.
+ *
+ * Both back ends implement {@link Counters}; callers never see which one they have.
+ */
+import { createClient } from '@redis/client';
+import { absentIfCorrupt, type Families, type StoreLocation } from '../store/index.js';
+import type { GateRecord } from '../store/counters.js';
+import type { LimitVerdict } from '../tasks/limits.js';
+
+/** One ledger line of a reservation: its key, and the limit it must stay within (none = counted only). */
+export interface SpendLine {
+  key: string;
+  limit?: number;
+}
+
+export type SpendResult =
+  /** `used` holds each line's total after the reservation, in order. */
+  | { ok: true; used: number[] }
+  /** Line `index` would go over its limit; `used` is its total before. Nothing was added anywhere. */
+  | { ok: false; index: number; used: number };
+
+/** What a rate window admits. */
+export interface GateLimits {
+  /** Entries younger than this count against `perWindow`, ms. */
+  windowMs: number;
+  perWindow: number;
+  /** Jobs in flight at once; omit for actions that are not jobs (re-posts). */
+  maxInFlight?: number;
+  /** An in-flight entry older than this no longer counts (a job lost in a crash), ms. */
+  inFlightMaxAgeMs: number;
+}
+
+export interface Counters {
+  /** Adds `amount` to every line if none would go over its limit; all or nothing, atomic. */
+  reserve(lines: readonly SpendLine[], amount: number, ttlMs: number): Promise<SpendResult>;
+  /** Gives `amount` back to every key (never below zero). */
+  release(keys: readonly string[], amount: number): Promise<void>;
+  /** Current totals of `keys` (0 when absent). */
+  read(keys: readonly string[]): Promise<number[]>;
+  /**
+   * Admits `entryId` (a job id) into `window` for `userId` at `nowMs` if the member is under
+   * both limits, and records it — check and record are one atomic step.
+   */
+  admit(window: string, userId: string, entryId: string, limits: GateLimits, nowMs: number): Promise<LimitVerdict>;
+  /** The job left the in-flight set (it finished, or was never started). */
+  finish(window: string, userId: string, entryId: string): Promise<void>;
+  /** Undoes an admission entirely (the job was refused later, nothing started). */
+  cancel(window: string, userId: string, entryId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---- Redis -----------------------------------------------------------------------------
+
+/** KEYS: ledger keys. ARGV[1] amount, ARGV[2] ttl ms, ARGV[2+i] limit of KEYS[i] ('' = none). */
+const RESERVE_LUA = `
+local amount = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local limit = ARGV[i + 2]
+  if limit ~= '' then
+    local used = tonumber(redis.call('GET', key) or '0')
+    if used + amount > tonumber(limit) then return {0, i, tostring(used)} end
+  end
+end
+local out = {1, 0}
+for i, key in ipairs(KEYS) do
+  out[#out + 1] = redis.call('INCRBYFLOAT', key, amount)
+  redis.call('PEXPIRE', key, ARGV[2])
+end
+return out
+`;
+
+/** KEYS: ledger keys. ARGV[1] amount. */
+const RELEASE_LUA = `
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    local v = tonumber(redis.call('INCRBYFLOAT', key, -tonumber(ARGV[1])))
+    if v < 0 then redis.call('SET', key, '0', 'KEEPTTL') end
+  end
+end
+return 1
+`;
+
+/**
+ * KEYS[1] in-flight set, KEYS[2] window set. ARGV: now, in-flight cutoff, window cutoff,
+ * max in flight ('' = not a job), per window, entry id, window ms, in-flight max age ms.
+ * Returns {0} admitted, {1} too many in flight, {2, oldestMs} window full.
+ */
+const ADMIT_LUA = `
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3])
+if ARGV[4] ~= '' and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return {1, 0} end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  return {2, first[2]}
+end
+if ARGV[4] ~= '' then
+  redis.call('ZADD', KEYS[1], now, ARGV[6])
+  redis.call('PEXPIRE', KEYS[1], ARGV[8])
+end
+redis.call('ZADD', KEYS[2], now, ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[7])
+return {0, 0}
+`;
+
+const REDIS_PREFIX = 'vidu:';
+
+/** Counters on Redis at `url` (the store's own database); connects and loads the scripts. */
+export async function createRedisCounters(url: string): Promise<Counters> {
+  const client = createClient({
+    url,
+    socket: { connectTimeout: 5_000, reconnectStrategy: (retries: number) => Math.min(2_000, 50 * 2 ** retries) },
+    disableOfflineQueue: true,
+  });
+  // Without a listener an 'error' event would crash the process; failures surface per call.
+  client.on('error', () => undefined);
+  await client.connect();
+  const scripts = { reserve: RESERVE_LUA, release: RELEASE_LUA, admit: ADMIT_LUA };
+  const shas: Record<keyof typeof scripts, string> = { reserve: '', release: '', admit: '' };
+  for (const name of Object.keys(scripts) as (keyof typeof scripts)[]) shas[name] = await client.scriptLoad(scripts[name]);
+  /** EVALSHA, re-loading the script once if Redis forgot it (SCRIPT FLUSH, failover). */
+  const run = async (name: keyof typeof scripts, keys: string[], args: string[]): Promise<unknown> => {
+    try {
+      return await client.evalSha(shas[name], { keys, arguments: args });
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      shas[name] = await client.scriptLoad(scripts[name]);
+      return client.evalSha(shas[name], { keys, arguments: args });
+    }
+  };
+  const spendKey = (k: string) => `${REDIS_PREFIX}spend:${k}`;
+  const gateKeys = (window: string, userId: string) => [`${REDIS_PREFIX}gate:${window}:inflight:${userId}`, `${REDIS_PREFIX}gate:${window}:starts:${userId}`];
+
+  return {
+    async reserve(lines, amount, ttlMs) {
+      const reply = (await run(
+        'reserve',
+        lines.map((l) => spendKey(l.key)),
+        [String(amount), String(Math.ceil(ttlMs)), ...lines.map((l) => (l.limit === undefined ? '' : String(l.limit)))],
+      )) as (number | string)[];
+      if (Number(reply[0]) === 1) return { ok: true, used: reply.slice(2).map(Number) };
+      return { ok: false, index: Number(reply[1]) - 1, used: Number(reply[2]) };
+    },
+    async release(keys, amount) {
+      if (keys.length > 0) await run('release', keys.map(spendKey), [String(amount)]);
+    },
+    async read(keys) {
+      if (keys.length === 0) return [];
+      const values = await client.mGet(keys.map(spendKey));
+      return values.map((v) => (v === null ? 0 : Number(v)));
+    },
+    async admit(window, userId, entryId, limits, nowMs) {
+      const reply = (await run('admit', gateKeys(window, userId), [
+        String(nowMs),
+        String(nowMs - limits.inFlightMaxAgeMs),
+        String(nowMs - limits.windowMs),
+        limits.maxInFlight === undefined ? '' : String(limits.maxInFlight),
+        String(limits.perWindow),
+        entryId,
+        String(limits.windowMs),
+        String(limits.inFlightMaxAgeMs),
+      ])) as (number | string)[];
+      const code = Number(reply[0]);
+      if (code === 0) return { ok: true };
+      if (code === 1) return { ok: false, reason: 'in_flight', max: limits.maxInFlight ?? 0 };
+      return { ok: false, reason: 'per_minute', max: limits.perWindow, retryAtMs: Number(reply[1]) + limits.windowMs };
+    },
+    async finish(window, userId, entryId) {
+      await client.zRem(gateKeys(window, userId)[0]!, entryId);
+    },
+    async cancel(window, userId, entryId) {
+      const [inFlight, starts] = gateKeys(window, userId);
+      await client.multi().zRem(inFlight!, entryId).zRem(starts!, entryId).exec();
+    },
+    async close() {
+      await client.close().catch(() => client.destroy());
+    },
+  };
+}
+
+// ---- SQLite (store families, one owning process) -------------------------------------------
+
+/**
+ * Counters in the store's `spendLines` and `memberGates` families (src/store/counters.ts). One
+ * process owns a SQLite file, so serialising every read-modify-write in this process makes each
+ * operation atomic.
+ */
+export function createStoreCounters(store: Pick<Families, 'spendLines' | 'memberGates'>): Counters {
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn, fn);
+    chain = run.catch(() => undefined);
+    return run;
+  };
+  // A value that does not parse counts as zero / empty rather than locking anyone out for good.
+  const readSpend = async (line: string) => (await store.spendLines.get(line).catch(absentIfCorrupt)) ?? 0;
+  const readGate = async (window: string, userId: string): Promise<GateRecord> =>
+    (await store.memberGates.get({ window, userId }).catch(absentIfCorrupt)) ?? { inFlight: {}, starts: [] };
+
+  return {
+    reserve(lines, amount, ttlMs) {
+      return serial(async () => {
+        const used = await Promise.all(lines.map((l) => readSpend(l.key)));
+        const over = lines.findIndex((l, i) => l.limit !== undefined && used[i]! + amount > l.limit);
+        if (over >= 0) return { ok: false, index: over, used: used[over]! } as const;
+        const after = used.map((u) => u + amount);
+        for (const [i, l] of lines.entries()) await store.spendLines.set(l.key, after[i]!, ttlMs);
+        return { ok: true, used: after } as const;
+      });
+    },
+    release(keys, amount) {
+      return serial(async () => {
+        for (const key of keys) {
+          const current = await store.spendLines.get(key).catch(absentIfCorrupt);
+          if (current !== undefined) await store.spendLines.set(key, Math.max(0, current - amount));
+        }
+      });
+    },
+    read(keys) {
+      return Promise.all(keys.map(readSpend));
+    },
+    admit(window, userId, entryId, limits, nowMs) {
+      return serial(async () => {
+        const record = await readGate(window, userId);
+        const inFlight = Object.fromEntries(Object.entries(record.inFlight).filter(([, at]) => at >= nowMs - limits.inFlightMaxAgeMs));
+        const starts = record.starts.filter((s) => s.at >= nowMs - limits.windowMs);
+        if (limits.maxInFlight !== undefined && Object.keys(inFlight).length >= limits.maxInFlight) {
+          return { ok: false, reason: 'in_flight', max: limits.maxInFlight } as const;
+        }
+        if (starts.length >= limits.perWindow) {
+          return { ok: false, reason: 'per_minute', max: limits.perWindow, retryAtMs: starts[0]!.at + limits.windowMs } as const;
+        }
+        if (limits.maxInFlight !== undefined) inFlight[entryId] = nowMs;
+        starts.push({ id: entryId, at: nowMs });
+        await store.memberGates.set({ window, userId }, { inFlight, starts });
+        return { ok: true } as const;
+      });
+    },
+    finish(window, userId, entryId) {
+      return serial(async () => {
+        const record = await readGate(window, userId);
+        if (!(entryId in record.inFlight)) return;
+        delete record.inFlight[entryId];
+        await store.memberGates.set({ window, userId }, record);
+      });
+    },
+    cancel(window, userId, entryId) {
+      return serial(async () => {
+        const record = await readGate(window, userId);
+        delete record.inFlight[entryId];
+        await store.memberGates.set({ window, userId }, { inFlight: record.inFlight, starts: record.starts.filter((s) => s.id !== entryId) });
+      });
+    },
+    async close() {
+      // The families belong to the store, which closes them.
+    },
+  };
+}
+
+/** Counters for the store at `location`: Redis scripts on Redis, else the store's own families. */
+export async function openCounters(location: StoreLocation, store: Pick<Families, 'spendLines' | 'memberGates'>): Promise<Counters> {
+  return location.kind === 'redis' ? createRedisCounters(location.url) : createStoreCounters(store);
+}
