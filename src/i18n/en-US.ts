@@ -303,4 +303,8 @@ export const en = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: the toapis account is out of credits.** Members’ `/vidu` jobs are refused until it is topped up. Check it with `/vidu-admin balance`. (You are told once a day at most.)',
+  // ---- member features: ETA, Stop, /vidu-settings, storyboards, stories (issue 12) ----
+  'eta.usual': 'such jobs usually take about {took}',
+  'eta.expected': 'expected {at}',
+  'eta.latest': 'off-peak: ready by {at} at the latest',
 } as const;

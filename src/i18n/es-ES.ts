@@ -295,4 +295,8 @@ export const es: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: la cuenta de toapis se ha quedado sin créditos.** Los trabajos de `/vidu` de los miembros se rechazan hasta que se recargue. Consúltalo con `/vidu-admin balance`. (Este aviso llega como mucho una vez al día.)',
+  // ---- member features: ETA, Stop, /vidu-settings, storyboards, stories (issue 12) ----
+  'eta.usual': 'los trabajos así suelen tardar unos {took}',
+  'eta.expected': 'listo {at}',
+  'eta.latest': 'fuera de hora punta: listo como tarde el {at}',
 };

@@ -288,4 +288,8 @@ export const ja: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: toapis アカウントのクレジットが尽きました。** チャージされるまで、メンバーの `/vidu` ジョブは拒否されます。`/vidu-admin balance` で確認してください。（この通知は 1 日 1 回までです。）',
+  // ---- member features: ETA, Stop, /vidu-settings, storyboards, stories (issue 12) ----
+  'eta.usual': 'この種のジョブは通常 約{took}',
+  'eta.expected': '完成予定 {at}',
+  'eta.latest': 'オフピーク：遅くとも {at} までに完成',
 };

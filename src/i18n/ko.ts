@@ -289,4 +289,8 @@ export const ko: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: toapis 계정의 크레딧이 모두 떨어졌어요.** 충전할 때까지 멤버의 `/vidu` 작업은 거부돼요. `/vidu-admin balance`로 확인하세요. (이 알림은 하루에 한 번까지만 보내요.)',
+  // ---- member features: ETA, Stop, /vidu-settings, storyboards, stories (issue 12) ----
+  'eta.usual': '이런 작업은 보통 약 {took} 걸려요',
+  'eta.expected': '예상 완료 {at}',
+  'eta.latest': '오프피크: 늦어도 {at}까지 완성',
 };

@@ -283,4 +283,8 @@ export const zh: Record<keyof typeof en, string> = {
 
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits': '⚠️ **vidu-bot：toapis 账户的额度已用完。** 充值之前，成员的 `/vidu` 任务都会被拒绝。可用 `/vidu-admin balance` 查看。（此提醒每天最多一次。）',
+  // ---- member features: ETA, Stop, /vidu-settings, storyboards, stories (issue 12) ----
+  'eta.usual': '同类任务通常需要约 {took}',
+  'eta.expected': '预计 {at} 完成',
+  'eta.latest': '错峰生成：最晚 {at} 完成',
 };
