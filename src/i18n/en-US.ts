@@ -307,4 +307,8 @@ export const en = {
   'eta.usual': 'such jobs usually take about {took}',
   'eta.expected': 'expected {at}',
   'eta.latest': 'off-peak: ready by {at} at the latest',
+  'prefs.note.resolution': 'Your default {yours} is above this server’s cap {cap}; using {cap}.',
+  'prefs.note.duration': 'Your default {yours} s is above this server’s cap of {cap} s; using {cap} s.',
+  'prefs.note.model': 'Your default model {yours} is not allowed on this server; using {using}.',
+  'prefs.note.offPeak': 'Your default asks for off-peak generation, which this server does not allow; generating now.',
 } as const;

@@ -299,4 +299,8 @@ export const es: Record<keyof typeof en, string> = {
   'eta.usual': 'los trabajos así suelen tardar unos {took}',
   'eta.expected': 'listo {at}',
   'eta.latest': 'fuera de hora punta: listo como tarde el {at}',
+  'prefs.note.resolution': 'Tu valor predeterminado {yours} supera el límite de este servidor, {cap}; se usa {cap}.',
+  'prefs.note.duration': 'Tu duración predeterminada de {yours} s supera el límite de {cap} s de este servidor; se usan {cap} s.',
+  'prefs.note.model': 'Tu modelo predeterminado {yours} no está permitido en este servidor; se usa {using}.',
+  'prefs.note.offPeak': 'Tu configuración pide generación fuera de hora punta, que este servidor no permite; se genera ahora.',
 };

@@ -292,4 +292,8 @@ export const ja: Record<keyof typeof en, string> = {
   'eta.usual': 'この種のジョブは通常 約{took}',
   'eta.expected': '完成予定 {at}',
   'eta.latest': 'オフピーク：遅くとも {at} までに完成',
+  'prefs.note.resolution': 'あなたのデフォルト {yours} はこのサーバーの上限 {cap} を超えています。{cap} を使います。',
+  'prefs.note.duration': 'あなたのデフォルト {yours} 秒はこのサーバーの上限 {cap} 秒を超えています。{cap} 秒を使います。',
+  'prefs.note.model': 'あなたのデフォルトモデル {yours} はこのサーバーでは使えません。{using} を使います。',
+  'prefs.note.offPeak': 'あなたのデフォルトはオフピーク生成ですが、このサーバーでは許可されていません。今すぐ生成します。',
 };

@@ -293,4 +293,8 @@ export const ko: Record<keyof typeof en, string> = {
   'eta.usual': '이런 작업은 보통 약 {took} 걸려요',
   'eta.expected': '예상 완료 {at}',
   'eta.latest': '오프피크: 늦어도 {at}까지 완성',
+  'prefs.note.resolution': '기본값 {yours}이(가) 이 서버의 상한 {cap}보다 높아요. {cap}(으)로 만들어요.',
+  'prefs.note.duration': '기본 길이 {yours}초가 이 서버의 상한 {cap}초보다 길어요. {cap}초로 만들어요.',
+  'prefs.note.model': '기본 모델 {yours}은(는) 이 서버에서 쓸 수 없어요. {using}(으)로 만들어요.',
+  'prefs.note.offPeak': '기본 설정이 오프피크 생성인데 이 서버에서는 허용되지 않아요. 지금 바로 만들어요.',
 };

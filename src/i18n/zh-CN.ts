@@ -287,4 +287,8 @@ export const zh: Record<keyof typeof en, string> = {
   'eta.usual': '同类任务通常需要约 {took}',
   'eta.expected': '预计 {at} 完成',
   'eta.latest': '错峰生成：最晚 {at} 完成',
+  'prefs.note.resolution': '你的默认值 {yours} 超出了本服务器的上限 {cap}；本次使用 {cap}。',
+  'prefs.note.duration': '你的默认时长 {yours} 秒超出了本服务器的上限 {cap} 秒；本次使用 {cap} 秒。',
+  'prefs.note.model': '本服务器不允许你的默认模型 {yours}；本次使用 {using}。',
+  'prefs.note.offPeak': '你的默认设置要求错峰生成，但本服务器不允许；现在立即生成。',
 };
