@@ -445,6 +445,18 @@ export const COMMAND_LOCALIZATIONS: Table = {
     },
   },
 
+  // ---- member features (issue 12) ----
+  'vidu-settings': {
+    '': {
+      description: {
+        'zh-CN': '你自己的 /vidu 默认设置：模型、时长、分辨率、音频、提醒…',
+        ja: '自分用の /vidu デフォルト設定：モデル、長さ、解像度、音声、メンション…',
+        ko: '내 /vidu 기본 설정: 모델, 길이, 해상도, 오디오, 멘션…',
+        'es-ES': 'Tus valores predeterminados de /vidu: modelo, duración, resolución, audio, avisos…',
+      },
+    },
+  },
+
   'Animate with Vidu': {
     '': { name: fromCatalog((locale) => t(locale, 'animate.commandName')) },
   },

@@ -6,6 +6,7 @@ import {
   type ChatInputCommandInteraction,
   type MessageContextMenuCommandInteraction,
   type ModalSubmitInteraction,
+  type StringSelectMenuInteraction,
   type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { Logger } from '../src/log.js';
@@ -60,6 +61,7 @@ export interface ComponentRoute {
   prefix: string;
   button?(interaction: ButtonInteraction, ctx: CommandContext, args: string[]): Promise<void>;
   modal?(interaction: ModalSubmitInteraction, ctx: CommandContext, args: string[]): Promise<void>;
+  select?(interaction: StringSelectMenuInteraction, ctx: CommandContext, args: string[]): Promise<void>;
 }
 
 /**
