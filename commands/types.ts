@@ -17,6 +17,7 @@ import type { RateGate } from '../src/tasks/limits.js';
 import type { Scheduler } from '../src/tasks/scheduler.js';
 import type { Downloader } from '../src/discord/deliver.js';
 import type { TaskStore } from '../src/tasks/store.js';
+import type { UpstreamTask } from '../src/upstream/schemas.js';
 
 /** What a handler may use; built once in src/main.ts. */
 export interface CommandContext {
@@ -37,6 +38,8 @@ export interface CommandContext {
   lastStarts: Map<string, number>;
   /** False while the process shuts down: new work is refused with a clear answer. */
   accepting(): boolean;
+  /** Looks an upstream task up by its id (`/vidu-show` of a stopped job). */
+  upstreamTask(taskId: string): Promise<UpstreamTask>;
   /** True the first time an interaction id is seen by this process. */
   firstSighting(id: string): boolean;
 }

@@ -4,6 +4,7 @@ import { failureText, renderFinal, renderRefusal, type MessagePayload, type Vide
 import { videoFileName } from '../src/discord/deliver.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { DownloadHttpError, DownloadTooLargeError } from '../src/upstream/download.js';
+import { taskPhase } from '../src/upstream/schemas.js';
 import { memberJobIds, jobMessageUrl, jobStatus, promptExcerpt } from './vidu-jobs.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, type Command, type CommandContext } from './types.js';
 
@@ -32,7 +33,7 @@ export const say = {
 
 /** Posts the finished video as this interaction's (public) reply: attached if it fits, else linked. */
 async function repost(interaction: ChatInputCommandInteraction, ctx: CommandContext, record: TaskRecord, url: string): Promise<void> {
-  await interaction.deferReply();
+  if (!interaction.deferred) await interaction.deferReply();
   const limit = interaction.attachmentSizeLimit;
   const send = (payload: MessagePayload, files?: { attachment: Buffer; name: string; description?: string }[]) =>
     interaction.editReply({ flags: payload.flags, components: payload.components, allowedMentions: { parse: [] }, ...(files ? { files } : {}) } as never);
@@ -60,6 +61,40 @@ async function repost(interaction: ChatInputCommandInteraction, ctx: CommandCont
   ctx.logger.info({ task: record.id, by: interaction.user.id }, 'result re-posted');
 }
 
+/**
+ * A job the member stopped before the bot saw its result: ask the upstream now (by the kept task
+ * id); when the video is there, record it and post it like any finished job.
+ */
+async function showStopped(interaction: ChatInputCommandInteraction, ctx: CommandContext, record: TaskRecord): Promise<void> {
+  const locale = interaction.locale;
+  if (!record.upstream) {
+    await interaction.reply(renderRefusal(t(locale, 'show.stoppedNotStarted')));
+    return;
+  }
+  await interaction.deferReply();
+  const task = await ctx.upstreamTask(record.upstream.taskId);
+  const phase = taskPhase(task.status);
+  const item = task.result?.data[0];
+  if (phase === 'completed' && item) {
+    const outcome: TaskRecord['outcome'] = {
+      kind: 'video',
+      url: item.url,
+      lastFrameUrl: item.last_frame_url,
+      completedAt: ctx.now(),
+      expiresAt: task.expires_at !== undefined ? task.expires_at * 1000 : undefined,
+    };
+    const found: TaskRecord = { ...record, outcome, upstream: { ...record.upstream, status: task.status, progress: 100 }, updatedAt: ctx.now() };
+    await ctx.store.put(found);
+    await repost(interaction, ctx, found, item.url);
+    return;
+  }
+  const text =
+    phase === 'queued' || phase === 'running'
+      ? t(locale, 'show.stoppedRunning', { percent: Math.round(task.progress ?? 0) })
+      : t(locale, 'show.stoppedFailed');
+  await interaction.editReply({ content: `⚠️ ${text}`, allowedMentions: { parse: [] } });
+}
+
 export const viduShow: Command = {
   data: new SlashCommandBuilder()
     .setName('vidu-show')
@@ -75,6 +110,10 @@ export const viduShow: Command = {
     const record = /^[\w-]{1,64}$/.test(id) ? await ctx.store.get(id) : undefined;
     if (!record || record.owner.userId !== interaction.user.id) {
       await interaction.reply(renderRefusal(say.notYours(locale, id)));
+      return;
+    }
+    if (record.stopped && !record.outcome && record.state === 'done') {
+      await showStopped(interaction, ctx, record);
       return;
     }
     const outcome = record.outcome;

@@ -20,11 +20,13 @@ import { createAdminAlerts } from './settings/alerts.js';
 import { createSettingsCache } from './settings/store.js';
 import { createUsageLedger } from './settings/usage.js';
 import { createEngine } from './tasks/engine.js';
+import { etaOf } from './tasks/eta.js';
 import { createLastFrameExtractor } from './tasks/frames.js';
 import { createRateGate } from './tasks/limits.js';
 import { owningGuildId, type TaskRecord } from './tasks/record.js';
 import { createDurationHistory, nextPollDelayMs, pollHintFor, scaledSchedule } from './tasks/schedule.js';
 import { createScheduler } from './tasks/scheduler.js';
+import { createStopMarks } from './tasks/stops.js';
 import { StoreError, openStore, redactUrl } from './tasks/store.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
@@ -176,6 +178,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     now,
   });
   const downloadFile = (url: string, path: string, o: { maxBytes: number; timeoutMs: number }) => downloadToFile(url, path, { ...o, dispatcher: http });
+  const stopMarks = createStopMarks({ kv: store.meta });
   const delivery = createDelivery({
     outbox,
     store,
@@ -187,6 +190,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       const tier = guildId ? client.guilds.cache.get(guildId)?.premiumTier : undefined;
       return (tier !== undefined ? BOOST_UPLOAD_LIMIT[tier] : undefined) ?? DEFAULT_UPLOAD_LIMIT_BYTES;
     },
+    eta: (record) => etaOf(record, now(), history.estimate(record.request)),
     now,
   });
   const engine = createEngine({
@@ -207,6 +211,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     now,
     random,
     pollDelayMs: (record, phase, progress) => nextPollDelayMs(phase, schedule, random, undefined, pollHintFor(record, progress, now(), history)),
+    stopMark: (jobId) => stopMarks.get(jobId),
     events: {
       finished(record) {
         if (record.outcome?.kind !== 'failed') return;
@@ -264,6 +269,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     settings,
     usage,
     balance: () => upstream.getBalance(),
+    upstreamTask: (taskId) => upstream.getTask(taskId),
     lastStarts: new Map(),
     accepting: () => accepting,
     firstSighting(id) {

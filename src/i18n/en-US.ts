@@ -337,4 +337,13 @@ export const en = {
   'prefs.button.reset': 'Reset all',
   'prefs.notYours': 'These are someone else’s settings. Open your own with `/vidu-settings`.',
   'prefs.invalid': 'That choice is not available. Open the panel again with `/vidu-settings`.',
+  'button.stop': 'Stop',
+  'stop.stopped': '⏹️ **Stopped** by {user}. The bot is no longer waiting for this video and will not post it by itself.',
+  'stop.billed': 'Vidu cannot cancel a generation, so it may still be made and billed, and it still counts toward the daily limits. If it finishes anyway, find it in `/vidu-jobs` and post it with `/vidu-show`.',
+  'stop.notYours': 'Only the member who started this video, or a member with Manage Messages, can stop it.',
+  'stop.finished': 'That job has already finished, so there is nothing to stop.',
+  'jobs.status.stopped': '⏹️ Stopped',
+  'show.stoppedNotStarted': 'That job was stopped before Vidu started it, so there is no video to show.',
+  'show.stoppedRunning': 'That job was stopped, and Vidu is still making it ({percent}%). Try `/vidu-show` again later.',
+  'show.stoppedFailed': 'That job was stopped, and Vidu did not finish it, so there is no video to show.',
 } as const;

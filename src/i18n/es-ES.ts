@@ -329,4 +329,13 @@ export const es: Record<keyof typeof en, string> = {
   'prefs.button.reset': 'Restablecer todo',
   'prefs.notYours': 'Estos son los ajustes de otra persona. Abre los tuyos con `/vidu-settings`.',
   'prefs.invalid': 'Esa opción no está disponible. Vuelve a abrir el panel con `/vidu-settings`.',
+  'button.stop': 'Detener',
+  'stop.stopped': '⏹️ **Detenido** por {user}. El bot ya no espera este vídeo y no lo publicará por su cuenta.',
+  'stop.billed': 'Vidu no puede cancelar una generación, así que puede seguir haciéndose y cobrándose, y sigue contando para los límites diarios. Si termina igualmente, búscalo en `/vidu-jobs` y publícalo con `/vidu-show`.',
+  'stop.notYours': 'Solo quien empezó este vídeo, o alguien con el permiso Gestionar mensajes, puede detenerlo.',
+  'stop.finished': 'Ese trabajo ya ha terminado, así que no hay nada que detener.',
+  'jobs.status.stopped': '⏹️ Detenido',
+  'show.stoppedNotStarted': 'Ese trabajo se detuvo antes de que Vidu lo empezara, así que no hay vídeo que mostrar.',
+  'show.stoppedRunning': 'Ese trabajo se detuvo y Vidu todavía lo está haciendo ({percent} %). Vuelve a probar `/vidu-show` más tarde.',
+  'show.stoppedFailed': 'Ese trabajo se detuvo y Vidu no lo terminó, así que no hay vídeo que mostrar.',
 };

@@ -322,4 +322,13 @@ export const ja: Record<keyof typeof en, string> = {
   'prefs.button.reset': 'すべてリセット',
   'prefs.notYours': 'これは他の人の設定です。自分の設定は `/vidu-settings` で開いてください。',
   'prefs.invalid': 'その選択肢は使えません。`/vidu-settings` でパネルを開き直してください。',
+  'button.stop': '停止',
+  'stop.stopped': '⏹️ {user} が **停止** しました。ボットはこの動画を待たず、自動では投稿しません。',
+  'stop.billed': 'Vidu は生成をキャンセルできないため、動画は作られて課金される場合があり、1 日の上限にも数えられます。それでも完成したら `/vidu-jobs` で見つけて `/vidu-show` で投稿できます。',
+  'stop.notYours': 'この動画を停止できるのは、作成したメンバーか「メッセージの管理」権限を持つメンバーだけです。',
+  'stop.finished': 'このジョブはすでに終わっているため、停止するものはありません。',
+  'jobs.status.stopped': '⏹️ 停止済み',
+  'show.stoppedNotStarted': 'このジョブは Vidu が始める前に停止されたため、表示できる動画はありません。',
+  'show.stoppedRunning': 'このジョブは停止されましたが、Vidu はまだ生成中です（{percent}%）。後でもう一度 `/vidu-show` を試してください。',
+  'show.stoppedFailed': 'このジョブは停止され、Vidu も完成させなかったため、表示できる動画はありません。',
 };

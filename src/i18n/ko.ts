@@ -323,4 +323,13 @@ export const ko: Record<keyof typeof en, string> = {
   'prefs.button.reset': '모두 초기화',
   'prefs.notYours': '다른 사람의 설정이에요. 내 설정은 `/vidu-settings`로 여세요.',
   'prefs.invalid': '그 선택지는 쓸 수 없어요. `/vidu-settings`로 패널을 다시 여세요.',
+  'button.stop': '중지',
+  'stop.stopped': '⏹️ {user} 님이 **중지**했어요. 봇은 더 이상 이 영상을 기다리지 않고, 스스로 게시하지 않아요.',
+  'stop.billed': 'Vidu는 생성을 취소할 수 없어서 영상이 만들어지고 과금될 수 있으며, 일일 한도에도 계속 포함돼요. 그래도 완성되면 `/vidu-jobs`에서 찾아 `/vidu-show`로 게시할 수 있어요.',
+  'stop.notYours': '이 영상을 시작한 멤버나 메시지 관리 권한이 있는 멤버만 중지할 수 있어요.',
+  'stop.finished': '이 작업은 이미 끝나서 중지할 것이 없어요.',
+  'jobs.status.stopped': '⏹️ 중지됨',
+  'show.stoppedNotStarted': '이 작업은 Vidu가 시작하기 전에 중지되어서 보여 줄 영상이 없어요.',
+  'show.stoppedRunning': '이 작업은 중지됐지만 Vidu가 아직 만들고 있어요({percent}%). 나중에 `/vidu-show`를 다시 해 보세요.',
+  'show.stoppedFailed': '이 작업은 중지됐고 Vidu도 완성하지 못해서 보여 줄 영상이 없어요.',
 };

@@ -317,4 +317,13 @@ export const zh: Record<keyof typeof en, string> = {
   'prefs.button.reset': '全部重置',
   'prefs.notYours': '这是别人的设置。请用 `/vidu-settings` 打开你自己的设置。',
   'prefs.invalid': '该选项不可用。请用 `/vidu-settings` 重新打开面板。',
+  'button.stop': '停止',
+  'stop.stopped': '⏹️ **已停止**（由 {user} 操作）。机器人不再等待这个视频，也不会自行发布它。',
+  'stop.billed': 'Vidu 无法取消生成，因此它仍可能被生成并计费，也仍计入每日限额。如果它最终完成了，可以在 `/vidu-jobs` 中找到，并用 `/vidu-show` 发布。',
+  'stop.notYours': '只有发起这个视频的成员，或拥有“管理消息”权限的成员，才能停止它。',
+  'stop.finished': '该任务已经结束，无需停止。',
+  'jobs.status.stopped': '⏹️ 已停止',
+  'show.stoppedNotStarted': '该任务在 Vidu 开始之前就被停止了，因此没有可展示的视频。',
+  'show.stoppedRunning': '该任务已停止，但 Vidu 仍在生成中（{percent}%）。请稍后再试 `/vidu-show`。',
+  'show.stoppedFailed': '该任务已停止，且 Vidu 没有完成它，因此没有可展示的视频。',
 };

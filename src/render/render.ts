@@ -117,7 +117,7 @@ function header(record: TaskRecord): APIComponentInContainer[] {
 }
 
 /** Button custom_ids: `job:<action>:<jobId>`; the handler reads everything else from the store. */
-export const JOB_ACTIONS = ['reroll', 'edit', 'continue', 'details', 'delete'] as const;
+export const JOB_ACTIONS = ['reroll', 'edit', 'continue', 'details', 'delete', 'stop'] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
 /** Link to a posted message. */
@@ -198,7 +198,23 @@ export function renderProgress(record: TaskRecord, eta?: Eta): MessagePayload {
   if (record.reply.dmNotice) {
     lines.push(`-# ${t(record.owner.locale, 'progress.dmNotice')}`);
   }
-  return payload([container(ACCENT.working, [...header(record), text(lines.join('\n'))])]);
+  // Stop (issue 12): the requester (or a moderator) stops waiting; checked by the handler.
+  const stop: APIComponentInContainer = {
+    type: ComponentType.ActionRow,
+    components: [
+      { type: ComponentType.Button, style: ButtonStyle.Secondary, label: t(record.owner.locale, 'button.stop'), emoji: { name: '⏹️' }, custom_id: `job:stop:${record.id}` },
+    ],
+  } as APIComponentInContainer;
+  return payload([container(ACCENT.working, [...header(record), text(lines.join('\n')), stop])]);
+}
+
+/** The card of a job the member stopped: who stopped it, that it may still be billed, and where it can still be found. */
+export function renderStopped(record: TaskRecord): MessagePayload {
+  const locale = record.owner.locale;
+  const by = record.stopped?.by ?? record.owner.userId;
+  const body = [t(locale, 'stop.stopped', { user: `<@${by}>` }), `-# ${t(locale, 'stop.billed')}`];
+  if (record.upstream) body.push(`-# ${t(locale, 'final.task', { taskId: record.upstream.taskId })}`);
+  return payload([container(ACCENT.failed, [...header(record), text(body.join('\n'))])]);
 }
 
 /** Note posted when the bot moves delivery to a DM before the interaction token dies. */

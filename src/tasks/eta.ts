@@ -6,6 +6,7 @@
  * Off-peak jobs (`/vidu off_peak`) are made "within 48 h" (DESIGN contract additions), so they
  * show that latest time instead of a guess.
  */
+import type { TaskRecord } from './record.js';
 import type { DurationEstimate } from './schedule.js';
 
 /** The upstream promises an off-peak video within this long of the submit, ms (48 h). */
@@ -74,4 +75,22 @@ export function estimateEta(input: EtaInput): Eta | undefined {
     return undefined;
   }
   return { kind: 'expected', atMs: roundAt(nowMs + remainingMs, nowMs) };
+}
+
+/** The request's off-peak flag, when the request carries one (`/vidu off_peak`, contract additions). */
+function isOffPeak(request: TaskRecord['request']): boolean {
+  const r = request as { offPeak?: unknown; metadata?: { off_peak?: unknown } };
+  return r.offPeak === true || r.metadata?.off_peak === true;
+}
+
+/** {@link estimateEta} of a stored job at `nowMs`, with what jobs of its shape took (`history`). */
+export function etaOf(record: Pick<TaskRecord, 'createdAt' | 'upstream' | 'polls' | 'request'>, nowMs: number, history?: DurationEstimate): Eta | undefined {
+  return estimateEta({
+    nowMs,
+    createdAtMs: record.createdAt,
+    ...(record.upstream ? { submittedAtMs: record.upstream.submittedAt, progress: record.upstream.progress } : { progress: 0 }),
+    polls: record.polls,
+    ...(history ? { history } : {}),
+    offPeak: isOffPeak(record.request),
+  });
 }
