@@ -346,4 +346,13 @@ export const en = {
   'show.stoppedNotStarted': 'That job was stopped before Vidu started it, so there is no video to show.',
   'show.stoppedRunning': 'That job was stopped, and Vidu is still making it ({percent}%). Try `/vidu-show` again later.',
   'show.stoppedFailed': 'That job was stopped, and Vidu did not finish it, so there is no video to show.',
+  'storyboard.noShots': 'Describe at least one shot: what happens in it.',
+  'storyboard.tooManyShots': 'A storyboard takes at most {max} shots.',
+  'storyboard.cameraOnly': 'Shot {shot} gives only the camera. Say what happens in it too, or clear it.',
+  'storyboard.tooLong': 'These shots make a prompt of {length} characters; the limit is {max}. Shorten them by {over} characters.',
+  'storyboard.title': 'Storyboard for viduq3-pro',
+  'storyboard.shot': 'Shot {n}',
+  'storyboard.shotHint': 'What happens. Optional last line: Camera: slow dolly in',
+  'storyboard.built': '🎞️ **Prompt built from your shots** ({length} characters):',
+  'storyboard.cut': '(the first {shown} characters; Details on the result shows it all)',
 } as const;

@@ -338,4 +338,13 @@ export const es: Record<keyof typeof en, string> = {
   'show.stoppedNotStarted': 'Ese trabajo se detuvo antes de que Vidu lo empezara, así que no hay vídeo que mostrar.',
   'show.stoppedRunning': 'Ese trabajo se detuvo y Vidu todavía lo está haciendo ({percent} %). Vuelve a probar `/vidu-show` más tarde.',
   'show.stoppedFailed': 'Ese trabajo se detuvo y Vidu no lo terminó, así que no hay vídeo que mostrar.',
+  'storyboard.noShots': 'Describe al menos un plano: qué pasa en él.',
+  'storyboard.tooManyShots': 'Un guion gráfico admite como mucho {max} planos.',
+  'storyboard.cameraOnly': 'El plano {shot} solo indica la cámara. Di también qué pasa en él, o déjalo vacío.',
+  'storyboard.tooLong': 'Estos planos forman un prompt de {length} caracteres; el límite es {max}. Acórtalos en {over} caracteres.',
+  'storyboard.title': 'Guion gráfico para viduq3-pro',
+  'storyboard.shot': 'Plano {n}',
+  'storyboard.shotHint': 'Qué pasa. Última línea opcional: Cámara: travelling lento hacia delante',
+  'storyboard.built': '🎞️ **Prompt creado a partir de tus planos** ({length} caracteres):',
+  'storyboard.cut': '(los primeros {shown} caracteres; los Detalles del resultado lo muestran entero)',
 };

@@ -331,4 +331,13 @@ export const ja: Record<keyof typeof en, string> = {
   'show.stoppedNotStarted': 'このジョブは Vidu が始める前に停止されたため、表示できる動画はありません。',
   'show.stoppedRunning': 'このジョブは停止されましたが、Vidu はまだ生成中です（{percent}%）。後でもう一度 `/vidu-show` を試してください。',
   'show.stoppedFailed': 'このジョブは停止され、Vidu も完成させなかったため、表示できる動画はありません。',
+  'storyboard.noShots': '少なくとも 1 つのショットで、何が起きるかを書いてください。',
+  'storyboard.tooManyShots': 'ストーリーボードのショットは最大 {max} 個です。',
+  'storyboard.cameraOnly': 'ショット {shot} にはカメラしか書かれていません。何が起きるかも書くか、空にしてください。',
+  'storyboard.tooLong': 'これらのショットから作るプロンプトは {length} 文字で、上限は {max} 文字です。{over} 文字短くしてください。',
+  'storyboard.title': 'viduq3-pro 用ストーリーボード',
+  'storyboard.shot': 'ショット {n}',
+  'storyboard.shotHint': '何が起きるか。任意で最後の行に「カメラ：ゆっくりドリーイン」',
+  'storyboard.built': '🎞️ **ショットから作ったプロンプト**（{length} 文字）：',
+  'storyboard.cut': '（最初の {shown} 文字のみ。結果の「詳細」で全文を確認できます）',
 };

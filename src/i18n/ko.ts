@@ -332,4 +332,13 @@ export const ko: Record<keyof typeof en, string> = {
   'show.stoppedNotStarted': '이 작업은 Vidu가 시작하기 전에 중지되어서 보여 줄 영상이 없어요.',
   'show.stoppedRunning': '이 작업은 중지됐지만 Vidu가 아직 만들고 있어요({percent}%). 나중에 `/vidu-show`를 다시 해 보세요.',
   'show.stoppedFailed': '이 작업은 중지됐고 Vidu도 완성하지 못해서 보여 줄 영상이 없어요.',
+  'storyboard.noShots': '최소 한 개의 숏에 무슨 일이 일어나는지 적어 주세요.',
+  'storyboard.tooManyShots': '스토리보드는 숏을 최대 {max}개까지 받아요.',
+  'storyboard.cameraOnly': '숏 {shot}에는 카메라만 적혀 있어요. 무슨 일이 일어나는지도 적거나 비워 주세요.',
+  'storyboard.tooLong': '이 숏들로 만든 프롬프트는 {length}자이고 한도는 {max}자예요. {over}자를 줄여 주세요.',
+  'storyboard.title': 'viduq3-pro 스토리보드',
+  'storyboard.shot': '숏 {n}',
+  'storyboard.shotHint': '무슨 일이 일어나는지. 선택: 마지막 줄에 카메라: 천천히 달리 인',
+  'storyboard.built': '🎞️ **숏으로 만든 프롬프트** ({length}자):',
+  'storyboard.cut': '(앞의 {shown}자만 표시; 결과의 세부 정보에서 전체를 볼 수 있어요)',
 };

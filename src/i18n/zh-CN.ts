@@ -326,4 +326,13 @@ export const zh: Record<keyof typeof en, string> = {
   'show.stoppedNotStarted': '该任务在 Vidu 开始之前就被停止了，因此没有可展示的视频。',
   'show.stoppedRunning': '该任务已停止，但 Vidu 仍在生成中（{percent}%）。请稍后再试 `/vidu-show`。',
   'show.stoppedFailed': '该任务已停止，且 Vidu 没有完成它，因此没有可展示的视频。',
+  'storyboard.noShots': '请至少描述一个镜头：其中发生了什么。',
+  'storyboard.tooManyShots': '一个分镜最多 {max} 个镜头。',
+  'storyboard.cameraOnly': '镜头 {shot} 只写了运镜。请同时写出其中发生了什么，或将其清空。',
+  'storyboard.tooLong': '这些镜头组成的提示词有 {length} 个字符，上限为 {max}。请删减 {over} 个字符。',
+  'storyboard.title': 'viduq3-pro 分镜',
+  'storyboard.shot': '镜头 {n}',
+  'storyboard.shotHint': '发生了什么。可选的最后一行：镜头：缓慢推进',
+  'storyboard.built': '🎞️ **根据你的镜头生成的提示词**（{length} 个字符）：',
+  'storyboard.cut': '（仅显示前 {shown} 个字符；结果的“详情”中有完整内容）',
 };
