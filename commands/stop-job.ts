@@ -2,7 +2,6 @@ import { PermissionFlagsBits, type ButtonInteraction } from 'discord.js';
 import { t } from '../src/i18n/index.js';
 import { renderRefusal, renderStopped } from '../src/render/render.js';
 import type { TaskRecord } from '../src/tasks/record.js';
-import { createStopMarks } from '../src/tasks/stops.js';
 import type { CommandContext } from './types.js';
 
 /**
@@ -24,7 +23,7 @@ export async function stopJob(interaction: ButtonInteraction, ctx: CommandContex
   }
   await interaction.deferUpdate();
   const mark = { at: ctx.now(), by: interaction.user.id };
-  await createStopMarks({ kv: ctx.store.meta }).mark(record.id, mark);
+  await ctx.store.stopMarks.set(record.id, mark);
   const stopped: TaskRecord = { ...record, state: 'done', stopped: mark, updatedAt: ctx.now() };
   await ctx.store.put(stopped);
   ctx.scheduler.release(record.id);

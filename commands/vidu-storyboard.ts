@@ -83,7 +83,7 @@ export const storyboardModal: ComponentRoute = {
     let request: GenerationRequest;
     let effective;
     try {
-      const prefs = await createMemberPrefs({ kv: ctx.store.meta }).get(interaction.user.id);
+      const prefs = await createMemberPrefs({ store: ctx.store }).get(interaction.user.id);
       effective = applyDefaults(typed, prefs, ctx.settings.get(interaction.guildId), { imageCount: 0, inGuild: interaction.inGuild() });
       request = buildGenerationRequest(effective.options, { random: ctx.random });
     } catch (err) {

@@ -80,7 +80,7 @@ export const vidu: Command = {
     try {
       // What the member left out: their own defaults, then the server's, within the server's caps.
       // One small store read before the acknowledgement, like the saved subjects below.
-      const prefs = await createMemberPrefs({ kv: ctx.store.meta }).get(interaction.user.id);
+      const prefs = await createMemberPrefs({ store: ctx.store }).get(interaction.user.id);
       effective = applyDefaults(options, prefs, ctx.settings.get(interaction.guildId), {
         imageCount: options.images.length,
         inGuild: interaction.inGuild(),
@@ -89,7 +89,7 @@ export const vidu: Command = {
       // viduq3 `@names` no attachment stands for come from the member's saved subjects. This is
       // one small store read (their index) before the acknowledgement: it must stay well inside
       // Discord's 3 s, so the images themselves are read by the engine at job start.
-      saved = await addSavedSubjects(options, interaction.user.id, createSubjectLibrary(ctx.store.meta));
+      saved = await addSavedSubjects(options, interaction.user.id, createSubjectLibrary(ctx.store));
       request = buildGenerationRequest(options, { random: ctx.random });
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;

@@ -12,7 +12,7 @@ import { renderDmNotice, renderFinal, renderProgress, renderStopped, progressLin
 import type { Eta } from '../tasks/eta.js';
 import type { TaskRecord } from '../tasks/record.js';
 import type { Schedule } from '../tasks/schedule.js';
-import type { TaskStore } from '../tasks/store.js';
+import type { TaskRepository } from '../store/index.js';
 import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
 import { DiscordWriteError, type Outbox, type OutFile } from './outbox.js';
 
@@ -47,7 +47,7 @@ export class DeliveryRouteError extends Error {
 export interface DeliveryOptions {
   outbox: Outbox;
   /** Route changes are written through at once, so a restart resumes on the new route. */
-  store: Pick<TaskStore, 'put'>;
+  store: Pick<TaskRepository, 'put'>;
   logger: Logger;
   schedule: Pick<Schedule, 'tokenMarginMs' | 'minEditGapMs' | 'videoDownloadTimeoutMs'>;
   download: Pick<Downloader, 'toFile'>;

@@ -1,6 +1,6 @@
-import type Keyv from 'keyv';
 import { z } from 'zod';
 import { MODEL_IDS, RESOLUTIONS } from '../generation/models.js';
+import { absentIfCorrupt, type Family } from '../store/family.js';
 
 /** The upstream's audio types (DESIGN contract additions: `/vidu audio_type`), hyphen included. */
 export const AUDIO_TYPES = ['all', 'speech_only', 'sound-effect_only'] as const;
@@ -33,19 +33,14 @@ export type MemberPrefs = z.infer<typeof MemberPrefsSchema>;
 /** A member with nothing set. */
 export const DEFAULT_MEMBER_PREFS: MemberPrefs = MemberPrefsSchema.parse({});
 
-/** The store key of a member's defaults. */
-export const memberPrefsKey = (userId: string): string => `prefs:${userId}`;
-
 /**
- * A member's defaults, keyed by Discord user id (one set per person, the same in every server,
- * DM and user install), over a keyv namespace (the store's `meta`). Values that no longer parse
- * read as "nothing set" rather than failing the member's command.
+ * A member's defaults over the store's `memberPrefs` family (src/store/member-prefs.ts), keyed by
+ * Discord user id. Values that no longer parse read as "nothing set" rather than failing the
+ * member's command.
  */
-export function createMemberPrefs(options: { kv: Keyv }) {
-  const read = async (userId: string): Promise<MemberPrefs> => {
-    const parsed = MemberPrefsSchema.safeParse((await options.kv.get(memberPrefsKey(userId))) ?? {});
-    return parsed.success ? parsed.data : DEFAULT_MEMBER_PREFS;
-  };
+export function createMemberPrefs(options: { store: { memberPrefs: Family<string, MemberPrefs> } }) {
+  const family = options.store.memberPrefs;
+  const read = async (userId: string): Promise<MemberPrefs> => (await family.get(userId).catch(absentIfCorrupt)) ?? DEFAULT_MEMBER_PREFS;
   return {
     /** The member's defaults ({@link DEFAULT_MEMBER_PREFS} when none are stored). */
     get: read,
@@ -56,12 +51,12 @@ export function createMemberPrefs(options: { kv: Keyv }) {
     async update(userId: string, change: (p: MemberPrefs) => Partial<MemberPrefs>): Promise<MemberPrefs> {
       const current = await read(userId);
       const next = MemberPrefsSchema.parse(JSON.parse(JSON.stringify({ ...current, ...change(current) })));
-      await options.kv.set(memberPrefsKey(userId), next);
+      await family.set(userId, next);
       return next;
     },
     /** Forgets every default of the member. */
     async clear(userId: string): Promise<void> {
-      await options.kv.delete(memberPrefsKey(userId));
+      await family.delete(userId);
     },
   };
 }

@@ -14,7 +14,7 @@ import { FrameExtractionError, LAST_FRAME_SCHEME } from './frames.js';
 import { LIBRARY_SCHEME, LibraryImageMissingError } from '../subjects/library.js';
 import type { TaskRecord } from './record.js';
 import { nextPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
-import type { TaskStore } from './store.js';
+import type { TaskRepository } from '../store/index.js';
 
 export interface EngineEvents {
   /** A task reached `done`; `attached` tells whether the mp4 itself was posted. */
@@ -23,7 +23,7 @@ export interface EngineEvents {
 }
 
 export interface EngineOptions {
-  store: TaskStore;
+  store: TaskRepository;
   upstream: UpstreamClient;
   /** Every Discord write about the job (src/discord/deliver.ts). */
   delivery: Delivery;
