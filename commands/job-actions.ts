@@ -14,6 +14,7 @@ import { LAST_FRAME_SCHEME } from '../src/tasks/frames.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { isJobId, isRequester, mayDelete, notYours } from './access.js';
 import { startJob } from './start-job.js';
+import { stopJob } from './stop-job.js';
 import { customId, type CommandContext, type ComponentRoute } from './types.js';
 
 /** Text inputs hold at most 4000 characters (Discord's limit). */
@@ -168,6 +169,8 @@ const actions: Record<JobAction, (i: ButtonInteraction, ctx: CommandContext, rec
     await ctx.store.put({ ...record, deletedAt: ctx.now(), updatedAt: ctx.now() });
     ctx.logger.info({ task: record.id, by: interaction.user.id }, 'result deleted');
   },
+
+  stop: stopJob,
 };
 
 /**

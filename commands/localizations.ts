@@ -445,6 +445,40 @@ export const COMMAND_LOCALIZATIONS: Table = {
     },
   },
 
+  // ---- member features (issue 12) ----
+  'vidu-settings': {
+    '': {
+      description: {
+        'zh-CN': '你自己的 /vidu 默认设置：模型、时长、分辨率、音频、提醒…',
+        ja: '自分用の /vidu デフォルト設定：モデル、長さ、解像度、音声、メンション…',
+        ko: '내 /vidu 기본 설정: 모델, 길이, 해상도, 오디오, 멘션…',
+        'es-ES': 'Tus valores predeterminados de /vidu: modelo, duración, resolución, audio, avisos…',
+      },
+    },
+  },
+
+  'vidu-storyboard': {
+    '': {
+      description: {
+        'zh-CN': '在表单中写最多五个镜头，生成一个多镜头的 viduq3-pro 视频',
+        ja: '最大 5 つのショットをフォームに書き、1 本のマルチショット viduq3-pro 動画に',
+        ko: '양식에 숏을 최대 다섯 개 적어 멀티숏 viduq3-pro 영상 하나로 만들어요',
+        'es-ES': 'Hasta cinco planos en un formulario, convertidos en un vídeo multiplano de viduq3-pro',
+      },
+    },
+    duration: {
+      description: {
+        'zh-CN': '时长（秒）：1–16（默认：你的设置，否则 5）',
+        ja: '長さ（秒）：1–16（デフォルト：あなたの設定、なければ 5）',
+        ko: '길이(초): 1–16 (기본: 내 설정, 없으면 5)',
+        'es-ES': 'Duración en segundos: 1–16 (predeterminada: la tuya, si no 5)',
+      },
+    },
+    resolution: {
+      description: { 'zh-CN': '输出分辨率', ja: '出力解像度', ko: '출력 해상도', 'es-ES': 'Resolución de salida' },
+    },
+  },
+
   'Animate with Vidu': {
     '': { name: fromCatalog((locale) => t(locale, 'animate.commandName')) },
   },

@@ -5,7 +5,8 @@ import { renderRefusal } from '../src/render/render.js';
 import { newTaskRecord } from '../src/tasks/accept.js';
 import { describeLimit, type LimitVerdict } from '../src/tasks/limits.js';
 import { describeOperatorRefusal } from '../src/settings/operator.js';
-import { checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
+import { checkAccess, checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
+import { describeDefaultNote, type DefaultNote } from '../src/settings/effective.js';
 import { describeReservationRefusal } from '../src/settings/usage.js';
 import { absentIfCorrupt } from '../src/store/index.js';
 import { MEMBER_JOBS_KEPT } from '../src/store/member-jobs.js';
@@ -37,6 +38,8 @@ export interface StartOptions {
   /** Images already uploaded to toapis (a re-roll reuses them): the job starts at the submit. */
   uploadedImageUrls?: string[];
   parent?: TaskRecord['parent'];
+  /** Reply privately even where the server replies publicly (the member's own default). */
+  ephemeral?: boolean;
 }
 
 /**
@@ -88,7 +91,7 @@ export async function startJob(
   }
   const response = await interaction.deferReply({
     withResponse: true,
-    ...(settings.replies === 'private' ? { flags: MessageFlags.Ephemeral } : {}),
+    ...(settings.replies === 'private' || options.ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
   });
   const weight = jobWeight(request);
   let operatorQuota: TaskRecord['operatorQuota'];
@@ -160,6 +163,14 @@ export async function startJob(
   ctx.scheduler.schedule(record.id, record.owner.userId);
   await rememberMemberJob(ctx, record).catch((err) => ctx.logger.warn({ err, task: record.id }, 'could not index the job for /vidu-jobs'));
   return record;
+}
+
+/** Tells the member, privately, which of their defaults the server did not allow and what was used. */
+export async function tellDefaultNotes(interaction: RepliableInteraction, ctx: CommandContext, notes: readonly DefaultNote[]): Promise<void> {
+  const content = notes.map((n) => `ℹ️ ${describeDefaultNote(n, interaction.locale)}`).join('\n');
+  await interaction
+    .followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } })
+    .catch((err: unknown) => ctx.logger.info({ err }, 'could not tell the member about their defaults'));
 }
 
 async function rememberMemberJob(ctx: CommandContext, record: TaskRecord): Promise<void> {

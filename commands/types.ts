@@ -6,6 +6,7 @@ import {
   type ChatInputCommandInteraction,
   type MessageContextMenuCommandInteraction,
   type ModalSubmitInteraction,
+  type StringSelectMenuInteraction,
   type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { Outbox } from '../src/discord/outbox.js';
@@ -17,6 +18,7 @@ import type { Balance } from '../src/upstream/client.js';
 import type { Scheduler } from '../src/tasks/scheduler.js';
 import type { Downloader } from '../src/discord/deliver.js';
 import type { Store } from '../src/store/index.js';
+import type { UpstreamTask } from '../src/upstream/schemas.js';
 
 /** What a handler may use; built once in src/main.ts. */
 export interface CommandContext {
@@ -45,6 +47,8 @@ export interface CommandContext {
   lastStarts: Map<string, number>;
   /** False while the process shuts down: new work is refused with a clear answer. */
   accepting(): boolean;
+  /** Looks an upstream task up by its id (`/vidu-show` of a stopped job). */
+  upstreamTask(taskId: string): Promise<UpstreamTask>;
   /** True the first time an interaction id is seen by this process. */
   firstSighting(id: string): boolean;
 }
@@ -69,6 +73,7 @@ export interface ComponentRoute {
   prefix: string;
   button?(interaction: ButtonInteraction, ctx: CommandContext, args: string[]): Promise<void>;
   modal?(interaction: ModalSubmitInteraction, ctx: CommandContext, args: string[]): Promise<void>;
+  select?(interaction: StringSelectMenuInteraction, ctx: CommandContext, args: string[]): Promise<void>;
 }
 
 /**

@@ -34,6 +34,7 @@ function escapeMarkdown(text: string): string {
  */
 export function jobStatus(record: TaskRecord, locale = 'en-US'): string {
   if (record.deletedAt !== undefined) return t(locale, 'jobs.status.deleted');
+  if (record.stopped) return t(locale, 'jobs.status.stopped');
   const failed = record.outcome?.kind === 'failed' ? t(locale, 'jobs.status.failed', { title: failureText(record.outcome.code, locale).title }) : undefined;
   switch (record.state) {
     case 'accepted':

@@ -9,6 +9,7 @@ import { videoFileName } from '../src/discord/deliver.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { DownloadHttpError, DownloadTooLargeError } from '../src/upstream/download.js';
 import { accessRefusal } from './access.js';
+import { taskPhase } from '../src/upstream/schemas.js';
 import { memberJobIds, jobMessageUrl, jobStatus, promptExcerpt } from './vidu-jobs.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, type Command, type CommandContext } from './types.js';
 
@@ -41,7 +42,7 @@ export const say = {
  * there into the upload (`fs.openAsBlob` in the outbox), never held in memory whole.
  */
 async function repost(interaction: ChatInputCommandInteraction, ctx: CommandContext, record: TaskRecord, url: string, ephemeral: boolean): Promise<void> {
-  await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+  if (!interaction.deferred) await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
   const limit = interaction.attachmentSizeLimit;
   const link = (linkReason: VideoDelivery['linkReason']) => ctx.outbox.editOriginal(interaction.token, renderFinal(record, { linkReason }));
   const path = join(ctx.tmpDir, `show-${interaction.id}.mp4`);
@@ -76,6 +77,40 @@ async function repost(interaction: ChatInputCommandInteraction, ctx: CommandCont
   }
 }
 
+/**
+ * A job the member stopped before the bot saw its result: ask the upstream now (by the kept task
+ * id); when the video is there, record it and post it like any finished job.
+ */
+async function showStopped(interaction: ChatInputCommandInteraction, ctx: CommandContext, record: TaskRecord, ephemeral: boolean): Promise<void> {
+  const locale = interaction.locale;
+  if (!record.upstream) {
+    await interaction.reply(renderRefusal(t(locale, 'show.stoppedNotStarted')));
+    return;
+  }
+  await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+  const task = await ctx.upstreamTask(record.upstream.taskId);
+  const phase = taskPhase(task.status);
+  const item = task.result?.data[0];
+  if (phase === 'completed' && item) {
+    const outcome: TaskRecord['outcome'] = {
+      kind: 'video',
+      url: item.url,
+      lastFrameUrl: item.last_frame_url,
+      completedAt: ctx.now(),
+      expiresAt: task.expires_at !== undefined ? task.expires_at * 1000 : undefined,
+    };
+    const found: TaskRecord = { ...record, outcome, upstream: { ...record.upstream, status: task.status, progress: 100 }, updatedAt: ctx.now() };
+    await ctx.store.put(found);
+    await repost(interaction, ctx, found, item.url, ephemeral);
+    return;
+  }
+  const text =
+    phase === 'queued' || phase === 'running'
+      ? t(locale, 'show.stoppedRunning', { percent: Math.round(task.progress ?? 0) })
+      : t(locale, 'show.stoppedFailed');
+  await interaction.editReply({ content: `⚠️ ${text}`, allowedMentions: { parse: [] } });
+}
+
 export const viduShow: Command = {
   data: new SlashCommandBuilder()
     .setName('vidu-show')
@@ -105,6 +140,10 @@ export const viduShow: Command = {
     const record = /^[\w-]{1,64}$/.test(id) ? await ctx.store.get(id) : undefined;
     if (!record || record.owner.userId !== interaction.user.id) {
       await interaction.reply(renderRefusal(say.notYours(locale, id)));
+      return;
+    }
+    if (record.stopped && !record.outcome && record.state === 'done') {
+      await showStopped(interaction, ctx, record, settings.replies === 'private');
       return;
     }
     const outcome = record.outcome;

@@ -7,7 +7,9 @@ import { ASPECT_RATIO_SUGGESTIONS, MAX_PROMPT_CHARS, MAX_SEED, MODEL_IDS, MODELS
 import { buildGenerationRequest, type AttachmentRef, type GenerationRequest } from '../src/generation/request.js';
 import { renderRefusal } from '../src/render/render.js';
 import { addSavedSubjects, createSubjectLibrary, describeUnknownSubject, type LibraryEntry } from '../src/subjects/library.js';
-import { startJob } from './start-job.js';
+import { applyDefaults, type Effective } from '../src/settings/effective.js';
+import { createMemberPrefs } from '../src/settings/member.js';
+import { startJob, tellDefaultNotes } from './start-job.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, type Command } from './types.js';
 
 export const IMAGE_OPTIONS = ['image1', 'image2', 'image3', 'image4', 'image5', 'image6', 'image7'] as const;
@@ -74,12 +76,16 @@ export const vidu: Command = {
     let request: GenerationRequest;
     const options = readVideoOptions(interaction);
     let saved: LibraryEntry[] | undefined;
+    let effective: Effective<typeof options>;
     try {
-      // The server's defaults fill what the member left out.
-      const defaults = ctx.settings.get(interaction.guildId).defaults;
-      if (options.model === null && options.images.length <= 2) options.model = defaults.model ?? null;
-      options.resolution ??= defaults.resolution ?? null;
-      options.duration ??= defaults.duration ?? null;
+      // What the member left out: their own defaults, then the server's, within the server's caps.
+      // One small store read before the acknowledgement, like the saved subjects below.
+      const prefs = await createMemberPrefs({ store: ctx.store }).get(interaction.user.id);
+      effective = applyDefaults(options, prefs, ctx.settings.get(interaction.guildId), {
+        imageCount: options.images.length,
+        inGuild: interaction.inGuild(),
+      });
+      Object.assign(options, effective.options);
       // viduq3 `@names` no attachment stands for come from the member's saved subjects. This is
       // one small store read (their index) before the acknowledgement: it must stay well inside
       // Discord's 3 s, so the images themselves are read by the engine at job start.
@@ -91,7 +97,8 @@ export const vidu: Command = {
       await interaction.reply(renderRefusal(text));
       return;
     }
-    await startJob(interaction, ctx, request);
+    const record = await startJob(interaction, ctx, request, { ephemeral: effective.ephemeral });
+    if (record && effective.notes.length > 0) await tellDefaultNotes(interaction, ctx, effective.notes);
   },
   async autocomplete(interaction) {
     const typed = interaction.options.getFocused().trim();

@@ -26,11 +26,12 @@ import { openCounters } from './settings/counters.js';
 import { createMemberGate, createOperatorLedger, type OperatorLimits } from './settings/operator.js';
 import { createUsageLedger } from './settings/usage.js';
 import { createEngine } from './tasks/engine.js';
+import { etaOf } from './tasks/eta.js';
 import { createLastFrameExtractor } from './tasks/frames.js';
 import { loadPersistedHistory } from './tasks/history.js';
 import { nextPollDelayMs, pollHintFor, scaledSchedule } from './tasks/schedule.js';
 import { createScheduler } from './tasks/scheduler.js';
-import { StoreError, describeLocation, openStore } from './store/index.js';
+import { StoreError, absentIfCorrupt, describeLocation, openStore } from './store/index.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
 import { createSubjectLibrary } from './subjects/library.js';
@@ -169,7 +170,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     logger: logger.child({ mod: 'alerts' }),
     now,
   });
-  const memberPrefs = createMemberPrefs({ family: store.memberPrefs });
+  const memberPrefs = createMemberPrefs({ store });
   const downloadFile = (url: string, path: string, o: { maxBytes: number; timeoutMs: number }) => downloadToFile(url, path, { ...o, dispatcher: http });
   const delivery = createDelivery({
     outbox,
@@ -184,6 +185,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     },
     fitter: createFitter(),
     wantsPings: async (userId) => (await memberPrefs.get(userId)).pings,
+    eta: (record) => etaOf(record, now(), history.estimate(record.request)),
     now,
   });
   const engine = createEngine({
@@ -204,6 +206,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     now,
     random,
     pollDelayMs: (record, phase, progress) => nextPollDelayMs(phase, schedule, random, undefined, pollHintFor(record, progress, now(), history)),
+    stopMark: (jobId) => store.stopMarks.get(jobId).catch(absentIfCorrupt),
     events: {
       finished(record) {
         void gate.finish(record.owner.userId, record.id).catch((err) => logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
@@ -261,6 +264,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     settings,
     usage,
     balance: () => upstream.getBalance(),
+    upstreamTask: (taskId) => upstream.getTask(taskId),
     lastStarts: new Map(),
     accepting: () => accepting,
     firstSighting: dedupe.firstSighting,

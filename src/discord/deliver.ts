@@ -8,7 +8,8 @@ import { UserFacingError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Fitter } from '../media/fit.js';
 import { createVideoStager, type StagedVideo } from '../media/stage.js';
-import { renderDmNotice, renderFinal, renderProgress, progressLine, type MessagePayload, type VideoDelivery } from '../render/render.js';
+import { renderDmNotice, renderFinal, renderProgress, renderStopped, progressLine, type MessagePayload, type VideoDelivery } from '../render/render.js';
+import type { Eta } from '../tasks/eta.js';
 import type { TaskRecord } from '../tasks/record.js';
 import type { Schedule } from '../tasks/schedule.js';
 import type { TaskRepository } from '../store/index.js';
@@ -59,6 +60,8 @@ export interface DeliveryOptions {
   fitter: Fitter;
   /** Whether the member wants a ping when a result lands (their preference). Default: yes. */
   wantsPings?(userId: string): Promise<boolean>;
+  /** When the video is expected, shown on the progress card (src/tasks/eta.ts). Default: not shown. */
+  eta?(record: TaskRecord): Eta | undefined;
   now?: () => number;
 }
 
@@ -190,14 +193,15 @@ export function createDelivery(options: DeliveryOptions) {
    * Best effort: a failed edit changes the route when Discord says so and is otherwise skipped.
    */
   async function showProgress(record: TaskRecord): Promise<TaskRecord> {
-    const line = progressLine(record);
+    const eta = options.eta?.(record);
+    const line = progressLine(record, eta);
     if (line === record.shown || record.reply.route === 'dm') return record;
     if (record.lastEditAt !== undefined && now() - record.lastEditAt < schedule.minEditGapMs) return record;
     const rec = await offExpiredToken(record, false);
     if (rec.reply.route === 'dm') return rec;
     let delivered: Delivered;
     try {
-      delivered = await writeInPlace(rec, renderProgress(rec), undefined);
+      delivered = await writeInPlace(rec, renderProgress(rec, eta), undefined);
     } catch (err) {
       const kind = err instanceof DiscordWriteError ? err.kind : 'other';
       logger.debug({ task: rec.id, kind }, 'progress edit skipped');
@@ -293,8 +297,19 @@ export function createDelivery(options: DeliveryOptions) {
     return outcome.kind === 'failed' ? writeFinal(record, renderFinal(record)) : deliverVideo(record, outcome.url);
   }
 
+  /** Shows the stopped card in place of the progress card (best effort; the record is unchanged). */
+  async function showStopped(record: TaskRecord): Promise<void> {
+    if (record.reply.route === 'dm' || (record.reply.route === 'webhook' && now() >= record.reply.tokenUsableUntil)) return;
+    try {
+      await writeInPlace(record, renderStopped(record), undefined);
+    } catch (err) {
+      logger.debug({ task: record.id, err }, 'could not show the stopped card');
+    }
+  }
+
   return {
     handoff,
+    showStopped,
     /** Hands over off an expired interaction token (with the DM notice); else the record as is. */
     retireToken: (record: TaskRecord) => offExpiredToken(record, true),
     showProgress,

@@ -18,10 +18,11 @@ export function createRouter(commands: readonly Command[], components: readonly 
         await byName.get(interaction.commandName)?.execute?.(interaction, ctx);
       } else if (interaction.isMessageContextMenuCommand()) {
         await byName.get(interaction.commandName)?.contextMenu?.(interaction, ctx);
-      } else if (interaction.isButton() || interaction.isModalSubmit()) {
+      } else if (interaction.isButton() || interaction.isModalSubmit() || interaction.isStringSelectMenu()) {
         const [prefix = '', ...args] = interaction.customId.split(':');
         const handler = byPrefix.get(prefix);
         if (interaction.isButton() && handler?.button) await handler.button(interaction, ctx, args);
+        else if (interaction.isStringSelectMenu() && handler?.select) await handler.select(interaction, ctx, args);
         else if (interaction.isModalSubmit() && handler?.modal) await handler.modal(interaction, ctx, args);
         else {
           // A custom_id no route owns (forged, or from an older version): say so, do nothing.

@@ -6,6 +6,7 @@ import {
   type APIComponentInContainer,
 } from 'discord.js';
 import { t, tn } from '../i18n/index.js';
+import type { Eta } from '../tasks/eta.js';
 import { FAILURE_CODES, type FailureCode, type TaskRecord } from '../tasks/record.js';
 
 /** A message body as Discord's REST API takes it (Components V2). Pure data. */
@@ -116,7 +117,7 @@ function header(record: TaskRecord): APIComponentInContainer[] {
 }
 
 /** Button custom_ids: `job:<action>:<jobId>`; the handler reads everything else from the store. */
-export const JOB_ACTIONS = ['reroll', 'edit', 'continue', 'details', 'delete'] as const;
+export const JOB_ACTIONS = ['reroll', 'edit', 'continue', 'details', 'delete', 'stop'] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
 /** Link to a posted message. */
@@ -144,8 +145,28 @@ function jobButtons(record: TaskRecord): APIComponentInContainer {
   return { type: ComponentType.ActionRow, components: buttons } as APIComponentInContainer;
 }
 
-/** The visible status line of a running task, in its owner's locale; equal lines mean no edit is needed. */
-export function progressLine(record: TaskRecord): string {
+/** The ETA as the card says it (a Discord relative timestamp, or the off-peak latest time), in `locale`. */
+export function etaText(eta: Eta, locale = 'en-US'): string {
+  switch (eta.kind) {
+    case 'usual':
+      return t(locale, 'eta.usual', { took: formatDuration(eta.typicalMs, locale) });
+    case 'expected':
+      return t(locale, 'eta.expected', { at: `<t:${unix(eta.atMs)}:R>` });
+    case 'latest':
+      return t(locale, 'eta.latest', { at: `<t:${unix(eta.atMs)}:f>` });
+  }
+}
+
+/**
+ * The visible status line of a running task, in its owner's locale, with the ETA when one is
+ * known (src/tasks/eta.ts); equal lines mean no edit is needed.
+ */
+export function progressLine(record: TaskRecord, eta?: Eta): string {
+  const base = statusLine(record);
+  return eta && base && record.state !== 'delivering' ? `${base} · ${etaText(eta, record.owner.locale)}` : base;
+}
+
+function statusLine(record: TaskRecord): string {
   const locale = record.owner.locale;
   const started = `<t:${unix(record.createdAt)}:R>`;
   switch (record.state) {
@@ -171,13 +192,29 @@ export function progressLine(record: TaskRecord): string {
   }
 }
 
-/** Message shown while a task is in flight. */
-export function renderProgress(record: TaskRecord): MessagePayload {
-  const lines = [progressLine(record)];
+/** Message shown while a task is in flight; `eta` as {@link progressLine} takes it. */
+export function renderProgress(record: TaskRecord, eta?: Eta): MessagePayload {
+  const lines = [progressLine(record, eta)];
   if (record.reply.dmNotice) {
     lines.push(`-# ${t(record.owner.locale, 'progress.dmNotice')}`);
   }
-  return payload([container(ACCENT.working, [...header(record), text(lines.join('\n'))])]);
+  // Stop (issue 12): the requester (or a moderator) stops waiting; checked by the handler.
+  const stop: APIComponentInContainer = {
+    type: ComponentType.ActionRow,
+    components: [
+      { type: ComponentType.Button, style: ButtonStyle.Secondary, label: t(record.owner.locale, 'button.stop'), emoji: { name: '⏹️' }, custom_id: `job:stop:${record.id}` },
+    ],
+  } as APIComponentInContainer;
+  return payload([container(ACCENT.working, [...header(record), text(lines.join('\n')), stop])]);
+}
+
+/** The card of a job the member stopped: who stopped it, that it may still be billed, and where it can still be found. */
+export function renderStopped(record: TaskRecord): MessagePayload {
+  const locale = record.owner.locale;
+  const by = record.stopped?.by ?? record.owner.userId;
+  const body = [t(locale, 'stop.stopped', { user: `<@${by}>` }), `-# ${t(locale, 'stop.billed')}`];
+  if (record.upstream) body.push(`-# ${t(locale, 'final.task', { taskId: record.upstream.taskId })}`);
+  return payload([container(ACCENT.failed, [...header(record), text(body.join('\n'))])]);
 }
 
 /** Note posted when the bot moves delivery to a DM before the interaction token dies. */

@@ -15,6 +15,7 @@ import { memberJobs } from './member-jobs.js';
 import { memberPrefs } from './member-prefs.js';
 import { pollHistory } from './poll-history.js';
 import { guildSettings } from './settings.js';
+import { stopMarks } from './stop-marks.js';
 import { subjectIndex, subjects } from './subjects.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
 import { usage } from './usage.js';
@@ -31,13 +32,14 @@ function families(ns: ReturnType<typeof openNamespaces>) {
     subjectIndex: subjectIndex(ns),
     subjects: subjects(ns),
     memberJobs: memberJobs(ns),
-    memberPrefs: memberPrefs(ns),
     pollHistory: pollHistory(ns),
     commandHash: commandHash(ns),
     creditAlerts: creditAlerts(ns),
     pendingAnimations: pendingAnimations(ns),
     spendLines: spendLines(ns),
     memberGates: memberGates(ns),
+    memberPrefs: memberPrefs(ns),
+    stopMarks: stopMarks(ns),
   };
 }
 

@@ -1,11 +1,11 @@
-/** A member's own defaults and their `pings` preference (meta `prefs:<userId>`); src/settings/member.ts. */
-import { MemberPrefsSchema, memberPrefsKey } from '../settings/member.js';
+/** `/vidu-settings`: each member's own defaults (src/settings/member.ts), meta `prefs:<userId>`. */
+import { MemberPrefsSchema } from '../settings/member.js';
 import { defineFamily } from './family.js';
 
-/** Keyed by the member's user id. */
+/** Keyed by the member's user id (one set per person, the same in every server and DM). */
 export const memberPrefs = defineFamily({
-  name: 'member preferences',
+  name: 'member prefs',
   namespace: 'meta',
   schema: MemberPrefsSchema,
-  key: memberPrefsKey,
+  key: (userId: string) => `prefs:${userId}`,
 });

@@ -51,6 +51,8 @@ export interface EngineOptions {
    * before this read, `progress` what the upstream reports now. Default: the upstream's window.
    */
   pollDelayMs?(record: TaskRecord, phase: 'queued' | 'running', progress: number): number;
+  /** Whether the member pressed Stop on this job (src/tasks/stops.ts). Default: never. */
+  stopMark?(jobId: string): Promise<{ at: number; by: string } | undefined>;
 }
 
 /** Transient failures of one step are retried this many times before the job fails. */
@@ -225,11 +227,30 @@ export function createEngine(options: EngineOptions) {
         (options.pollDelayMs?.(record, phase === 'queued' ? 'queued' : 'running', task.progress ?? up.progress) ??
           nextPollDelayMs(phase === 'queued' ? 'queued' : 'running', schedule, random)),
     });
-    return delivery.showProgress(rec);
+    // Stop pressed while this look ran: close now rather than edit the card back to progress.
+    return (await closeIfStopped(rec)) ?? delivery.showProgress(rec);
+  }
+
+  /**
+   * Ends a job the member stopped: `done`, nothing posted, the outcome (if already known) and the
+   * upstream task id kept for `/vidu-jobs` and `/vidu-show`. The weight stays counted: the
+   * upstream cannot cancel, so the generation may still be billed.
+   */
+  async function closeIfStopped(record: TaskRecord): Promise<TaskRecord | undefined> {
+    const mark = record.stopped ?? (await options.stopMark?.(record.id));
+    if (!mark) return undefined;
+    logger.info({ task: record.id, by: mark.by, state: record.state }, 'job stopped by the member; not waiting any more');
+    const closed = await save(record, { state: 'done', stopped: mark, nextAt: now(), attempts: 0 });
+    // A step that ran while Stop was pressed may have put the progress card back: show the stop again.
+    if (!record.stopped) await delivery.showStopped(closed);
+    return closed;
   }
 
   async function deliver(record: TaskRecord): Promise<TaskRecord> {
     const outcome = record.outcome!;
+    // Read again right before the final message: a Stop pressed while this step ran still wins.
+    const stopped = await closeIfStopped(record);
+    if (stopped) return stopped;
     // Posted and recorded before a restart, but the requester not yet pinged: only the ping is left.
     let written: Written | undefined = record.delivered ? { record, delivered: record.delivered } : await delivery.alreadyDelivered(record);
     if (!written && record.deliveryStartedAt === undefined) record = await save(record, { deliveryStartedAt: now() });
@@ -257,6 +278,8 @@ export function createEngine(options: EngineOptions) {
   async function step(id: string): Promise<TaskRecord | undefined> {
     let rec = await store.get(id);
     if (!rec || rec.state === 'done') return rec;
+    const stopped = await closeIfStopped(rec);
+    if (stopped) return stopped;
     rec = await delivery.retireToken(rec);
     for (let guard = 0; guard < 4 && rec.state !== 'done' && now() >= rec.nextAt; guard++) {
       const before = rec.state;

@@ -120,6 +120,11 @@ export const TaskRecordSchema = z.object({
     .optional(),
   /** Weighted video-seconds reserved against the operator's daily caps (given back on failure). */
   operatorQuota: z.object({ weight: z.number().nonnegative(), day: z.string() }).optional(),
+  /**
+   * Set when the member pressed Stop: the bot stopped waiting and never posts the video by
+   * itself. The upstream task id is kept so `/vidu-show` can still look the video up.
+   */
+  stopped: z.object({ at: z.number(), by: z.string() }).optional(),
   /** When the result message was deleted through the Delete button. */
   deletedAt: z.number().optional(),
   /** Set before the first final write: a later attempt first checks what Discord already has. */

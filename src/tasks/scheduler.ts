@@ -39,6 +39,8 @@ export function createScheduler(options: SchedulerOptions) {
   /** Pending tasks known here, by id → owner, for per-member in-flight counts. */
   const pending = new Map<string, string>();
   const running = new Set<string>();
+  /** Tasks let go with {@link release}: not counted in flight while their last step runs. */
+  const released = new Set<string>();
   const queue: string[] = [];
   const queued = new Set<string>();
   let active = 0;
@@ -98,6 +100,7 @@ export function createScheduler(options: SchedulerOptions) {
       if (at === undefined) {
         due.delete(id);
         pending.delete(id);
+        released.delete(id);
         return;
       }
       if (record) pending.set(id, record.owner.userId);
@@ -126,9 +129,17 @@ export function createScheduler(options: SchedulerOptions) {
       }
       return n;
     },
+    /**
+     * The member stopped this task (Stop button): it no longer counts as in flight, at once, and
+     * its next step runs now so the engine can close it (it reads the stop mark).
+     */
+    release(id: string): void {
+      released.add(id);
+      arm(id, now());
+    },
     inFlightFor(userId: string): number {
       let n = 0;
-      for (const owner of pending.values()) if (owner === userId) n++;
+      for (const [id, owner] of pending) if (owner === userId && !released.has(id)) n++;
       return n;
     },
     get size(): number {

@@ -259,7 +259,9 @@ describe('renderFinal: video', () => {
     ];
     expect(jobButtons(renderFinal(done, { fileName: 'v.mp4' }))).toEqual(expected);
     expect(jobButtons(renderFinal(done, { linkReason: { kind: 'upload_failed' } }))).toEqual(expected);
-    expect(jobButtons(renderProgress(running('in_progress', 50)))).toEqual([]);
+    // While it waits, the card carries only Stop (issue 12).
+    const waiting = running('in_progress', 50);
+    expect(jobButtons(renderProgress(waiting))).toEqual([['Stop', `job:stop:${waiting.id}`]]);
   });
 
   it('formats short durations in seconds', () => {

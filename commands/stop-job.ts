@@ -1,0 +1,32 @@
+import { PermissionFlagsBits, type ButtonInteraction } from 'discord.js';
+import { t } from '../src/i18n/index.js';
+import { renderRefusal, renderStopped } from '../src/render/render.js';
+import type { TaskRecord } from '../src/tasks/record.js';
+import type { CommandContext } from './types.js';
+
+/**
+ * The Stop button on a progress card (issue 12). Who may press it is decided here, on the server,
+ * from the job record and the interaction's member permissions: the requester, or a member with
+ * Manage Messages in the job's server. The stop mark is written first (the engine reads it before
+ * every step and before the final message), then the record, then the member's slot is freed.
+ */
+export async function stopJob(interaction: ButtonInteraction, ctx: CommandContext, record: TaskRecord): Promise<void> {
+  const isOwner = interaction.user.id === record.owner.userId;
+  const isModerator = interaction.inGuild() && interaction.guildId === record.owner.guildId && interaction.memberPermissions.has(PermissionFlagsBits.ManageMessages);
+  if (!isOwner && !isModerator) {
+    await interaction.reply(renderRefusal(t(interaction.locale, 'stop.notYours')));
+    return;
+  }
+  if (record.state === 'done') {
+    await interaction.reply(renderRefusal(t(interaction.locale, 'stop.finished')));
+    return;
+  }
+  await interaction.deferUpdate();
+  const mark = { at: ctx.now(), by: interaction.user.id };
+  await ctx.store.stopMarks.set(record.id, mark);
+  const stopped: TaskRecord = { ...record, state: 'done', stopped: mark, updatedAt: ctx.now() };
+  await ctx.store.put(stopped);
+  ctx.scheduler.release(record.id);
+  ctx.logger.info({ task: record.id, by: interaction.user.id, state: record.state }, 'job stopped');
+  await interaction.editReply(renderStopped(stopped) as never);
+}
