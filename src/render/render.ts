@@ -6,7 +6,7 @@ import {
   type APIComponentInContainer,
 } from 'discord.js';
 import { t, tn } from '../i18n/index.js';
-import { FAILURE_CODES, type FailureCode, type Outcome, type TaskRecord } from '../tasks/record.js';
+import type { FailureCode, Outcome, TaskRecord } from '../tasks/record.js';
 
 /** A message body as Discord's REST API takes it (Components V2). Pure data. */
 export interface MessagePayload {
@@ -31,11 +31,6 @@ export function modeLabel(mode: TaskRecord['request']['mode'], locale = 'en-US')
 export function failureText(code: FailureCode, locale = 'en-US'): { title: string; hint: string } {
   return { title: t(locale, `failure.${code}.title`), hint: t(locale, `failure.${code}.hint`) };
 }
-
-/** Title and hint of each failure, in English; {@link failureText} gives them in a member's locale. */
-export const FAILURE_TEXT: Readonly<Record<FailureCode, { title: string; hint: string }>> = Object.fromEntries(
-  FAILURE_CODES.map((code) => [code, failureText(code)]),
-) as Record<FailureCode, { title: string; hint: string }>;
 
 /** Cuts by code point, so an emoji is never split into half a surrogate pair. */
 function excerpt(text: string, max = PROMPT_EXCERPT_CHARS): string {

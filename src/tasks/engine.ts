@@ -281,4 +281,3 @@ export function wakeAt(record: TaskRecord): number | undefined {
   return record.reply.route === 'webhook' ? Math.min(record.nextAt, record.reply.tokenUsableUntil) : record.nextAt;
 }
 
-export type Engine = ReturnType<typeof createEngine>;

@@ -12,7 +12,6 @@ import { GenerationRequestSchema } from '../generation/request.js';
  */
 export const TASK_STATES = ['accepted', 'submitting', 'running', 'delivering', 'done'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
-export const RUNNING_STATES: readonly TaskState[] = ['accepted', 'submitting', 'running', 'delivering'];
 export const FINISHED_STATES: readonly TaskState[] = ['done'];
 
 /** Stable codes of the failures a member can see. */
