@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { DiscordWriteError } from '../src/discord/outbox.js';
 import { t } from '../src/i18n/index.js';
-import { failureText, renderFinal, renderRefusal, type VideoDelivery } from '../src/render/render.js';
+import { failureDetail, failureText, renderFinal, renderRefusal, type VideoDelivery } from '../src/render/render.js';
 import { describeLimit } from '../src/tasks/limits.js';
 import { videoFileName } from '../src/discord/deliver.js';
 import type { TaskRecord } from '../src/tasks/record.js';
@@ -29,7 +29,8 @@ export const say = {
   failed: (locale: string, record: TaskRecord) => {
     const outcome = record.outcome as Extract<TaskRecord['outcome'], { kind: 'failed' }>;
     const title = failureText(outcome.code, locale).title;
-    return outcome.detail ? t(locale, 'show.failedDetail', { title, detail: outcome.detail }) : t(locale, 'show.failed', { title });
+    const detail = failureDetail(outcome, locale);
+    return detail ? t(locale, 'show.failedDetail', { title, detail }) : t(locale, 'show.failed', { title });
   },
   deleted: (locale: string) => t(locale, 'show.deleted'),
   gone: (locale: string) => t(locale, 'show.gone'),

@@ -374,4 +374,8 @@ export const en = {
   'storyboard.shotHint': 'What happens. Optional last line: Camera: slow dolly in',
   'storyboard.built': '🎞️ **Prompt built from your shots** ({length} characters):',
   'storyboard.cut': '(the first {shown} characters; Details on the result shows it all)',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': 'The last frame of the video could not be extracted.',
+  'failure.reason.task_unknown': 'Vidu no longer knows task {taskId}.',
+  'failure.reason.video_download_failed': 'The file of task {taskId} could not be downloaded.',
 } as const;

@@ -366,4 +366,8 @@ export const es: Record<keyof typeof en, string> = {
   'storyboard.shotHint': 'Qué pasa. Última línea opcional: Cámara: travelling lento hacia delante',
   'storyboard.built': '🎞️ **Prompt creado a partir de tus planos** ({length} caracteres):',
   'storyboard.cut': '(los primeros {shown} caracteres; los Detalles del resultado lo muestran entero)',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': 'No se pudo extraer el último fotograma del vídeo.',
+  'failure.reason.task_unknown': 'Vidu ya no reconoce la tarea {taskId}.',
+  'failure.reason.video_download_failed': 'No se pudo descargar el archivo de la tarea {taskId}.',
 };

@@ -354,4 +354,8 @@ export const zh: Record<keyof typeof en, string> = {
   'storyboard.shotHint': '发生了什么。可选的最后一行：镜头：缓慢推进',
   'storyboard.built': '🎞️ **根据你的镜头生成的提示词**（{length} 个字符）：',
   'storyboard.cut': '（仅显示前 {shown} 个字符；结果的“详情”中有完整内容）',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': '无法提取该视频的最后一帧。',
+  'failure.reason.task_unknown': 'Vidu 已找不到任务 {taskId}。',
+  'failure.reason.video_download_failed': '无法下载任务 {taskId} 的文件。',
 };
