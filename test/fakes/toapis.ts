@@ -228,7 +228,8 @@ function validateSubmit(body: Record<string, unknown>): string | undefined {
     return `Invalid model: ${String(model)}. Supported: viduq3-pro, viduq3-turbo, viduq3`;
   }
   if (typeof prompt !== 'string' || prompt.trim() === '') return 'prompt is required';
-  if (prompt.length > 5000) return 'prompt must be at most 5000 characters';
+  // "Characters" as the docs say (code points): an emoji is one, as the bot counts it.
+  if ([...prompt].length > 5000) return 'prompt must be at most 5000 characters';
   if (duration !== undefined) {
     const min = model === 'viduq3' ? 3 : 1;
     if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < min || duration > 16) {
