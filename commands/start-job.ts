@@ -5,7 +5,7 @@ import { renderRefusal } from '../src/render/render.js';
 import { newTaskRecord } from '../src/tasks/accept.js';
 import { describeLimit } from '../src/tasks/limits.js';
 import { checkAccess, checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
-import { describeReservationRefusal } from '../src/settings/usage.js';
+import { describeReservationRefusal, type Reservation } from '../src/settings/usage.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import type { CommandContext } from './types.js';
 
@@ -45,23 +45,77 @@ export async function startJob(
     await interaction.reply(renderRefusal(describeLimit(verdict, interaction.locale)));
     return undefined;
   }
-  const response = await interaction.deferReply({
-    withResponse: true,
-    ...(settings.replies === 'private' ? { flags: MessageFlags.Ephemeral } : {}),
-  });
+  // The record (and the usage reservation) is made durable BEFORE the acknowledgement, so a
+  // process killed right after acknowledging still has the job to resume — acknowledged and then
+  // forgotten is the one loss a restart cannot repair (the soak found it). The wait is bounded
+  // so a slow store cannot cost the 3 s window; past it we acknowledge and wait as before.
+  const ephemeral = settings.replies === 'private';
+  const stored = storeNewJob(interaction, ctx, settings, request, options, ephemeral);
+  await Promise.race([stored.then(noop, noop), delay(STORE_BEFORE_ACK_MS)]);
+  let response;
+  try {
+    response = await interaction.deferReply({ withResponse: true, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+  } catch (err) {
+    // Not acknowledged (Discord saw "did not respond"): the stored job must not run after all.
+    await stored.then((o) => (o.ok ? abandon(ctx, o.record) : undefined)).catch(noop);
+    throw err;
+  }
+  let record: TaskRecord;
+  try {
+    const outcome = await stored;
+    if (!outcome.ok) {
+      await interaction.editReply({ content: `⚠️ ${describeReservationRefusal(outcome.refusal, interaction.locale)}`, allowedMentions: { parse: [] } });
+      return undefined;
+    }
+    record = outcome.record;
+  } catch (err) {
+    ctx.logger.error({ err, task: interaction.id }, 'store unavailable; job refused');
+    await interaction.editReply({ content: `⚠️ ${t(interaction.locale, 'job.storageDown')}` });
+    return undefined;
+  }
+  // A deferred response has no `resource.message`; its id comes with the callback's interaction.
+  const callback = response.interaction;
+  if (callback.responseMessageId && callback.responseMessageId !== record.reply.messageId) {
+    const known: TaskRecord = { ...record, reply: { ...record.reply, messageId: callback.responseMessageId, ephemeral: callback.responseMessageEphemeral ?? ephemeral } };
+    // Without it the engine learns the id from its first edit; the job is stored either way.
+    record = await ctx.store.put(known).then(
+      () => known,
+      (err: unknown) => {
+        ctx.logger.warn({ err, task: record.id }, 'could not store the reply id; learnt from the first edit');
+        return record;
+      },
+    );
+  }
+  ctx.logger.info({ task: record.id, user: record.owner.userId, model: request.model, mode: request.mode, parent: record.parent?.id }, 'job accepted');
+  ctx.scheduler.schedule(record.id, record.owner.userId);
+  await rememberMemberJob(ctx, record).catch((err) => ctx.logger.warn({ err, task: record.id }, 'could not index the job for /vidu-jobs'));
+  return record;
+}
+
+/** Longest wait for the new job's record before acknowledging anyway, ms (Discord allows 3 s). */
+const STORE_BEFORE_ACK_MS = 1_000;
+const noop = () => undefined;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+type Stored = { ok: true; record: TaskRecord } | { ok: false; refusal: Extract<Reservation, { ok: false }> };
+
+/** Reserves the job's weight (when the server keeps a budget) and writes its record; undoes the reservation if the write fails. */
+async function storeNewJob(
+  interaction: RepliableInteraction,
+  ctx: CommandContext,
+  settings: GuildSettings,
+  request: GenerationRequest,
+  options: StartOptions,
+  ephemeral: boolean,
+): Promise<Stored> {
   let quota: TaskRecord['quota'];
   if (interaction.guildId && (settings.memberDailyLimit !== undefined || settings.serverDailyBudget !== undefined)) {
     const reservation = await ctx.usage.reserve(interaction.guildId, interaction.user.id, jobWeight(request), settings);
-    if (!reservation.ok) {
-      await interaction.editReply({ content: `⚠️ ${describeReservationRefusal(reservation, interaction.locale)}`, allowedMentions: { parse: [] } });
-      return undefined;
-    }
+    if (!reservation.ok) return { ok: false, refusal: reservation };
     quota = { weight: reservation.weight, day: reservation.day, memberLeft: reservation.memberLeft, serverLeft: reservation.serverLeft };
   }
   ctx.gate.record(interaction.user.id);
   if (interaction.guildId) ctx.lastStarts.set(`${interaction.guildId}:${interaction.user.id}`, ctx.now());
-  // A deferred response has no `resource.message`; its id comes with the callback's interaction.
-  const callback = response.interaction;
   let record = newTaskRecord(
     {
       id: interaction.id,
@@ -74,8 +128,9 @@ export async function startJob(
       channelId: interaction.channelId ?? '',
       locale: interaction.locale,
       attachmentSizeLimit: interaction.attachmentSizeLimit,
-      messageId: callback.responseMessageId,
-      ephemeral: callback.responseMessageEphemeral ?? false,
+      // Known once acknowledged (or from the first edit).
+      messageId: null,
+      ephemeral,
     },
     request,
     { now: ctx.now(), tokenMarginMs: ctx.tokenMarginMs },
@@ -86,15 +141,16 @@ export async function startJob(
   try {
     await ctx.store.put(record);
   } catch (err) {
-    ctx.logger.error({ err, task: record.id }, 'store unavailable; job refused');
     if (quota && interaction.guildId) await ctx.usage.refund(interaction.guildId, interaction.user.id, quota.weight, quota.day).catch(() => undefined);
-    await interaction.editReply({ content: `⚠️ ${t(interaction.locale, 'job.storageDown')}` });
-    return undefined;
+    throw err;
   }
-  ctx.logger.info({ task: record.id, user: record.owner.userId, model: request.model, mode: request.mode, parent: record.parent?.id }, 'job accepted');
-  ctx.scheduler.schedule(record.id, record.owner.userId);
-  await rememberMemberJob(ctx, record).catch((err) => ctx.logger.warn({ err, task: record.id }, 'could not index the job for /vidu-jobs'));
-  return record;
+  return { ok: true, record };
+}
+
+/** Closes a stored job that was never acknowledged: finished, nothing delivered, its weight given back. */
+async function abandon(ctx: CommandContext, record: TaskRecord): Promise<void> {
+  await ctx.store.put({ ...record, state: 'done', outcome: { kind: 'failed', code: 'upstream_unavailable', detail: 'not acknowledged in time' }, updatedAt: ctx.now() });
+  if (record.quota && record.owner.guildId) await ctx.usage.refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day);
 }
 
 async function rememberMemberJob(ctx: CommandContext, record: TaskRecord): Promise<void> {
