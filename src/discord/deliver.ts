@@ -4,7 +4,6 @@
  * the link to it, or the failure). The engine decides *when*; this module decides *where* and
  * *how*, following Discord's failures from one route to the next (webhook → channel → DM).
  */
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserFacingError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -13,6 +12,7 @@ import type { TaskRecord } from '../tasks/record.js';
 import type { Schedule } from '../tasks/schedule.js';
 import type { TaskStore } from '../tasks/store.js';
 import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
+import { removeJobTempFiles } from '../tasks/tempfiles.js';
 import { DiscordWriteError, type Outbox, type OutFile } from './outbox.js';
 
 /** Discord's default per-file upload limit, in bytes (10 MiB). */
@@ -218,6 +218,8 @@ export function createDelivery(options: DeliveryOptions) {
             : undefined;
       if (message?.attachments?.some((a) => a.filename === fileName)) {
         logger.info({ task: record.id }, 'final message was already posted before a restart');
+        // The process that posted it died before cleaning up after itself.
+        await removeJobTempFiles(options.tmpDir, record.id);
         return { record, delivered: { via: record.reply.route, channelId: message.channel_id, messageId: message.id, at: now(), attached: true } };
       }
     } catch (err) {
@@ -258,7 +260,7 @@ export function createDelivery(options: DeliveryOptions) {
         throw err;
       }
     } finally {
-      await rm(path, { force: true });
+      await removeJobTempFiles(options.tmpDir, record.id);
     }
   }
 
