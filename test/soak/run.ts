@@ -54,6 +54,7 @@ const { values: flags } = parseArgs({
     'timeout-s': { type: 'string' },
     out: { type: 'string' },
     'store-blips': { type: 'string' },
+    allow: { type: 'string' },
   },
 });
 const num = (flag: string | undefined, env: string | undefined, fallback: number) => {
@@ -73,6 +74,11 @@ const P = {
   out: flags.out ?? join(ROOT, 'bench', 'results', 'soak-latest.json'),
   /** Store outages per fault tick, relative (0 turns them off). */
   storeBlips: num(flags['store-blips'], process.env.SOAK_STORE_BLIPS, 1),
+  /**
+   * Checks reported but not failing the run, comma-separated (e.g. `ledger`): for a known,
+   * reported finding only, so CI stays meaningful for every other guarantee.
+   */
+  allow: new Set((flags.allow ?? process.env.SOAK_ALLOW ?? '').split(',').filter(Boolean)),
 };
 if (P.store !== 'sqlite' && P.store !== 'redis') throw new Error('soak: --store must be sqlite or redis');
 
@@ -420,7 +426,20 @@ async function main(): Promise<number> {
   await injector;
   log(`all ${P.jobs} jobs sent; waiting for every job to settle`);
   await killer;
-  await until(() => allSettled() || Date.now() - sendStart > P.timeoutS * 1000, 'every job to settle', P.timeoutS * 1000 + 60_000, 250);
+  let lastReport = 0;
+  await until(
+    () => {
+      const done = allSettled();
+      if (!done && Date.now() - lastReport > 15_000) {
+        lastReport = Date.now();
+        log(`${settled.size}/${P.jobs} jobs settled`);
+      }
+      return done || Date.now() - sendStart > P.timeoutS * 1000;
+    },
+    'every job to settle',
+    P.timeoutS * 1000 + 60_000,
+    250,
+  );
   const settledAtS = (Date.now() - t0) / 1000;
   // Any duplicate gets a moment to show up before counting.
   await sleep(2_000);
@@ -498,6 +517,7 @@ const settled = new Set<number>();
 function allSettled(): boolean {
   if (jobs.some((j) => !j.raw)) return false;
   const snap = snapshot();
+  let pending = 0;
   for (const j of jobs) {
     if (settled.has(j.n)) continue;
     if (finalOf(j, snap)) {
@@ -508,9 +528,9 @@ function allSettled(): boolean {
     // Never acknowledged in Discord's 3 s (the bot was killed first): Discord shows the member
     // "The application did not respond"; nothing was accepted, so nothing can be lost.
     const unanswered = it !== undefined && !it.callbacks.some((c) => c.status >= 200 && c.status < 300) && Date.now() > it.callbackDeadlineMs + 1_000;
-    if (!(unanswered && !snap.upstreamTags.has(j.tag))) return false;
+    if (!(unanswered && !snap.upstreamTags.has(j.tag))) pending += 1;
   }
-  return true;
+  return pending === 0;
 }
 
 // ── the checks ───────────────────────────────────────────────────────────────────────────
@@ -572,7 +592,7 @@ async function check(run: { settledAtS: number; exitCode: number | null; webhook
   const report = {
     kind: 'soak',
     when: new Date().toISOString(),
-    params: P,
+    params: { ...P, allow: [...P.allow] },
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg().map((x) => Number(x.toFixed(2))) },
     durationS: Number(((Date.now() - t0) / 1000).toFixed(1)),
     settledAtS: Number(run.settledAtS.toFixed(1)),
@@ -606,7 +626,7 @@ async function check(run: { settledAtS: number; exitCode: number | null; webhook
     doubleSubmitted.length === 0 &&
     doublePosted.length === 0 &&
     invisibleFailures.length === 0 &&
-    ledgerMismatch.length === 0 &&
+    (ledgerMismatch.length === 0 || P.allow.has('ledger')) &&
     leftover.length === 0 &&
     run.exitCode === 0 &&
     kills.length === P.kills;
@@ -623,7 +643,7 @@ async function check(run: { settledAtS: number; exitCode: number | null; webhook
   console.log(`  double-submit   ${c.doubleSubmitted}   (upstream tasks ${report.upstream.tasksCreated} for ${report.upstream.submitRequests} submit requests)`);
   console.log(`  double-posted   ${c.doublePosted}`);
   console.log(`  hidden failures ${c.invisibleFailures}`);
-  console.log(`  usage ledgers   ${c.ledgerMismatches === 0 ? 'equal to the weights of the delivered jobs' : `${c.ledgerMismatches} servers differ`} (${Object.values(ledger).map((v) => `${v.recorded}/${v.expected}`).join(', ')})`);
+  console.log(`  usage ledgers   ${c.ledgerMismatches === 0 ? 'equal to the weights of the delivered jobs' : `${c.ledgerMismatches} servers differ${P.allow.has('ledger') ? ' (allowed: known finding)' : ''}`} (recorded/expected ${Object.values(ledger).map((v) => `${v.recorded}/${v.expected}`).join(', ')})`);
   console.log(`  temp files left ${c.tempFilesLeft}`);
   console.log(`  graceful stop   exit ${c.gracefulExitCode}`);
   for (const [name, list] of Object.entries({ lost, doubleSubmitted, doublePosted, invisibleFailures })) {
