@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseStoreUrl, type StoreLocation } from './store/keyv.js';
 
 /**
  * The process contract (see DESIGN.md): every environment variable the bot reads, parsed once.
@@ -19,8 +20,13 @@ const EnvSchema = z.object({
   STORE_URL: z
     .string()
     .trim()
-    .regex(/^(sqlite:\/\/.+|rediss?:\/\/.+)$/, 'must be sqlite://path/file.sqlite or redis://host:port/db')
-    .default('sqlite://data/vidu.sqlite'),
+    .default('sqlite://data/vidu.sqlite')
+    .transform((url, ctx): StoreLocation => {
+      const location = parseStoreUrl(url);
+      if (location) return location;
+      ctx.addIssue({ code: 'custom', message: 'must be sqlite://path/file.sqlite or redis://host:port/db' });
+      return z.NEVER;
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   /** Give up on an upstream task this long after submit, in seconds. Default 1800 (30 min). */
@@ -61,7 +67,8 @@ export type Config = {
   toapisApiKey: string;
   toapisBaseUrl: string;
   discordApiUrl?: string;
-  storeUrl: string;
+  /** `STORE_URL`, parsed: a SQLite file or a Redis URL. */
+  store: StoreLocation;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   httpPort?: number;
   taskDeadlineMs: number;
@@ -94,7 +101,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     toapisApiKey: e.TOAPIS_API_KEY,
     toapisBaseUrl: e.TOAPIS_BASE_URL,
     discordApiUrl: e.DISCORD_API_URL,
-    storeUrl: e.STORE_URL,
+    store: e.STORE_URL,
     logLevel: e.LOG_LEVEL,
     httpPort: e.HTTP_PORT,
     taskDeadlineMs: e.VIDU_TASK_DEADLINE_S * 1000,

@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { renderDmNotice, renderFinal, renderProgress, progressLine, type MessagePayload, type VideoDelivery } from '../render/render.js';
 import type { TaskRecord } from '../tasks/record.js';
 import type { Schedule } from '../tasks/schedule.js';
-import type { TaskStore } from '../tasks/store.js';
+import type { TaskRepository } from '../store/index.js';
 import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
 import { removeJobTempFiles } from '../tasks/tempfiles.js';
 import { DiscordWriteError, type Outbox, type OutFile } from './outbox.js';
@@ -46,7 +46,7 @@ export class DeliveryRouteError extends Error {
 export interface DeliveryOptions {
   outbox: Outbox;
   /** Route changes are written through at once, so a restart resumes on the new route. */
-  store: Pick<TaskStore, 'put'>;
+  store: Pick<TaskRepository, 'put'>;
   logger: Logger;
   schedule: Pick<Schedule, 'tokenMarginMs' | 'minEditGapMs' | 'videoDownloadTimeoutMs'>;
   download: Pick<Downloader, 'toFile'>;
@@ -248,7 +248,7 @@ export function createDelivery(options: DeliveryOptions) {
         }
         logger.warn({ task: record.id, err, attempt: record.attempts + 1 }, 'video download failed');
         if (isRetryableDownload(err) && record.attempts + 1 < MAX_VIDEO_ATTEMPTS) throw err;
-        throw new UserFacingError('video_unavailable', `The file of task ${record.upstream?.taskId ?? record.id} could not be downloaded.`);
+        throw new UserFacingError('video_unavailable', undefined, { code: 'video_download_failed', taskId: record.upstream?.taskId ?? record.id });
       }
       try {
         // Streamed from disk into the upload: the video is never held in memory whole.

@@ -303,4 +303,9 @@ export const en = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: the toapis account is out of credits.** Members’ `/vidu` jobs are refused until it is topped up. Check it with `/vidu-admin balance`. (You are told once a day at most.)',
+
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': 'The last frame of the video could not be extracted.',
+  'failure.reason.task_unknown': 'Vidu no longer knows task {taskId}.',
+  'failure.reason.video_download_failed': 'The file of task {taskId} could not be downloaded.',
 } as const;

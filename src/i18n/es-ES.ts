@@ -295,4 +295,9 @@ export const es: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: la cuenta de toapis se ha quedado sin créditos.** Los trabajos de `/vidu` de los miembros se rechazan hasta que se recargue. Consúltalo con `/vidu-admin balance`. (Este aviso llega como mucho una vez al día.)',
+
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': 'No se pudo extraer el último fotograma del vídeo.',
+  'failure.reason.task_unknown': 'Vidu ya no reconoce la tarea {taskId}.',
+  'failure.reason.video_download_failed': 'No se pudo descargar el archivo de la tarea {taskId}.',
 };

@@ -288,4 +288,9 @@ export const ja: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: toapis アカウントのクレジットが尽きました。** チャージされるまで、メンバーの `/vidu` ジョブは拒否されます。`/vidu-admin balance` で確認してください。（この通知は 1 日 1 回までです。）',
+
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': '動画の最後のフレームを取り出せませんでした。',
+  'failure.reason.task_unknown': 'Vidu にタスク {taskId} がもう存在しません。',
+  'failure.reason.video_download_failed': 'タスク {taskId} のファイルをダウンロードできませんでした。',
 };

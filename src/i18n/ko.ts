@@ -289,4 +289,9 @@ export const ko: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: toapis 계정의 크레딧이 모두 떨어졌어요.** 충전할 때까지 멤버의 `/vidu` 작업은 거부돼요. `/vidu-admin balance`로 확인하세요. (이 알림은 하루에 한 번까지만 보내요.)',
+
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': '영상의 마지막 프레임을 추출할 수 없었어요.',
+  'failure.reason.task_unknown': 'Vidu에 작업 {taskId}이(가) 더 이상 없어요.',
+  'failure.reason.video_download_failed': '작업 {taskId}의 파일을 내려받을 수 없었어요.',
 };

@@ -283,4 +283,9 @@ export const zh: Record<keyof typeof en, string> = {
 
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits': '⚠️ **vidu-bot：toapis 账户的额度已用完。** 充值之前，成员的 `/vidu` 任务都会被拒绝。可用 `/vidu-admin balance` 查看。（此提醒每天最多一次。）',
+
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': '无法提取该视频的最后一帧。',
+  'failure.reason.task_unknown': 'Vidu 已找不到任务 {taskId}。',
+  'failure.reason.video_download_failed': '无法下载任务 {taskId} 的文件。',
 };

@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { utcDay } from '../../src/settings/usage.js';
-import { openStore } from '../../src/tasks/store.js';
+import { openStore } from '../../src/store/index.js';
 import { ROOT, seeded, sleep } from '../../bench/lib.js';
 import { startFakeDiscord, visibleAttachments, type FakeDiscord, type FakeMessage } from '../fakes/discord.js';
 import { DEFAULT_IDS, slashCommand, type RawAttachment, type RawInteraction } from '../fakes/interactions.js';
@@ -577,7 +577,7 @@ async function check(run: { settledAtS: number; exitCode: number | null; webhook
   const ledger: Record<string, { expected: number; recorded: number }> = {};
   for (const g of guildIds) {
     let recorded = 0;
-    for (const day of days) recorded += ((await store.meta.get(`usage:${g}:${day}`)) as { total?: number } | undefined)?.total ?? 0;
+    for (const day of days) recorded += (await store.usage.get({ guildId: g, day }))?.total ?? 0;
     ledger[g] = { expected: expectedUsage.get(g) ?? 0, recorded };
   }
   await store.close();
