@@ -149,7 +149,7 @@ async function storeNewJob(
 
 /** Closes a stored job that was never acknowledged: finished, nothing delivered, its weight given back. */
 async function abandon(ctx: CommandContext, record: TaskRecord): Promise<void> {
-  await ctx.store.put({ ...record, state: 'done', outcome: { kind: 'failed', code: 'upstream_unavailable', detail: 'not acknowledged in time' }, updatedAt: ctx.now() });
+  await ctx.store.put({ ...record, state: 'done', outcome: { kind: 'failed', code: 'upstream_unavailable' }, updatedAt: ctx.now() });
   if (record.quota && record.owner.guildId) await ctx.usage.refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day);
 }
 
