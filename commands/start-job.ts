@@ -4,10 +4,10 @@ import { joinList, t, tn } from '../src/i18n/index.js';
 import { renderRefusal } from '../src/render/render.js';
 import { newTaskRecord } from '../src/tasks/accept.js';
 import { describeLimit, type LimitVerdict } from '../src/tasks/limits.js';
-import { describeOperatorRefusal } from '../src/settings/operator.js';
+import { describeOperatorRefusal, type OperatorReservation } from '../src/settings/operator.js';
 import { checkAccess, checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
 import { describeDefaultNote, type DefaultNote } from '../src/settings/effective.js';
-import { describeReservationRefusal } from '../src/settings/usage.js';
+import { describeReservationRefusal, type Reservation } from '../src/settings/usage.js';
 import { absentIfCorrupt } from '../src/store/index.js';
 import { MEMBER_JOBS_KEPT } from '../src/store/member-jobs.js';
 import type { TaskRecord } from '../src/tasks/record.js';
@@ -89,10 +89,76 @@ export async function startJob(
     await interaction.reply(renderRefusal(describeLimit(verdict, interaction.locale)));
     return undefined;
   }
-  const response = await interaction.deferReply({
-    withResponse: true,
-    ...(settings.replies === 'private' || options.ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
-  });
+  // The reservations and the record are made durable BEFORE the acknowledgement, so a process
+  // killed right after acknowledging still has the job to resume — acknowledged and then
+  // forgotten is the one loss a restart cannot repair (the soak found it). The wait is bounded
+  // so a slow store cannot cost the 3 s window; past it we acknowledge and wait as before.
+  const ephemeral = settings.replies === 'private' || options.ephemeral === true;
+  const stored = storeNewJob(interaction, ctx, settings, request, options, ephemeral);
+  await Promise.race([stored.then(noop, noop), delay(STORE_BEFORE_ACK_MS)]);
+  let response;
+  try {
+    response = await interaction.deferReply({ withResponse: true, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+  } catch (err) {
+    // Not acknowledged (Discord saw "did not respond"): the stored job must not run after all.
+    await stored.then((o) => (o.ok ? abandon(ctx, o.record) : undefined)).catch(noop);
+    throw err;
+  }
+  let record: TaskRecord;
+  try {
+    const outcome = await stored;
+    if (!outcome.ok) {
+      const content = outcome.refusal.kind === 'operator' ? describeOperatorRefusal(outcome.refusal.verdict, interaction.locale) : describeReservationRefusal(outcome.refusal.verdict, interaction.locale);
+      await interaction.editReply({ content: `⚠️ ${content}`, allowedMentions: { parse: [] } });
+      return undefined;
+    }
+    record = outcome.record;
+  } catch (err) {
+    ctx.logger.error({ err, task: interaction.id }, 'store unavailable; job refused');
+    await interaction.editReply({ content: `⚠️ ${t(interaction.locale, 'job.storageDown')}` });
+    return undefined;
+  }
+  // A deferred response has no `resource.message`; its id comes with the callback's interaction.
+  const callback = response.interaction;
+  if (callback.responseMessageId && callback.responseMessageId !== record.reply.messageId) {
+    const known: TaskRecord = { ...record, reply: { ...record.reply, messageId: callback.responseMessageId, ephemeral: callback.responseMessageEphemeral ?? ephemeral } };
+    // Without it the engine learns the id from its first edit; the job is stored either way.
+    record = await ctx.store.put(known).then(
+      () => known,
+      (err: unknown) => {
+        ctx.logger.warn({ err, task: record.id }, 'could not store the reply id; learnt from the first edit');
+        return record;
+      },
+    );
+  }
+  ctx.logger.info({ task: record.id, user: record.owner.userId, model: request.model, mode: request.mode, parent: record.parent?.id }, 'job accepted');
+  ctx.scheduler.schedule(record.id, record.owner.userId);
+  await rememberMemberJob(ctx, record).catch((err) => ctx.logger.warn({ err, task: record.id }, 'could not index the job for /vidu-jobs'));
+  return record;
+}
+
+/** Longest wait for the new job's record before acknowledging anyway, ms (Discord allows 3 s). */
+const STORE_BEFORE_ACK_MS = 1_000;
+const noop = () => undefined;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+type Stored =
+  | { ok: true; record: TaskRecord }
+  | { ok: false; refusal: { kind: 'operator'; verdict: Extract<OperatorReservation, { ok: false }> } | { kind: 'server'; verdict: Extract<Reservation, { ok: false }> } };
+
+/**
+ * Reserves the job's weight against the operator's caps and the server's budget, then writes its
+ * record; on a refusal or a failed write, gives back everything reserved or admitted for it.
+ */
+async function storeNewJob(
+  interaction: RepliableInteraction,
+  ctx: CommandContext,
+  settings: GuildSettings,
+  request: GenerationRequest,
+  options: StartOptions,
+  ephemeral: boolean,
+): Promise<Stored> {
+  const userId = interaction.user.id;
   const weight = jobWeight(request);
   let operatorQuota: TaskRecord['operatorQuota'];
   let quota: TaskRecord['quota'];
@@ -107,62 +173,55 @@ export async function startJob(
     if (!operator.ok) {
       ctx.logger.info({ by: userId, scope: operator.scope, used: operator.used, limit: operator.limit }, 'refused: operator daily cap');
       await undo();
-      await interaction.editReply({ content: `⚠️ ${describeOperatorRefusal(operator, interaction.locale)}`, allowedMentions: { parse: [] } });
-      return undefined;
+      return { ok: false, refusal: { kind: 'operator', verdict: operator } };
     }
     if (operator.reserved) operatorQuota = { weight: operator.weight, day: operator.day };
     if (interaction.guildId && (settings.memberDailyLimit !== undefined || settings.serverDailyBudget !== undefined)) {
       const reservation = await ctx.usage.reserve(interaction.guildId, userId, weight, settings);
       if (!reservation.ok) {
         await undo();
-        await interaction.editReply({ content: `⚠️ ${describeReservationRefusal(reservation, interaction.locale)}`, allowedMentions: { parse: [] } });
-        return undefined;
+        return { ok: false, refusal: { kind: 'server', verdict: reservation } };
       }
       quota = { weight: reservation.weight, day: reservation.day, memberLeft: reservation.memberLeft, serverLeft: reservation.serverLeft };
     }
-  } catch (err) {
-    ctx.logger.error({ err, by: userId }, 'daily ledgers unavailable; job refused');
-    await undo();
-    await interaction.editReply({ content: `⚠️ ${t(interaction.locale, 'job.storageDown')}` });
-    return undefined;
-  }
-  if (interaction.guildId) ctx.lastStarts.set(`${interaction.guildId}:${interaction.user.id}`, ctx.now());
-  // A deferred response has no `resource.message`; its id comes with the callback's interaction.
-  const callback = response.interaction;
-  let record = newTaskRecord(
-    {
-      id: interaction.id,
-      applicationId: interaction.applicationId,
-      token: interaction.token,
-      userId: interaction.user.id,
-      guildId: interaction.guildId,
-      // Not installed in this server: only the installing user authorised the app here.
-      userInstall: interaction.guildId !== null && interaction.authorizingIntegrationOwners[0] !== interaction.guildId,
-      channelId: interaction.channelId ?? '',
-      locale: interaction.locale,
-      attachmentSizeLimit: interaction.attachmentSizeLimit,
-      messageId: callback.responseMessageId,
-      ephemeral: callback.responseMessageEphemeral ?? false,
-    },
-    request,
-    { now: ctx.now(), tokenMarginMs: ctx.tokenMarginMs },
-  );
-  if (options.uploadedImageUrls) record = { ...record, state: 'submitting', uploadedImageUrls: options.uploadedImageUrls };
-  if (options.parent) record = { ...record, parent: options.parent };
-  if (quota) record = { ...record, quota };
-  if (operatorQuota) record = { ...record, operatorQuota };
-  try {
+    if (interaction.guildId) ctx.lastStarts.set(`${interaction.guildId}:${userId}`, ctx.now());
+    let record = newTaskRecord(
+      {
+        id: interaction.id,
+        applicationId: interaction.applicationId,
+        token: interaction.token,
+        userId,
+        guildId: interaction.guildId,
+        // Not installed in this server: only the installing user authorised the app here.
+        userInstall: interaction.guildId !== null && interaction.authorizingIntegrationOwners[0] !== interaction.guildId,
+        channelId: interaction.channelId ?? '',
+        locale: interaction.locale,
+        attachmentSizeLimit: interaction.attachmentSizeLimit,
+        // Known once acknowledged (or from the first edit).
+        messageId: null,
+        ephemeral,
+      },
+      request,
+      { now: ctx.now(), tokenMarginMs: ctx.tokenMarginMs },
+    );
+    if (options.uploadedImageUrls) record = { ...record, state: 'submitting', uploadedImageUrls: options.uploadedImageUrls };
+    if (options.parent) record = { ...record, parent: options.parent };
+    if (quota) record = { ...record, quota };
+    if (operatorQuota) record = { ...record, operatorQuota };
     await ctx.store.put(record);
+    return { ok: true, record };
   } catch (err) {
-    ctx.logger.error({ err, task: record.id }, 'store unavailable; job refused');
     await undo();
-    await interaction.editReply({ content: `⚠️ ${t(interaction.locale, 'job.storageDown')}` });
-    return undefined;
+    throw err;
   }
-  ctx.logger.info({ task: record.id, user: record.owner.userId, model: request.model, mode: request.mode, parent: record.parent?.id }, 'job accepted');
-  ctx.scheduler.schedule(record.id, record.owner.userId);
-  await rememberMemberJob(ctx, record).catch((err) => ctx.logger.warn({ err, task: record.id }, 'could not index the job for /vidu-jobs'));
-  return record;
+}
+
+/** Closes a stored job that was never acknowledged: finished, nothing delivered, its weight given back. */
+async function abandon(ctx: CommandContext, record: TaskRecord): Promise<void> {
+  await ctx.store.put({ ...record, state: 'done', outcome: { kind: 'failed', code: 'upstream_unavailable' }, updatedAt: ctx.now() });
+  await ctx.gate.cancel(record.owner.userId, record.id).catch(noop);
+  if (record.operatorQuota) await ctx.operator.refund(record.owner.userId, record.operatorQuota.weight, record.operatorQuota.day);
+  if (record.quota && record.owner.guildId) await ctx.usage.refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day);
 }
 
 /** Tells the member, privately, which of their defaults the server did not allow and what was used. */

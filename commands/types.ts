@@ -83,9 +83,20 @@ export interface ComponentRoute {
 export const MEMBER_INTEGRATIONS = [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall];
 export const MEMBER_CONTEXTS = [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel];
 
-/** Builds a custom_id; throws if it would exceed Discord's 100 characters (a bug). */
+/**
+ * Builds a custom_id; throws (a bug) if it would exceed Discord's 100 characters or if a part
+ * contains the `:` separator, which {@link parseCustomId} would split into two arguments.
+ */
 export function customId(prefix: string, ...args: string[]): string {
-  const id = [prefix, ...args].join(':');
+  const parts = [prefix, ...args];
+  if (parts.some((part) => part.includes(':'))) throw new Error('custom_id part contains ":"');
+  const id = parts.join(':');
   if (id.length > 100) throw new Error(`custom_id too long: ${id.length}`);
   return id;
+}
+
+/** Splits a custom_id built by {@link customId} back into its prefix and arguments. */
+export function parseCustomId(id: string): { prefix: string; args: string[] } {
+  const [prefix = '', ...args] = id.split(':');
+  return { prefix, args };
 }

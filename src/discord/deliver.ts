@@ -236,6 +236,8 @@ export function createDelivery(options: DeliveryOptions) {
             : undefined;
       if (message?.attachments?.some((a) => a.filename === fileName)) {
         logger.info({ task: record.id }, 'final message was already posted before a restart');
+        // The process that posted it died before cleaning up after itself.
+        await stager.cleanup(record.id);
         return { record, delivered: { via: record.reply.route, channelId: message.channel_id, messageId: message.id, at: now(), attached: true } };
       }
     } catch (err) {

@@ -1,5 +1,5 @@
 import { MessageFlags, type Interaction } from 'discord.js';
-import type { Command, CommandContext, ComponentRoute } from '../../commands/types.js';
+import { parseCustomId, type Command, type CommandContext, type ComponentRoute } from '../../commands/types.js';
 import { t } from '../i18n/index.js';
 import { renderRefusal } from '../render/render.js';
 
@@ -19,7 +19,7 @@ export function createRouter(commands: readonly Command[], components: readonly 
       } else if (interaction.isMessageContextMenuCommand()) {
         await byName.get(interaction.commandName)?.contextMenu?.(interaction, ctx);
       } else if (interaction.isButton() || interaction.isModalSubmit() || interaction.isStringSelectMenu()) {
-        const [prefix = '', ...args] = interaction.customId.split(':');
+        const { prefix, args } = parseCustomId(interaction.customId);
         const handler = byPrefix.get(prefix);
         if (interaction.isButton() && handler?.button) await handler.button(interaction, ctx, args);
         else if (interaction.isStringSelectMenu() && handler?.select) await handler.select(interaction, ctx, args);

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeJobTempFiles } from '../tasks/tempfiles.js';
 import type { Logger } from '../log.js';
 import { DownloadTooLargeError } from '../upstream/download.js';
 import { EncodeError, type Fitter } from './fit.js';
@@ -74,9 +75,9 @@ export function createVideoStager(options: VideoStagerOptions) {
 
     /** Removes the job's staged files, a killed process's leftovers included (no error when there are none). */
     async cleanup(jobId: string): Promise<void> {
-      const names = await readdir(options.tmpDir).catch(() => [] as string[]);
-      const fitted = names.filter((n) => n.startsWith(fittedPrefix(jobId))).map((n) => join(options.tmpDir, n));
-      await Promise.all([original(jobId), ...fitted].map((p) => rm(p, { force: true })));
+      // Every file of the job shares the `<id>.` prefix: the original, each fit attempt, and the
+      // partial downloads a killed process left behind.
+      await removeJobTempFiles(options.tmpDir, jobId);
     },
   };
 }

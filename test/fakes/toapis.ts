@@ -122,6 +122,11 @@ export interface FakeToapisOptions {
   planFor?: (body: Record<string, unknown>) => Partial<FakeTaskPlan> | undefined;
   /** Initial balance. Default remain 100, used 0. */
   balance?: { remain: number; used: number; unlimited?: boolean };
+  /**
+   * Random faults (the soak): asked for every request that no {@link FakeToapis.inject} rule
+   * matched; a fault it returns applies exactly like an injected one. Default none.
+   */
+  chaos?: (path: FakePath) => FakeFault | undefined;
 }
 
 export interface FakeToapis {
@@ -228,7 +233,8 @@ function validateSubmit(body: Record<string, unknown>): string | undefined {
     return `Invalid model: ${String(model)}. Supported: viduq3-pro, viduq3-turbo, viduq3`;
   }
   if (typeof prompt !== 'string' || prompt.trim() === '') return 'prompt is required';
-  if (prompt.length > 5000) return 'prompt must be at most 5000 characters';
+  // "Characters" as the docs say (code points): an emoji is one, as the bot counts it.
+  if ([...prompt].length > 5000) return 'prompt must be at most 5000 characters';
   if (duration !== undefined) {
     const min = model === 'viduq3' ? 3 : 1;
     if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < min || duration > 16) {
@@ -294,7 +300,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
 
   const takeFault = (path: FakePath): FakeFault | undefined => {
     const rule = injections.find((r) => r.path === path && r.remaining > 0);
-    if (rule === undefined) return undefined;
+    if (rule === undefined) return options.chaos?.(path);
     rule.remaining -= 1;
     return rule.fault;
   };
