@@ -22,11 +22,13 @@ export function isRequester(record: Pick<TaskRecord, 'owner'>, userId: string): 
 }
 
 /**
- * Delete: the requester, or a member whose permissions (as Discord sent them with this very
- * interaction) include Manage Messages. In a DM there are no member permissions.
+ * Delete and Stop: the requester, or a member whose permissions (as Discord sent them with this
+ * very interaction) include Manage Messages in the job's own server — a moderator elsewhere, or
+ * anyone in a DM, moderates nothing.
  */
-export function mayDelete(record: Pick<TaskRecord, 'owner'>, userId: string, memberPermissions: { has(bit: bigint): boolean } | null): boolean {
-  return isRequester(record, userId) || (memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false);
+export function mayModerate(record: Pick<TaskRecord, 'owner'>, interaction: { user: { id: string }; guildId: string | null; memberPermissions: { has(bit: bigint): boolean } | null }): boolean {
+  if (isRequester(record, interaction.user.id)) return true;
+  return interaction.guildId !== null && interaction.guildId === record.owner.guildId && (interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false);
 }
 
 /** The refusal a member gets for someone else's job, in their `locale`. */

@@ -12,7 +12,7 @@ import { t, type PlainKey } from '../src/i18n/index.js';
 import { describeSettings, messageUrl, modeLabel, renderRefusal, type JobAction } from '../src/render/render.js';
 import { LAST_FRAME_SCHEME } from '../src/tasks/frames.js';
 import type { TaskRecord } from '../src/tasks/record.js';
-import { isJobId, isRequester, mayDelete, notYours } from './access.js';
+import { isJobId, isRequester, mayModerate, notYours } from './access.js';
 import { startJob } from './start-job.js';
 import { stopJob } from './stop-job.js';
 import { customId, type CommandContext, type ComponentRoute } from './types.js';
@@ -160,7 +160,7 @@ const actions: Record<JobAction, (i: ButtonInteraction, ctx: CommandContext, rec
   },
 
   async delete(interaction, ctx, record) {
-    if (!mayDelete(record, interaction.user.id, interaction.memberPermissions)) {
+    if (!mayModerate(record, interaction)) {
       await interaction.reply(renderRefusal(t(interaction.locale, 'actions.deleteNotAllowed', { owner: `<@${record.owner.userId}>` })));
       return;
     }
@@ -175,8 +175,8 @@ const actions: Record<JobAction, (i: ButtonInteraction, ctx: CommandContext, rec
 
 /**
  * Loads the job a click or modal names and checks, on the server, that this member may act on
- * it: a well-formed id of a stored job whose requester is `interaction.user` (Delete: also
- * Manage Messages, checked by the action). A forged custom_id proves nothing; each refusal is
+ * it: a well-formed id of a stored job whose requester is `interaction.user` (Delete and Stop:
+ * also Manage Messages in the job's server, checked by the action). A forged custom_id proves nothing; each refusal is
  * ephemeral, in the member's locale, and happens before anything is uploaded or submitted.
  */
 async function authorized(interaction: ButtonInteraction | ModalSubmitInteraction, ctx: CommandContext, action: string, id: string | undefined) {
@@ -187,7 +187,8 @@ async function authorized(interaction: ButtonInteraction | ModalSubmitInteractio
   }
   const record = await load(interaction, ctx, id);
   if (!record) return undefined;
-  if (action !== 'delete' && !isRequester(record, interaction.user.id)) {
+  // Delete and Stop also admit moderators: those actions check with mayModerate themselves.
+  if (action !== 'delete' && action !== 'stop' && !isRequester(record, interaction.user.id)) {
     ctx.logger.info({ task: record.id, action, by: interaction.user.id }, 'refused: not the requester');
     await interaction.reply(renderRefusal(notYours(record, interaction.locale)));
     return undefined;

@@ -1,7 +1,8 @@
-import { PermissionFlagsBits, type ButtonInteraction } from 'discord.js';
+import type { ButtonInteraction } from 'discord.js';
 import { t } from '../src/i18n/index.js';
 import { renderRefusal, renderStopped } from '../src/render/render.js';
 import type { TaskRecord } from '../src/tasks/record.js';
+import { mayModerate } from './access.js';
 import type { CommandContext } from './types.js';
 
 /**
@@ -11,9 +12,7 @@ import type { CommandContext } from './types.js';
  * every step and before the final message), then the record, then the member's slot is freed.
  */
 export async function stopJob(interaction: ButtonInteraction, ctx: CommandContext, record: TaskRecord): Promise<void> {
-  const isOwner = interaction.user.id === record.owner.userId;
-  const isModerator = interaction.inGuild() && interaction.guildId === record.owner.guildId && interaction.memberPermissions.has(PermissionFlagsBits.ManageMessages);
-  if (!isOwner && !isModerator) {
+  if (!mayModerate(record, interaction)) {
     await interaction.reply(renderRefusal(t(interaction.locale, 'stop.notYours')));
     return;
   }
@@ -27,6 +26,8 @@ export async function stopJob(interaction: ButtonInteraction, ctx: CommandContex
   const stopped: TaskRecord = { ...record, state: 'done', stopped: mark, updatedAt: ctx.now() };
   await ctx.store.put(stopped);
   ctx.scheduler.release(record.id);
+  // The in-flight slot is freed at once; the weight stays counted (toapis cannot cancel).
+  await ctx.gate.finish(record.owner.userId, record.id).catch((err: unknown) => ctx.logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
   ctx.logger.info({ task: record.id, by: interaction.user.id, state: record.state }, 'job stopped');
   await interaction.editReply(renderStopped(stopped) as never);
 }
