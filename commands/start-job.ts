@@ -43,8 +43,10 @@ export interface StartOptions {
 }
 
 /**
- * Shared by every entry point that starts a job: checks the member's limits, acknowledges,
- * writes the record, schedules it. Answers inside Discord's 3 s before any network call of ours.
+ * Shared by every entry point that starts a job: checks who may, the server's rules and the
+ * member's safeguards, acknowledges, reserves the daily caps, writes the record, schedules it.
+ * Answers inside Discord's 3 s: before the acknowledgement there is one bounded store call (the
+ * member gate) and no call to the upstream.
  */
 export async function startJob(
   interaction: RepliableInteraction,
@@ -63,7 +65,7 @@ export async function startJob(
     await interaction.reply(renderRefusal(t(interaction.locale, 'auth.libraryNotYours')));
     return undefined;
   }
-  // Everything up to the acknowledgement is in memory: no network call before Discord's 3 s.
+  // The server's rules and the operator's DM rule come from memory and the interaction.
   const settings = ctx.settings.get(interaction.guildId);
   const refusal = serverRefusal(interaction, ctx, settings, request);
   if (refusal) {
