@@ -20,6 +20,8 @@ export interface StartOptions {
   parent?: TaskRecord['parent'];
   /** Reply privately even where the server replies publicly (the member's own default). */
   ephemeral?: boolean;
+  /** Member defaults a cap overrode (src/settings/effective.ts), shown on the card. */
+  notes?: readonly DefaultNote[];
 }
 
 /**
@@ -86,6 +88,7 @@ export async function startJob(
   if (options.uploadedImageUrls) record = { ...record, state: 'submitting', uploadedImageUrls: options.uploadedImageUrls };
   if (options.parent) record = { ...record, parent: options.parent };
   if (quota) record = { ...record, quota };
+  if (options.notes?.length) record = { ...record, notes: options.notes.slice(0, 5).map((n) => describeDefaultNote(n, interaction.locale).slice(0, 300)) };
   try {
     await ctx.store.put(record);
   } catch (err) {
@@ -98,14 +101,6 @@ export async function startJob(
   ctx.scheduler.schedule(record.id, record.owner.userId);
   await rememberMemberJob(ctx, record).catch((err) => ctx.logger.warn({ err, task: record.id }, 'could not index the job for /vidu-jobs'));
   return record;
-}
-
-/** Tells the member, privately, which of their defaults the server did not allow and what was used. */
-export async function tellDefaultNotes(interaction: RepliableInteraction, ctx: CommandContext, notes: readonly DefaultNote[]): Promise<void> {
-  const content = notes.map((n) => `ℹ️ ${describeDefaultNote(n, interaction.locale)}`).join('\n');
-  await interaction
-    .followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } })
-    .catch((err: unknown) => ctx.logger.info({ err }, 'could not tell the member about their defaults'));
 }
 
 async function rememberMemberJob(ctx: CommandContext, record: TaskRecord): Promise<void> {

@@ -35,7 +35,7 @@ export const viduSettings: Command = {
     .setContexts(MEMBER_CONTEXTS)
     .toJSON(),
   async execute(interaction, ctx) {
-    const prefs = await createMemberPrefs({ store: ctx.store }).get(interaction.user.id);
+    const prefs = await createMemberPrefs({ family: ctx.store.memberPrefs }).get(interaction.user.id);
     await interaction.reply(renderPrefsPanel(prefs, panelContext(interaction, ctx)) as never);
   },
 };
@@ -61,7 +61,7 @@ async function act(interaction: ButtonInteraction | StringSelectMenuInteraction,
     await interaction.reply(renderRefusal(t(interaction.locale, 'prefs.notYours')));
     return;
   }
-  const repo = createMemberPrefs({ store: ctx.store });
+  const repo = createMemberPrefs({ family: ctx.store.memberPrefs });
   const where = panelContext(interaction, ctx);
   let prefs;
   if (parsed.data[0] === 'set') {

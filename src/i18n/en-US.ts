@@ -353,6 +353,4 @@ export const en = {
   'storyboard.title': 'Storyboard for viduq3-pro',
   'storyboard.shot': 'Shot {n}',
   'storyboard.shotHint': 'What happens. Optional last line: Camera: slow dolly in',
-  'storyboard.built': '🎞️ **Prompt built from your shots** ({length} characters):',
-  'storyboard.cut': '(the first {shown} characters; Details on the result shows it all)',
 } as const;

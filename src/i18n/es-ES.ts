@@ -345,6 +345,4 @@ export const es: Record<keyof typeof en, string> = {
   'storyboard.title': 'Guion gráfico para viduq3-pro',
   'storyboard.shot': 'Plano {n}',
   'storyboard.shotHint': 'Qué pasa. Última línea opcional: Cámara: travelling lento hacia delante',
-  'storyboard.built': '🎞️ **Prompt creado a partir de tus planos** ({length} caracteres):',
-  'storyboard.cut': '(los primeros {shown} caracteres; los Detalles del resultado lo muestran entero)',
 };

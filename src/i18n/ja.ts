@@ -338,6 +338,4 @@ export const ja: Record<keyof typeof en, string> = {
   'storyboard.title': 'viduq3-pro 用ストーリーボード',
   'storyboard.shot': 'ショット {n}',
   'storyboard.shotHint': '何が起きるか。任意で最後の行に「カメラ：ゆっくりドリーイン」',
-  'storyboard.built': '🎞️ **ショットから作ったプロンプト**（{length} 文字）：',
-  'storyboard.cut': '（最初の {shown} 文字のみ。結果の「詳細」で全文を確認できます）',
 };

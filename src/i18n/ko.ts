@@ -339,6 +339,4 @@ export const ko: Record<keyof typeof en, string> = {
   'storyboard.title': 'viduq3-pro 스토리보드',
   'storyboard.shot': '숏 {n}',
   'storyboard.shotHint': '무슨 일이 일어나는지. 선택: 마지막 줄에 카메라: 천천히 달리 인',
-  'storyboard.built': '🎞️ **숏으로 만든 프롬프트** ({length}자):',
-  'storyboard.cut': '(앞의 {shown}자만 표시; 결과의 세부 정보에서 전체를 볼 수 있어요)',
 };

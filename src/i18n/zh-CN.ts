@@ -333,6 +333,4 @@ export const zh: Record<keyof typeof en, string> = {
   'storyboard.title': 'viduq3-pro 分镜',
   'storyboard.shot': '镜头 {n}',
   'storyboard.shotHint': '发生了什么。可选的最后一行：镜头：缓慢推进',
-  'storyboard.built': '🎞️ **根据你的镜头生成的提示词**（{length} 个字符）：',
-  'storyboard.cut': '（仅显示前 {shown} 个字符；结果的“详情”中有完整内容）',
 };

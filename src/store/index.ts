@@ -31,11 +31,11 @@ function families(ns: ReturnType<typeof openNamespaces>) {
     subjectIndex: subjectIndex(ns),
     subjects: subjects(ns),
     memberJobs: memberJobs(ns),
+    memberPrefs: memberPrefs(ns),
     pollHistory: pollHistory(ns),
     commandHash: commandHash(ns),
     creditAlerts: creditAlerts(ns),
     pendingAnimations: pendingAnimations(ns),
-    memberPrefs: memberPrefs(ns),
     stopMarks: stopMarks(ns),
   };
 }
