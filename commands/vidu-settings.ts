@@ -8,19 +8,9 @@ import { z } from 'zod';
 import { t } from '../src/i18n/index.js';
 import { PREF_FIELDS, fieldOffered, parsePrefValue, renderPrefsPanel, type PanelContext, type PrefField } from '../src/render/prefs-panel.js';
 import { renderRefusal } from '../src/render/render.js';
+import { offPeakAllowed } from '../src/settings/effective.js';
 import { createMemberPrefs } from '../src/settings/member.js';
-import type { GuildSettings } from '../src/settings/settings.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, type Command, type CommandContext, type ComponentRoute } from './types.js';
-
-/**
- * Whether members of this server may ask for off-peak generation. The server's off-peak policy
- * (allow / forbid / force) comes with `/vidu off_peak` (issue 9); until it is in the settings
- * schema every server allows it.
- */
-export function offPeakAllowed(settings: GuildSettings): boolean {
-  const policy = (settings as { offPeak?: unknown }).offPeak;
-  return policy !== 'forbid' && policy !== 'force';
-}
 
 function panelContext(interaction: { user: { id: string }; locale: string; guildId: string | null; inGuild(): boolean }, ctx: CommandContext): PanelContext {
   const settings = ctx.settings.get(interaction.guildId);

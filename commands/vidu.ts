@@ -7,7 +7,7 @@ import { ASPECT_RATIO_SUGGESTIONS, MAX_PROMPT_CHARS, MAX_SEED, MODEL_IDS, MODELS
 import { buildGenerationRequest, type AttachmentRef, type GenerationRequest } from '../src/generation/request.js';
 import { renderRefusal } from '../src/render/render.js';
 import { addSavedSubjects, createSubjectLibrary, describeUnknownSubject, type LibraryEntry } from '../src/subjects/library.js';
-import { applyDefaults, type Effective } from '../src/settings/effective.js';
+import { applyDefaults, offPeakAllowed, type Effective } from '../src/settings/effective.js';
 import { createMemberPrefs } from '../src/settings/member.js';
 import { startJob } from './start-job.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, type Command } from './types.js';
@@ -84,6 +84,7 @@ export const vidu: Command = {
       effective = applyDefaults(options, prefs, ctx.settings.get(interaction.guildId), {
         imageCount: options.images.length,
         inGuild: interaction.inGuild(),
+        offPeakAllowed: offPeakAllowed(ctx.settings.get(interaction.guildId)),
       });
       Object.assign(options, effective.options);
       // viduq3 `@names` no attachment stands for come from the member's saved subjects. This is
