@@ -19,7 +19,7 @@ export const pingButtons: ComponentRoute = {
     if (action !== 'off' || !userId.success) return void (await reply(`⚠️ ${t(interaction.locale, 'error.generic')}`));
     // Checked here, on the server: the button is visible to everyone in the channel.
     if (interaction.user.id !== userId.data) return void (await reply(`⚠️ ${t(interaction.locale, 'ping.notYours')}`));
-    await createMemberPrefs({ store: ctx.store }).update(userId.data, () => ({ pings: false }));
+    await createMemberPrefs({ family: ctx.store.memberPrefs }).update(userId.data, () => ({ pings: false }));
     ctx.logger.info({ user: userId.data }, 'member turned pings off');
     await reply(t(interaction.locale, 'ping.turnedOff'));
   },

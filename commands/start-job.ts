@@ -40,6 +40,8 @@ export interface StartOptions {
   parent?: TaskRecord['parent'];
   /** Reply privately even where the server replies publicly (the member's own default). */
   ephemeral?: boolean;
+  /** Member defaults a cap overrode (src/settings/effective.ts), shown on the card. */
+  notes?: readonly DefaultNote[];
 }
 
 /**
@@ -210,6 +212,7 @@ async function storeNewJob(
     if (options.parent) record = { ...record, parent: options.parent };
     if (quota) record = { ...record, quota };
     if (operatorQuota) record = { ...record, operatorQuota };
+    if (options.notes?.length) record = { ...record, notes: options.notes.slice(0, 5).map((n) => describeDefaultNote(n, interaction.locale).slice(0, 300)) };
     await ctx.store.put(record);
     return { ok: true, record };
   } catch (err) {

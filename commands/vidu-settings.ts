@@ -8,19 +8,9 @@ import { z } from 'zod';
 import { t } from '../src/i18n/index.js';
 import { PREF_FIELDS, fieldOffered, parsePrefValue, renderPrefsPanel, type PanelContext, type PrefField } from '../src/render/prefs-panel.js';
 import { renderRefusal } from '../src/render/render.js';
+import { offPeakAllowed } from '../src/settings/effective.js';
 import { createMemberPrefs } from '../src/settings/member.js';
-import type { GuildSettings } from '../src/settings/settings.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, type Command, type CommandContext, type ComponentRoute } from './types.js';
-
-/**
- * Whether members of this server may ask for off-peak generation. The server's off-peak policy
- * (allow / forbid / force) comes with `/vidu off_peak` (issue 9); until it is in the settings
- * schema every server allows it.
- */
-export function offPeakAllowed(settings: GuildSettings): boolean {
-  const policy = (settings as { offPeak?: unknown }).offPeak;
-  return policy !== 'forbid' && policy !== 'force';
-}
 
 function panelContext(interaction: { user: { id: string }; locale: string; guildId: string | null; inGuild(): boolean }, ctx: CommandContext): PanelContext {
   const settings = ctx.settings.get(interaction.guildId);
@@ -35,7 +25,7 @@ export const viduSettings: Command = {
     .setContexts(MEMBER_CONTEXTS)
     .toJSON(),
   async execute(interaction, ctx) {
-    const prefs = await createMemberPrefs({ store: ctx.store }).get(interaction.user.id);
+    const prefs = await createMemberPrefs({ family: ctx.store.memberPrefs }).get(interaction.user.id);
     await interaction.reply(renderPrefsPanel(prefs, panelContext(interaction, ctx)) as never);
   },
 };
@@ -61,7 +51,7 @@ async function act(interaction: ButtonInteraction | StringSelectMenuInteraction,
     await interaction.reply(renderRefusal(t(interaction.locale, 'prefs.notYours')));
     return;
   }
-  const repo = createMemberPrefs({ store: ctx.store });
+  const repo = createMemberPrefs({ family: ctx.store.memberPrefs });
   const where = panelContext(interaction, ctx);
   let prefs;
   if (parsed.data[0] === 'set') {

@@ -1,19 +1,17 @@
-import { ComponentType, MessageFlags, SlashCommandBuilder, TextInputStyle } from 'discord.js';
+import { ComponentType, SlashCommandBuilder, TextInputStyle } from 'discord.js';
 import { RequestError, describeRequestError } from '../src/generation/errors.js';
 import { RESOLUTIONS } from '../src/generation/models.js';
 import { buildGenerationRequest, type GenerationRequest } from '../src/generation/request.js';
 import { MAX_SHOTS, StoryboardError, buildStoryboardPrompt, describeStoryboardError, parseShotInput } from '../src/generation/storyboard.js';
 import { t } from '../src/i18n/index.js';
 import { renderRefusal } from '../src/render/render.js';
-import { applyDefaults } from '../src/settings/effective.js';
+import { applyDefaults, offPeakAllowed } from '../src/settings/effective.js';
 import { createMemberPrefs } from '../src/settings/member.js';
-import { startJob, tellDefaultNotes } from './start-job.js';
+import { startJob } from './start-job.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, customId, type Command, type ComponentRoute } from './types.js';
 
 /** Each shot's input, in characters (Discord's text-input maximum). */
 const SHOT_INPUT_CHARS = 4000;
-/** The built prompt shown back to the member, in characters (a message holds 2000). */
-const SHOWN_PROMPT_CHARS = 1_700;
 /** Storyboards are always viduq3-pro: its multi-shot generation is driven by the prompt. */
 const STORYBOARD_MODEL = 'viduq3-pro';
 
@@ -83,22 +81,17 @@ export const storyboardModal: ComponentRoute = {
     let request: GenerationRequest;
     let effective;
     try {
-      const prefs = await createMemberPrefs({ store: ctx.store }).get(interaction.user.id);
-      effective = applyDefaults(typed, prefs, ctx.settings.get(interaction.guildId), { imageCount: 0, inGuild: interaction.inGuild() });
+      const prefs = await createMemberPrefs({ family: ctx.store.memberPrefs }).get(interaction.user.id);
+      const settings = ctx.settings.get(interaction.guildId);
+      effective = applyDefaults(typed, prefs, settings, { imageCount: 0, inGuild: interaction.inGuild(), offPeakAllowed: offPeakAllowed(settings) });
       request = buildGenerationRequest(effective.options, { random: ctx.random });
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
       await interaction.reply(renderRefusal(describeRequestError(err, locale)));
       return;
     }
-    const record = await startJob(interaction, ctx, request, { ephemeral: effective.ephemeral });
-    if (!record) return;
-    const length = [...prompt].length;
-    const shown = [...prompt].slice(0, SHOWN_PROMPT_CHARS).join('').replace(/```/g, "'''");
-    const cut = length > SHOWN_PROMPT_CHARS ? `\n-# ${t(locale, 'storyboard.cut', { shown: SHOWN_PROMPT_CHARS })}` : '';
-    await interaction
-      .followUp({ content: `${t(locale, 'storyboard.built', { length })}\n\`\`\`\n${shown}\n\`\`\`${cut}`, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } })
-      .catch((err: unknown) => ctx.logger.info({ err }, 'could not show the storyboard prompt'));
-    if (effective.notes.length > 0) await tellDefaultNotes(interaction, ctx, effective.notes);
+    // The card shows the prompt it built (and Details all of it): a follow-up here would take the
+    // place of the deferred reply, which the card then could not replace.
+    await startJob(interaction, ctx, request, { ephemeral: effective.ephemeral, notes: effective.notes });
   },
 };

@@ -7,9 +7,9 @@ import { ASPECT_RATIO_SUGGESTIONS, MAX_PROMPT_CHARS, MAX_SEED, MODEL_IDS, MODELS
 import { buildGenerationRequest, type AttachmentRef, type GenerationRequest } from '../src/generation/request.js';
 import { renderRefusal } from '../src/render/render.js';
 import { addSavedSubjects, createSubjectLibrary, describeUnknownSubject, type LibraryEntry } from '../src/subjects/library.js';
-import { applyDefaults, type Effective } from '../src/settings/effective.js';
+import { applyDefaults, offPeakAllowed, type Effective } from '../src/settings/effective.js';
 import { createMemberPrefs } from '../src/settings/member.js';
-import { startJob, tellDefaultNotes } from './start-job.js';
+import { startJob } from './start-job.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, type Command } from './types.js';
 
 export const IMAGE_OPTIONS = ['image1', 'image2', 'image3', 'image4', 'image5', 'image6', 'image7'] as const;
@@ -80,10 +80,11 @@ export const vidu: Command = {
     try {
       // What the member left out: their own defaults, then the server's, within the server's caps.
       // One small store read before the acknowledgement, like the saved subjects below.
-      const prefs = await createMemberPrefs({ store: ctx.store }).get(interaction.user.id);
+      const prefs = await createMemberPrefs({ family: ctx.store.memberPrefs }).get(interaction.user.id);
       effective = applyDefaults(options, prefs, ctx.settings.get(interaction.guildId), {
         imageCount: options.images.length,
         inGuild: interaction.inGuild(),
+        offPeakAllowed: offPeakAllowed(ctx.settings.get(interaction.guildId)),
       });
       Object.assign(options, effective.options);
       // viduq3 `@names` no attachment stands for come from the member's saved subjects. This is
@@ -97,8 +98,7 @@ export const vidu: Command = {
       await interaction.reply(renderRefusal(text));
       return;
     }
-    const record = await startJob(interaction, ctx, request, { ephemeral: effective.ephemeral });
-    if (record && effective.notes.length > 0) await tellDefaultNotes(interaction, ctx, effective.notes);
+    await startJob(interaction, ctx, request, { ephemeral: effective.ephemeral, notes: effective.notes });
   },
   async autocomplete(interaction) {
     const typed = interaction.options.getFocused().trim();

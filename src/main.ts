@@ -170,7 +170,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     logger: logger.child({ mod: 'alerts' }),
     now,
   });
-  const memberPrefs = createMemberPrefs({ store });
+  const memberPrefs = createMemberPrefs({ family: store.memberPrefs });
   const downloadFile = (url: string, path: string, o: { maxBytes: number; timeoutMs: number }) => downloadToFile(url, path, { ...o, dispatcher: http });
   const delivery = createDelivery({
     outbox,

@@ -104,6 +104,7 @@ function header(record: TaskRecord): APIComponentInContainer[] {
     const left = quotaLeft(record.quota, locale);
     out.push(text(`-# ${t(locale, 'card.weighs', { weight: record.quota.weight })}${left ? ` · ${left}` : ''}`));
   }
+  for (const note of record.notes ?? []) out.push(text(`-# ℹ️ ${note}`));
   if (record.parent) {
     const target = record.parent.messageUrl ?? t(locale, 'card.parent.job', { id: record.parent.id });
     out.push(text(`-# ↩ ${t(locale, `card.parent.${record.parent.kind}`, { target })}`));

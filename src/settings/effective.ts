@@ -123,6 +123,16 @@ export function applyDefaults<T extends TypedOptions>(typed: T, prefs: MemberPre
   return { options: out, ephemeral, notes };
 }
 
+/**
+ * Whether members of this server may ask for off-peak generation. The server's off-peak policy
+ * (allow / forbid / force) comes with `/vidu off_peak` (contract additions); until it is in the settings
+ * schema every server allows it.
+ */
+export function offPeakAllowed(settings: GuildSettings): boolean {
+  const policy = (settings as { offPeak?: unknown }).offPeak;
+  return policy !== 'forbid' && policy !== 'force';
+}
+
 /** What the member is told about a default that was not used as set, in `locale`. */
 export function describeDefaultNote(note: DefaultNote, locale = 'en-US'): string {
   switch (note.code) {

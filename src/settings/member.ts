@@ -33,14 +33,16 @@ export type MemberPrefs = z.infer<typeof MemberPrefsSchema>;
 /** A member with nothing set. */
 export const DEFAULT_MEMBER_PREFS: MemberPrefs = MemberPrefsSchema.parse({});
 
+/** The store key of a member's defaults. */
+export const memberPrefsKey = (userId: string): string => `prefs:${userId}`;
+
 /**
- * A member's defaults over the store's `memberPrefs` family (src/store/member-prefs.ts), keyed by
- * Discord user id. Values that no longer parse read as "nothing set" rather than failing the
- * member's command.
+ * A member's defaults, keyed by Discord user id (one set per person, the same in every server,
+ * DM and user install), over the store's `memberPrefs` family (src/store/member-prefs.ts).
+ * Values that no longer parse read as "nothing set" rather than failing the member's command.
  */
-export function createMemberPrefs(options: { store: { memberPrefs: Family<string, MemberPrefs> } }) {
-  const family = options.store.memberPrefs;
-  const read = async (userId: string): Promise<MemberPrefs> => (await family.get(userId).catch(absentIfCorrupt)) ?? DEFAULT_MEMBER_PREFS;
+export function createMemberPrefs(options: { family: Family<string, MemberPrefs> }) {
+  const read = async (userId: string): Promise<MemberPrefs> => (await options.family.get(userId).catch(absentIfCorrupt)) ?? DEFAULT_MEMBER_PREFS;
   return {
     /** The member's defaults ({@link DEFAULT_MEMBER_PREFS} when none are stored). */
     get: read,
@@ -51,12 +53,12 @@ export function createMemberPrefs(options: { store: { memberPrefs: Family<string
     async update(userId: string, change: (p: MemberPrefs) => Partial<MemberPrefs>): Promise<MemberPrefs> {
       const current = await read(userId);
       const next = MemberPrefsSchema.parse(JSON.parse(JSON.stringify({ ...current, ...change(current) })));
-      await family.set(userId, next);
+      await options.family.set(userId, next);
       return next;
     },
     /** Forgets every default of the member. */
     async clear(userId: string): Promise<void> {
-      await family.delete(userId);
+      await options.family.delete(userId);
     },
   };
 }

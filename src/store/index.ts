@@ -32,13 +32,13 @@ function families(ns: ReturnType<typeof openNamespaces>) {
     subjectIndex: subjectIndex(ns),
     subjects: subjects(ns),
     memberJobs: memberJobs(ns),
+    memberPrefs: memberPrefs(ns),
     pollHistory: pollHistory(ns),
     commandHash: commandHash(ns),
     creditAlerts: creditAlerts(ns),
     pendingAnimations: pendingAnimations(ns),
     spendLines: spendLines(ns),
     memberGates: memberGates(ns),
-    memberPrefs: memberPrefs(ns),
     stopMarks: stopMarks(ns),
   };
 }

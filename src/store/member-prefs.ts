@@ -1,11 +1,11 @@
-/** `/vidu-settings`: each member's own defaults (src/settings/member.ts), meta `prefs:<userId>`. */
-import { MemberPrefsSchema } from '../settings/member.js';
+/** A member's own defaults and their `pings` preference (meta `prefs:<userId>`); src/settings/member.ts. */
+import { MemberPrefsSchema, memberPrefsKey } from '../settings/member.js';
 import { defineFamily } from './family.js';
 
-/** Keyed by the member's user id (one set per person, the same in every server and DM). */
+/** Keyed by the member's user id. */
 export const memberPrefs = defineFamily({
-  name: 'member prefs',
+  name: 'member preferences',
   namespace: 'meta',
   schema: MemberPrefsSchema,
-  key: (userId: string) => `prefs:${userId}`,
+  key: memberPrefsKey,
 });

@@ -143,6 +143,12 @@ export const TaskRecordSchema = z.object({
    * itself. The upstream task id is kept so `/vidu-show` can still look the video up.
    */
   stopped: z.object({ at: z.number(), by: z.string() }).optional(),
+  /**
+   * What the member was told about their own defaults when the job started (a cap overrode one),
+   * in their locale; shown on the card. Not a follow-up message: after a deferred reply Discord
+   * turns the first follow-up into the original message, which the card then cannot replace.
+   */
+  notes: z.array(z.string().max(300)).max(5).optional(),
   /** When the result message was deleted through the Delete button. */
   deletedAt: z.number().optional(),
   /** Set before the first final write: a later attempt first checks what Discord already has. */

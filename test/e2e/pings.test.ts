@@ -89,7 +89,7 @@ describe('the requester is pinged once when the result lands', () => {
     world = await startWorld();
     // The member's preference, written through the same store the bot reads.
     const store = await openStore(world.env.STORE_URL);
-    await createMemberPrefs({ store }).update(requester, () => ({ pings: false }));
+    await createMemberPrefs({ family: store.memberPrefs }).update(requester, () => ({ pings: false }));
     await store.close();
     const raw = world.vidu();
     await world.discord.injectInteraction(raw);
@@ -136,7 +136,7 @@ describe('the requester is pinged once when the result lands', () => {
     const pingsPref = async () => {
       const store = await openStore(world!.env.STORE_URL);
       try {
-        return (await createMemberPrefs({ store }).get(requester)).pings;
+        return (await createMemberPrefs({ family: store.memberPrefs }).get(requester)).pings;
       } finally {
         await store.close();
       }

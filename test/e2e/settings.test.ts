@@ -109,11 +109,10 @@ describe('/vidu-settings', () => {
     await admin(world, 'caps', [{ name: 'max_resolution', type: 3, value: '720p' }]);
     const job = world.vidu();
     await world.discord.injectInteraction(job);
-    await world.finalMessage(job.token);
+    const final = await world.finalMessage(job.token);
     expect([...world.toapis.tasks.values()][0]!.body.resolution).toBe('720p');
-    const note = await world.discord.waitFor(() => world!.discord.followups(job.token).find((m) => m.content.includes('1080p')), { description: 'note' });
-    expect(note.content).toContain('Your default 1080p is above this server’s cap 720p; using 720p.');
-    expect(note.flags & 64).toBe(64);
+    // Said on the job's own card.
+    expect(messageText(final)).toContain('Your default 1080p is above this server’s cap 720p; using 720p.');
     // The stored default is still 1080p.
     const again = await openPanel(world);
     expect(selected(again.panel, 'resolution')).toBe('1080p');

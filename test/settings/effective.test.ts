@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildGenerationRequest } from '../../src/generation/request.js';
-import { applyDefaults, describeDefaultNote, type TypedOptions } from '../../src/settings/effective.js';
+import { applyDefaults, describeDefaultNote, offPeakAllowed, type TypedOptions } from '../../src/settings/effective.js';
 import { DEFAULT_MEMBER_PREFS, MemberPrefsSchema, type MemberPrefs } from '../../src/settings/member.js';
 import { DEFAULT_SETTINGS, GuildSettingsSchema, checkCaps, type GuildSettings } from '../../src/settings/settings.js';
 
@@ -109,5 +109,16 @@ describe('off-peak, audio type and private replies', () => {
     ['DM: the preference does not apply', { privateReplies: true }, 'public', false, false],
   ])('%s', (_name, p, replies, guild, ephemeral) => {
     expect(applyDefaults(none, prefs(p), server({ replies }), { imageCount: 0, inGuild: guild }).ephemeral).toBe(ephemeral);
+  });
+});
+
+describe('offPeakAllowed', () => {
+  it.each<[unknown, boolean]>([
+    [undefined, true],
+    ['allow', true],
+    ['forbid', false],
+    ['force', false],
+  ])('server off-peak policy %s → members may choose: %s', (policy, allowed) => {
+    expect(offPeakAllowed({ ...DEFAULT_SETTINGS, ...(policy === undefined ? {} : { offPeak: policy }) } as GuildSettings)).toBe(allowed);
   });
 });

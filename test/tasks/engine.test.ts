@@ -62,6 +62,8 @@ function setup(upstream: { getTask?: (id: string) => RawTask | Error; submit?: (
     retireToken: async (r) => r,
     showProgress: async (r) => r,
     alreadyDelivered: async () => undefined,
+    showStopped: async () => undefined,
+    notify: async (r) => r,
     deliverOutcome: async (r) => {
       calls.push('deliver');
       if (deliver) return deliver();
