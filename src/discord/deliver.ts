@@ -258,7 +258,7 @@ export function createDelivery(options: DeliveryOptions) {
       } catch (err) {
         logger.warn({ task: record.id, err, attempt: record.attempts + 1 }, 'video download failed');
         if (isRetryableDownload(err) && record.attempts + 1 < MAX_VIDEO_ATTEMPTS) throw err;
-        throw new UserFacingError('video_unavailable', `The file of task ${record.upstream?.taskId ?? record.id} could not be downloaded.`);
+        throw new UserFacingError('video_unavailable', undefined, { code: 'video_download_failed', taskId: record.upstream?.taskId ?? record.id });
       }
       if (staged.kind === 'link') return await link({ kind: 'too_large', sizeBytes: staged.sizeBytes, limitBytes: limit });
       // The token may have expired during a long encode: the new route may allow less.

@@ -314,4 +314,8 @@ export const en = {
   'button.pingsOff': 'Turn off pings',
   'ping.turnedOff': 'Pings are off: you will no longer be mentioned when a result lands. Turn them back on in `/vidu-settings`.',
   'ping.notYours': 'Only the member this ping is for can turn their pings off.',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': 'The last frame of the video could not be extracted.',
+  'failure.reason.task_unknown': 'Vidu no longer knows task {taskId}.',
+  'failure.reason.video_download_failed': 'The file of task {taskId} could not be downloaded.',
 } as const;

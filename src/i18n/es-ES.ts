@@ -306,4 +306,8 @@ export const es: Record<keyof typeof en, string> = {
   'button.pingsOff': 'Desactivar avisos',
   'ping.turnedOff': 'Avisos desactivados: ya no se te mencionará cuando llegue un resultado. Vuelve a activarlos en `/vidu-settings`.',
   'ping.notYours': 'Solo el miembro al que va dirigido este aviso puede desactivar sus avisos.',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': 'No se pudo extraer el último fotograma del vídeo.',
+  'failure.reason.task_unknown': 'Vidu ya no reconoce la tarea {taskId}.',
+  'failure.reason.video_download_failed': 'No se pudo descargar el archivo de la tarea {taskId}.',
 };

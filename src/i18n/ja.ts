@@ -299,4 +299,8 @@ export const ja: Record<keyof typeof en, string> = {
   'button.pingsOff': '通知をオフにする',
   'ping.turnedOff': '通知をオフにしました。結果が届いてもメンションされません。`/vidu-settings` で再びオンにできます。',
   'ping.notYours': 'この通知の宛先のメンバー本人だけが、自分の通知をオフにできます。',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': '動画の最後のフレームを取り出せませんでした。',
+  'failure.reason.task_unknown': 'Vidu にタスク {taskId} がもう存在しません。',
+  'failure.reason.video_download_failed': 'タスク {taskId} のファイルをダウンロードできませんでした。',
 };

@@ -300,4 +300,8 @@ export const ko: Record<keyof typeof en, string> = {
   'button.pingsOff': '알림 끄기',
   'ping.turnedOff': '알림을 껐어요. 결과가 나와도 더 이상 멘션하지 않아요. `/vidu-settings`에서 다시 켤 수 있어요.',
   'ping.notYours': '알림을 받는 멤버 본인만 자신의 알림을 끌 수 있어요.',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': '영상의 마지막 프레임을 추출할 수 없었어요.',
+  'failure.reason.task_unknown': 'Vidu에 작업 {taskId}이(가) 더 이상 없어요.',
+  'failure.reason.video_download_failed': '작업 {taskId}의 파일을 내려받을 수 없었어요.',
 };

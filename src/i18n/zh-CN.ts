@@ -294,4 +294,8 @@ export const zh: Record<keyof typeof en, string> = {
   'button.pingsOff': '关闭提醒',
   'ping.turnedOff': '提醒已关闭：结果出来时将不再提及你。可在 `/vidu-settings` 中重新开启。',
   'ping.notYours': '只有被提醒的成员本人才能关闭自己的提醒。',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': '无法提取该视频的最后一帧。',
+  'failure.reason.task_unknown': 'Vidu 已找不到任务 {taskId}。',
+  'failure.reason.video_download_failed': '无法下载任务 {taskId} 的文件。',
 };

@@ -6,7 +6,7 @@ import {
   type APIComponentInContainer,
 } from 'discord.js';
 import { t, tn } from '../i18n/index.js';
-import { FAILURE_CODES, type FailureCode, type TaskRecord } from '../tasks/record.js';
+import { FAILURE_CODES, type FailureCode, type Outcome, type TaskRecord } from '../tasks/record.js';
 
 /** A message body as Discord's REST API takes it (Components V2). Pure data. */
 export interface MessagePayload {
@@ -203,8 +203,8 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
   if (outcome.kind === 'failed') {
     const failure = failureText(outcome.code, locale);
     const body = [`❌ **${failure.title}**`];
-    // The detail is stored text (English, or the upstream's own words); see the TaskRecord outcome.
-    if (outcome.detail) body.push(outcome.detail);
+    const detail = failureDetail(outcome, locale);
+    if (detail) body.push(detail);
     body.push(`-# ${failure.hint}`);
     if (record.upstream) body.push(`-# ${t(locale, 'final.task', { taskId: record.upstream.taskId })}`);
     return payload([container(ACCENT.failed, [...header(record), text(body.join('\n')), jobButtons(record)])]);
@@ -261,6 +261,27 @@ function compressedNote(
     });
   }
   return out;
+}
+
+/**
+ * The line under a failure's title, in `locale`: its `reason` from the catalogs, else the stored
+ * `detail` text (older records, request refusals); `undefined` when there is neither.
+ */
+export function failureDetail(outcome: Pick<Extract<Outcome, { kind: 'failed' }>, 'reason' | 'detail'>, locale: string): string | undefined {
+  const reason = outcome.reason;
+  if (!reason) return outcome.detail;
+  switch (reason.code) {
+    case 'last_frame_failed':
+      return t(locale, 'failure.reason.last_frame_failed');
+    case 'task_unknown':
+      return t(locale, 'failure.reason.task_unknown', { taskId: reason.taskId });
+    case 'video_download_failed':
+      return t(locale, 'failure.reason.video_download_failed', { taskId: reason.taskId });
+    case 'upstream_said':
+      return t(locale, 'failure.upstreamSaid', { said: reason.said });
+    case 'library_image_missing':
+      return t(locale, 'subjects.imageMissing', { name: reason.name });
+  }
 }
 
 /** One-off ephemeral refusal (no Components V2: it is sent as the first response). */
