@@ -20,6 +20,11 @@ const PROTOCOLS = 'file';
 export const FIT_DEFAULTS = {
   /** Encodes running at once. */
   concurrency: 1,
+  /**
+   * Encodes waiting for a slot; more are refused ({@link EncoderBusyError}) so waiting jobs never
+   * hold all of the scheduler's step slots (the caller links the video instead).
+   */
+  maxQueued: 3,
   /** One ffmpeg/ffprobe run is killed after this long, ms (an 8 s 1080p encode took 4.5 min on a loaded 2-core box). */
   timeoutMs: 10 * 60_000,
   /** `nice` increment of the children (0 = same priority as the bot). */
@@ -107,6 +112,9 @@ export class FfmpegFailedError extends EncodeError {
   }
 }
 
+/** Too many encodes are already waiting ({@link FitterOptions.maxQueued}). */
+export class EncoderBusyError extends EncodeError {}
+
 /** A child ran past `timeoutMs` and was killed. */
 export class EncodeTimeoutError extends EncodeError {
   readonly timeoutMs: number;
@@ -124,6 +132,8 @@ export interface FitterOptions {
   ffprobePath?: string;
   /** Encodes at once; more wait their turn. Default 1. */
   concurrency?: number;
+  /** Encodes waiting for a slot before more are refused. Default 3. */
+  maxQueued?: number;
   /** Per child process, ms. Default 10 min. */
   timeoutMs?: number;
   /** `nice` increment for the children; 0 runs them without `nice`. Default 10. */
@@ -222,6 +232,7 @@ export function createFitter(options: FitterOptions = {}) {
   const ffmpeg = options.ffmpegPath ?? 'ffmpeg';
   const ffprobe = options.ffprobePath ?? 'ffprobe';
   const concurrency = Math.max(1, options.concurrency ?? FIT_DEFAULTS.concurrency);
+  const maxQueued = Math.max(0, options.maxQueued ?? FIT_DEFAULTS.maxQueued);
   const timeoutMs = options.timeoutMs ?? FIT_DEFAULTS.timeoutMs;
   const niceness = options.niceness ?? FIT_DEFAULTS.niceness;
   const preset = options.preset ?? FIT_DEFAULTS.preset;
@@ -238,6 +249,7 @@ export function createFitter(options: FitterOptions = {}) {
       options.onActivity?.(active);
       return;
     }
+    if (waiting.length >= maxQueued) throw new EncoderBusyError(`${waiting.length} encodes already waiting`);
     await new Promise<void>((resolve, reject) => {
       const go = () => {
         signal?.removeEventListener('abort', onAbort);

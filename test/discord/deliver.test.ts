@@ -9,8 +9,8 @@ import { DiscordWriteError, type DiscordFailureKind, type Outbox } from '../../s
 import { openStore, type Store } from '../../src/store/index.js';
 import type { TaskRecord } from '../../src/tasks/record.js';
 import { SCHEDULE_DEFAULTS } from '../../src/tasks/schedule.js';
-import { DownloadTooLargeError } from '../../src/upstream/download.js';
 import { createFitter } from '../../src/media/fit.js';
+import { DownloadTooLargeError } from '../../src/upstream/download.js';
 import { record } from '../tasks/records.js';
 
 /**
@@ -34,7 +34,7 @@ function scriptedOutbox(script: Script) {
       return method === 'openDm' ? 'dm-channel' : { id: `m${n}`, channel_id: `c${n}` };
     };
   const outbox = Object.fromEntries(
-    (['editOriginal', 'editChannelMessage', 'createMessage', 'openDm', 'getOriginal', 'fetchChannelMessage'] as const).map((m) => [m, answer(m)]),
+    (['editOriginal', 'editChannelMessage', 'createMessage', 'createFollowup', 'openDm', 'getOriginal', 'fetchChannelMessage'] as const).map((m) => [m, answer(m)]),
   ) as unknown as Outbox;
   return { outbox, calls, methods: () => calls.map((c) => c.method) };
 }
@@ -62,6 +62,7 @@ function setup(script: Script, download?: (path: string) => Promise<{ bytes: num
     download: { toFile: async (_url, path) => (download ? download(path) : { bytes: 0 }) },
     tmpDir: dir,
     guildUploadLimit: () => DEFAULT_UPLOAD_LIMIT_BYTES,
+    // Files in these tests fit, or are refused before download: the encoder is never reached.
     fitter: createFitter(),
     now: () => NOW,
   });

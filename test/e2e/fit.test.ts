@@ -73,7 +73,8 @@ describe('a video over the upload limit is re-encoded to fit', () => {
         expect(u.status).not.toBe(413);
       }
       const text = messageText(message);
-      const mb = (n: number) => `${(n / MiB).toFixed(1)} MB`;
+      // The card's units: MB (MiB) with one decimal from 1 MiB, whole KB below.
+      const mb = (n: number) => (n >= MiB ? `${(n / MiB).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`);
       // A guild: the interaction's limit is the server's (its boost tier).
       expect(text).toContain(`Compressed to fit this server’s upload limit (${mb(big.length)} → ${mb(bytes)}).`);
       expect(text).toMatch(/The original stays available until <t:\d+:f>/);

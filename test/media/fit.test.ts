@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BPP_LADDER,
   EncodeTimeoutError,
+  EncoderBusyError,
   MIN_VIDEO_BPS,
   ProbeError,
   createFitter,
@@ -148,6 +149,16 @@ describe('fit', () => {
     await expect(stat(output)).rejects.toThrow();
     expect(active).toBe(0);
     expect(peak).toBe(1);
+  }, 60_000);
+
+  it('refuses an encode when `maxQueued` are already waiting (typed), and still runs the others', async () => {
+    const small = join(dir, 'small-q.mp4');
+    await makeClip(small, { width: 320, height: 180, durationS: 1, fps: 4 });
+    const fitter = createFitter({ concurrency: 1, maxQueued: 1 });
+    const settled = await Promise.allSettled([1, 2, 3].map((i) => fitter.fit({ input: small, output: join(dir, `q${i}.mp4`), limitBytes: 100 * 1024 })));
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((settled[2] as PromiseRejectedResult).reason).toBeInstanceOf(EncoderBusyError);
+    await expect(stat(join(dir, 'q3.mp4'))).rejects.toThrow();
   }, 60_000);
 
   it('runs at most `concurrency` encodes at once', async () => {
