@@ -28,8 +28,7 @@ import { StoreError, openStore, redactUrl } from './tasks/store.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
 import { createSubjectLibrary } from './subjects/library.js';
-import { createRateLimiter, type RateLimiter } from './upstream/ratelimit.js';
-import { createRedisRateLimiter, type RedisRateLimiter } from './upstream/ratelimit-redis.js';
+import { createUpstreamBudgets } from './upstream/budgets.js';
 import { RETRY_DEFAULTS } from './upstream/retry.js';
 
 /** The client's retry waits, compressed like every other interval when VIDU_TIME_SCALE < 1. */
@@ -104,33 +103,20 @@ export async function startBot(env: Record<string, string | undefined>, override
   // Our own connection pool: @discordjs/rest installs its bundled undici as the global
   // dispatcher, which our undici's interceptors cannot drive.
   const http = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
-  // The cap holds across processes: shared through Redis when the store is Redis; otherwise (or
-  // while Redis does not answer) each process keeps to its shards' share of it.
-  const localLimiter = createRateLimiter({ ratePerSecond: config.upstreamMaxRps * (shardIds ? shardIds.length / shardCount : 1) });
-  let sharedLimiter: RedisRateLimiter | undefined;
-  if (/^rediss?:/.test(config.storeUrl)) {
-    sharedLimiter = await createRedisRateLimiter({
-      url: config.storeUrl,
-      ratePerSecond: config.upstreamMaxRps,
-      fallback: localLimiter,
-      logger: logger.child({ mod: 'ratelimit' }),
-    }).catch((err: unknown) => {
-      logger.warn({ err }, 'shared upstream rate limit unavailable; using this process’s share');
-      return undefined;
-    });
-  }
-  const capped: RateLimiter = sharedLimiter ?? localLimiter;
-  const limiter: RateLimiter = {
-    async acquire(signal) {
-      const asked = now();
-      await capped.acquire(signal);
-      metrics.rateLimitWait(now() - asked);
-    },
-  };
+  // The documented budgets hold across processes: shared through Redis when the store is Redis;
+  // otherwise (or while Redis does not answer) each process keeps to its shards' share of them.
+  const budgets = await createUpstreamBudgets({
+    group: config.rateGroup,
+    ...(/^rediss?:/.test(config.storeUrl) ? { redisUrl: config.storeUrl } : {}),
+    share: shardIds ? shardIds.length / shardCount : 1,
+    logger: logger.child({ mod: 'ratelimit' }),
+    onWait: (_op, ms) => metrics.rateLimitWait(ms),
+    now,
+  });
   const upstream = createUpstreamClient({
     baseUrl: config.toapisBaseUrl,
     apiKey: config.toapisApiKey,
-    rateLimiter: limiter,
+    rateLimits: budgets.rateLimits,
     dispatcher: http,
     timeoutMs: schedule.upstreamTimeoutMs,
     retry: scaledRetryBudgets(config.timeScale),
@@ -304,7 +290,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     await ready;
   } catch (err) {
     await httpServer?.close();
-    await sharedLimiter?.close();
+    await budgets.close();
     throw err;
   }
 
@@ -323,7 +309,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       // and resumes from its stored state on the next start.
       await scheduler.stop(timeoutMs);
       await http.destroy();
-      await sharedLimiter?.close();
+      await budgets.close();
       webhookRest.clearHashSweeper();
       webhookRest.clearHandlerSweeper();
       await client.destroy();

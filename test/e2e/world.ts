@@ -36,7 +36,7 @@ export async function startWorld(options: WorldOptions = {}) {
     LOG_LEVEL: 'debug',
     // 1/50 of production timing: first poll after 100 ms, edits ≥ 160 ms apart.
     VIDU_TIME_SCALE: '0.02',
-    VIDU_UPSTREAM_MAX_RPS: '200',
+    TOAPIS_RATE_GROUP: 'svip',
     ...options.env,
   };
   const boot = () =>
