@@ -9,6 +9,7 @@ import { Agent } from 'undici';
 import { COMMANDS, COMPONENTS } from '../commands/index.js';
 import type { CommandContext } from '../commands/types.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
+import { DEFAULT_UPLOAD_LIMIT_BYTES, createDelivery } from './discord/deliver.js';
 import { createOutbox } from './discord/outbox.js';
 import { registerCommandsIfChanged } from './discord/register.js';
 import { createRouter } from './discord/router.js';
@@ -18,7 +19,7 @@ import { createBotMetrics, type BotMetrics } from './metrics.js';
 import { createAdminAlerts } from './settings/alerts.js';
 import { createSettingsCache } from './settings/store.js';
 import { createUsageLedger } from './settings/usage.js';
-import { DEFAULT_UPLOAD_LIMIT_BYTES, createEngine } from './tasks/engine.js';
+import { createEngine } from './tasks/engine.js';
 import { createLastFrameExtractor } from './tasks/frames.js';
 import { createRateGate } from './tasks/limits.js';
 import { owningGuildId, type TaskRecord } from './tasks/record.js';
@@ -160,24 +161,30 @@ export async function startBot(env: Record<string, string | undefined>, override
     logger: logger.child({ mod: 'alerts' }),
     now,
   });
-  const engine = createEngine({
-    store,
-    upstream,
+  const downloadFile = (url: string, path: string, o: { maxBytes: number; timeoutMs: number }) => downloadToFile(url, path, { ...o, dispatcher: http });
+  const delivery = createDelivery({
     outbox,
-    download: {
-      bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }),
-      toFile: (url, path, o) => downloadToFile(url, path, { ...o, dispatcher: http }),
-    },
-    logger: logger.child({ mod: 'engine' }),
+    store,
+    logger: logger.child({ mod: 'deliver' }),
     schedule,
-    taskDeadlineMs: config.taskDeadlineMs,
+    download: { toFile: downloadFile },
     tmpDir,
     guildUploadLimit: (guildId) => {
       const tier = guildId ? client.guilds.cache.get(guildId)?.premiumTier : undefined;
       return (tier !== undefined ? BOOST_UPLOAD_LIMIT[tier] : undefined) ?? DEFAULT_UPLOAD_LIMIT_BYTES;
     },
+    now,
+  });
+  const engine = createEngine({
+    store,
+    upstream,
+    delivery,
+    download: { bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }) },
+    logger: logger.child({ mod: 'engine' }),
+    schedule,
+    taskDeadlineMs: config.taskDeadlineMs,
     lastFrame: createLastFrameExtractor({
-      downloadToFile: (url, path, o) => downloadToFile(url, path, { ...o, dispatcher: http }),
+      downloadToFile: downloadFile,
       tmpDir,
       timeoutMs: schedule.videoDownloadTimeoutMs,
     }),
