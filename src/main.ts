@@ -30,6 +30,9 @@ import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
 import { createSubjectLibrary } from './subjects/library.js';
 import { createUpstreamBudgets } from './upstream/budgets.js';
+import { withCallbackUrl } from './upstream/callback.js';
+import { scaledPushFallback } from './tasks/schedule-push.js';
+import { createPushCompletion } from './webhooks/wiring.js';
 import { RETRY_DEFAULTS } from './upstream/retry.js';
 
 /** The client's retry waits, compressed like every other interval when VIDU_TIME_SCALE < 1. */
@@ -74,7 +77,7 @@ export async function startBot(env: Record<string, string | undefined>, override
   const config = parseConfig(env);
   const now = overrides.now ?? Date.now;
   const random = overrides.random ?? Math.random;
-  const secrets = [config.discordToken, config.toapisApiKey];
+  const secrets = [config.discordToken, config.toapisApiKey, ...(config.webhookSecret ? [config.webhookSecret] : [])];
   const logger = createLogger({ level: config.logLevel, secrets, destination: overrides.logDestination });
   const schedule = scaledSchedule(config.timeScale);
 
@@ -114,7 +117,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     onWait: (_op, ms) => metrics.rateLimitWait(ms),
     now,
   });
-  const upstream = createUpstreamClient({
+  const baseUpstream = createUpstreamClient({
     baseUrl: config.toapisBaseUrl,
     apiKey: config.toapisApiKey,
     rateLimits: budgets.rateLimits,
@@ -124,6 +127,19 @@ export async function startBot(env: Record<string, string | undefined>, override
     logger: logger.child({ mod: 'upstream' }),
     onRequest: (info) => metrics.upstreamRequest(info),
   });
+  // Every submit names TOAPIS_WEBHOOK_URL, until toapis says the Token has no webhook.
+  const upstream = config.webhookUrl
+    ? withCallbackUrl(baseUpstream, {
+        url: config.webhookUrl,
+        onNotConfigured: (body) => {
+          logger.error('TOAPIS_WEBHOOK_URL is set but the toapis Token has no webhook configured; submitting without it until restart');
+          void push
+            ?.jobOf(body)
+            .then((job) => alerts.webhookNotConfigured(job?.owner.guildId ?? null))
+            .catch((err: unknown) => logger.warn({ err }, 'could not warn the admins about webhooks'));
+        },
+      })
+    : baseUpstream;
   const tmpDir = join(tmpdir(), 'vidu-bot');
   await mkdir(tmpDir, { recursive: true });
 
@@ -140,6 +156,22 @@ export async function startBot(env: Record<string, string | undefined>, override
       store.meta.set('poll-history', history.toJSON()).catch((err: unknown) => logger.debug({ err }, 'could not save poll history'));
     }, 60_000 * config.timeScale).unref();
   };
+  // Webhooks first, polling as the fallback (TOAPIS_WEBHOOK_SECRET): events wake their job on its shard.
+  const push = config.webhookSecret
+    ? createPushCompletion({
+        secret: config.webhookSecret,
+        kv: store.meta,
+        store,
+        ...(owns ? { owns } : {}),
+        wakeHere: (record) => scheduler.schedule(record.id, record.owner.userId),
+        handOver: (record) => handOver(record),
+        history,
+        fallback: scaledPushFallback(config.timeScale),
+        logger: logger.child({ mod: 'webhook' }),
+        now,
+        random,
+      })
+    : undefined;
   // Interaction webhooks have per-token buckets and no global limit (platform.md §7); through
   // client.rest every progress edit would queue behind @discordjs/rest's 50/s global budget.
   const webhookRest = new REST({
@@ -192,7 +224,10 @@ export async function startBot(env: Record<string, string | undefined>, override
     secrets,
     now,
     random,
-    pollDelayMs: (record, phase, progress) => nextPollDelayMs(phase, schedule, random, undefined, pollHintFor(record, progress, now(), history)),
+    pollDelayMs: push
+      ? (record) => push.pollDelayMs(record)
+      : (record, phase, progress) => nextPollDelayMs(phase, schedule, random, undefined, pollHintFor(record, progress, now(), history)),
+    ...(push ? { push: push.hooks } : {}),
     events: {
       finished(record) {
         if (record.outcome?.kind !== 'failed') return;
@@ -290,6 +325,7 @@ export async function startBot(env: Record<string, string | undefined>, override
             gateway: async () => client.ws.shards.size > 0 && client.ws.shards.every((shard) => shard.status === Status.Ready),
           },
           metrics: () => metrics.registry.render(),
+          ...(push ? { routes: push.routes } : {}),
         });
   if (httpServer) logger.info({ port: httpServer.port }, 'serving /healthz and /metrics');
   try {

@@ -303,4 +303,8 @@ export const en = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: the toapis account is out of credits.** Members’ `/vidu` jobs are refused until it is topped up. Check it with `/vidu-admin balance`. (You are told once a day at most.)',
+
+  // ---- webhooks & budgets (issue 10) ----
+  'alert.webhookNotConfigured':
+    '⚠️ **vidu-bot: toapis webhooks are not configured for this API key.** The bot asked toapis to report finished videos to its webhook URL, but the key’s Token has no webhook set up, so results now arrive by polling (a little later). The bot operator can turn webhooks on in the toapis console (Token edit page) or unset `TOAPIS_WEBHOOK_URL`.',
 } as const;

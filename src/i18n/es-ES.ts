@@ -295,4 +295,8 @@ export const es: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: la cuenta de toapis se ha quedado sin créditos.** Los trabajos de `/vidu` de los miembros se rechazan hasta que se recargue. Consúltalo con `/vidu-admin balance`. (Este aviso llega como mucho una vez al día.)',
+
+  // ---- webhooks & budgets (issue 10) ----
+  'alert.webhookNotConfigured':
+    '⚠️ **vidu-bot: los webhooks de toapis no están configurados para esta clave de API.** El bot pidió a toapis que avisara de los vídeos terminados en su URL de webhook, pero el Token de la clave no tiene ningún webhook, así que ahora los resultados llegan consultando el estado (un poco más tarde). Quien opera el bot puede activar los webhooks en la consola de toapis (página de edición del Token) o quitar `TOAPIS_WEBHOOK_URL`.',
 };

@@ -288,4 +288,8 @@ export const ja: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: toapis アカウントのクレジットが尽きました。** チャージされるまで、メンバーの `/vidu` ジョブは拒否されます。`/vidu-admin balance` で確認してください。（この通知は 1 日 1 回までです。）',
+
+  // ---- webhooks & budgets (issue 10) ----
+  'alert.webhookNotConfigured':
+    '⚠️ **vidu-bot: この API キーには toapis の Webhook が設定されていません。** ボットは完成した動画を Webhook URL に通知するよう toapis に求めましたが、キーの Token に Webhook がないため、結果はポーリングで受け取ります（少し遅くなります）。ボットの運用者は toapis コンソール（Token の編集ページ）で Webhook を有効にするか、`TOAPIS_WEBHOOK_URL` を外してください。',
 };

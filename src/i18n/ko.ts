@@ -289,4 +289,8 @@ export const ko: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: toapis 계정의 크레딧이 모두 떨어졌어요.** 충전할 때까지 멤버의 `/vidu` 작업은 거부돼요. `/vidu-admin balance`로 확인하세요. (이 알림은 하루에 한 번까지만 보내요.)',
+
+  // ---- webhooks & budgets (issue 10) ----
+  'alert.webhookNotConfigured':
+    '⚠️ **vidu-bot: 이 API 키에는 toapis 웹훅이 설정되어 있지 않아요.** 봇이 완성된 영상을 웹훅 URL로 알려 달라고 toapis에 요청했지만, 키의 Token에 웹훅이 없어서 이제 결과를 폴링으로 받아요(조금 늦어져요). 봇 운영자는 toapis 콘솔(Token 편집 페이지)에서 웹훅을 켜거나 `TOAPIS_WEBHOOK_URL`을 지워 주세요.',
 };

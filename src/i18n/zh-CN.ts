@@ -283,4 +283,8 @@ export const zh: Record<keyof typeof en, string> = {
 
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits': '⚠️ **vidu-bot：toapis 账户的额度已用完。** 充值之前，成员的 `/vidu` 任务都会被拒绝。可用 `/vidu-admin balance` 查看。（此提醒每天最多一次。）',
+
+  // ---- webhooks & budgets (issue 10) ----
+  'alert.webhookNotConfigured':
+    '⚠️ **vidu-bot：此 API 密钥未配置 toapis Webhook。** 机器人请求 toapis 把完成的视频通知到它的 Webhook 地址，但该密钥的 Token 没有设置 Webhook，所以现在改为轮询获取结果（会稍晚一些）。机器人运营者可以在 toapis 控制台（Token 编辑页）开启 Webhook，或取消设置 `TOAPIS_WEBHOOK_URL`。',
 };

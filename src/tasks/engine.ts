@@ -48,6 +48,19 @@ export interface EngineOptions {
    * before this read, `progress` what the upstream reports now. Default: the upstream's window.
    */
   pollDelayMs?(record: TaskRecord, phase: 'queued' | 'running', progress: number): number;
+  /**
+   * Push completion (webhooks, issue 10): `remember` indexes the job by its client_business_id
+   * (before a submit) and upstream task id (after); `take` returns the final task state an event
+   * brought, read before the status endpoint; `firstLookMs` replaces the first poll delay.
+   */
+  push?: PushHooks;
+}
+
+/** See {@link EngineOptions.push}. */
+export interface PushHooks {
+  remember(record: TaskRecord): Promise<void>;
+  take(record: TaskRecord): Promise<UpstreamTask | undefined>;
+  firstLookMs?(record: TaskRecord): number;
 }
 
 /** Transient failures of one step are retried this many times before the job fails. */
@@ -129,19 +142,28 @@ export function createEngine(options: EngineOptions) {
     return submit(rec, false);
   }
 
-  function adopt(record: TaskRecord, task: UpstreamTask): Promise<TaskRecord> {
+  /** Index writes of push completion; a failure only means the fallback poll finds the result. */
+  const remember = async (record: TaskRecord): Promise<void> => {
+    try {
+      await options.push?.remember(record);
+    } catch (err) {
+      logger.warn({ task: record.id, err }, 'could not index the job for webhook events');
+    }
+  };
+
+  async function adopt(record: TaskRecord, task: UpstreamTask): Promise<TaskRecord> {
     const at = now();
-    return save(record, {
+    const r = await save(record, {
       state: 'running',
       upstream: { taskId: task.id, status: task.status, progress: task.progress ?? 0, submittedAt: at },
       deadlineAt: at + options.taskDeadlineMs,
-      nextAt: at + schedule.firstPollMs,
+      nextAt: at + (options.push?.firstLookMs?.(record) ?? schedule.firstPollMs),
       attempts: 0,
       polls: 0,
-    }).then((r) => {
-      options.events?.submitted?.(r);
-      return r;
     });
+    await remember(r);
+    options.events?.submitted?.(r);
+    return r;
   }
 
   /**
@@ -160,6 +182,7 @@ export function createEngine(options: EngineOptions) {
         }
       }
       const body = toSubmitBody(record.request, record.uploadedImageUrls ?? [], record.clientBusinessId);
+      await remember(record);
       const task = await upstream.submit(body);
       logger.info({ task: record.id, upstreamTask: task.id, model: body.model }, 'submitted');
       return adopt(record, task);
@@ -176,7 +199,12 @@ export function createEngine(options: EngineOptions) {
     const deadlineAt = record.deadlineAt ?? up.submittedAt + options.taskDeadlineMs;
     let task: UpstreamTask;
     try {
-      task = await upstream.getTask(up.taskId);
+      // A webhook event may have brought the final state: no status read needed then.
+      const pushed = await options.push?.take(record).catch((err: unknown) => {
+        logger.warn({ task: record.id, err }, 'could not read the pushed result; reading the status');
+        return undefined;
+      });
+      task = pushed ?? (await upstream.getTask(up.taskId));
     } catch (err) {
       if (now() >= deadlineAt) return fail(record, new UserFacingError('timed_out'));
       if (err instanceof UpstreamNotFoundError) {
