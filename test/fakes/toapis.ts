@@ -181,6 +181,8 @@ export interface FakeToapis {
   /** Mutable balance reported by `/v1/balance`. */
   balance: { remain: number; used: number; unlimited: boolean };
   inject(injection: FakeInjection): void;
+  /** The webhook settings in force (mutable: a test points `url` at the bot once it listens). */
+  webhookConfig: FakeWebhookOptions | undefined;
   /** While true, submits get `503 rate_limit_unavailable` (status queries keep working). */
   submitLimiterDown: boolean;
   /** Webhook controls: lose, duplicate or age events; every attempt made. */
@@ -349,6 +351,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
       webhookNotConfigured: 0,
     },
     submitLimiterDown: false,
+    webhookConfig: options.webhook,
     webhooks: { attempts: [], lose: 0, duplicate: 0, stale: { count: 0, ageS: 0 }, send: () => Promise.resolve() },
     finishedAt: new Map(),
     tasks: new Map(),
@@ -400,7 +403,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
   };
 
   // ---- task webhooks (§8) ----
-  const webhook = options.webhook;
+  const webhookOf = (): FakeWebhookOptions | undefined => fake.webhookConfig;
   const eventIds = new Map<string, string>();
   const webhookTimers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void): void => {
@@ -434,12 +437,12 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
   };
   const targetOf = (task: FakeTask): string | undefined => {
     const meta = task.body.metadata as Record<string, unknown> | undefined;
-    return typeof meta?.callback_url === 'string' ? meta.callback_url : webhook?.url;
+    return typeof meta?.callback_url === 'string' ? meta.callback_url : webhookOf()?.url;
   };
   /** One delivery attempt; resolves with the receiver's status (0 on a network failure or timeout). */
   const deliverOnce = async (task: FakeTask, eventId: string, url: string, attempt: number, timestamp: number): Promise<number> => {
     const body = eventBody(task, eventId);
-    const signature = (webhook?.secrets ?? [])
+    const signature = (webhookOf()?.secrets ?? [])
       .map((secret) => `v1=${createHmac('sha256', secret).update(`${eventId}.${timestamp}.${body}`).digest('hex')}`)
       .join(',');
     let status = 0;
@@ -455,7 +458,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
           'x-toapis-webhook-signature': signature,
         },
         body,
-        signal: AbortSignal.timeout(webhook?.timeoutMs ?? 10_000),
+        signal: AbortSignal.timeout(webhookOf()?.timeoutMs ?? 10_000),
       });
       status = res.status;
       await res.arrayBuffer().catch(() => undefined);
@@ -474,7 +477,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
       eventId = `evt_${randomBytes(10).toString('hex')}`;
       eventIds.set(task.id, eventId);
     }
-    const delays = webhook?.retryDelaysMs ?? [100, 300, 1_000];
+    const delays = webhookOf()?.retryDelaysMs ?? [100, 300, 1_000];
     let stale = 0;
     if (first && fake.webhooks.stale.count > 0) {
       fake.webhooks.stale.count -= 1;
@@ -489,7 +492,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
     }
   };
   const whenFinished = (task: FakeTask): void => {
-    if (!webhook || task.plan.neverFinish === true) return;
+    if (!webhookOf() || task.plan.neverFinish === true) return;
     later(Math.max(0, task.createdAtMs + task.plan.queuedMs + task.plan.runMs - now()), () => {
       fake.finishedAt.set(task.id, Date.now());
       if (fake.webhooks.lose > 0) {
@@ -683,7 +686,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
     }
     const body = json as Record<string, unknown>;
     const meta = body.metadata as Record<string, unknown> | undefined;
-    if (meta !== undefined && typeof meta === 'object' && meta !== null && 'callback_url' in meta && webhook?.url === undefined) {
+    if (meta !== undefined && typeof meta === 'object' && meta !== null && 'callback_url' in meta && webhookOf()?.url === undefined) {
       fake.stats.webhookNotConfigured += 1;
       send(res, 400, { error: { code: 'webhook_not_configured', message: 'Webhook is not configured for this token', type: 'invalid_request_error' } }, rateHeaders);
       return;
