@@ -128,15 +128,14 @@ export async function startBot(env: Record<string, string | undefined>, override
     onRequest: (info) => metrics.upstreamRequest(info),
   });
   // Every submit names TOAPIS_WEBHOOK_URL, until toapis says the Token has no webhook.
+  let webhookAlertPending = false;
   const upstream = config.webhookUrl
     ? withCallbackUrl(baseUpstream, {
         url: config.webhookUrl,
-        onNotConfigured: (body) => {
+        onNotConfigured: () => {
           logger.error('TOAPIS_WEBHOOK_URL is set but the toapis Token has no webhook configured; submitting without it until restart');
-          void push
-            ?.jobOf(body)
-            .then((job) => alerts.webhookNotConfigured(job?.owner.guildId ?? null))
-            .catch((err: unknown) => logger.warn({ err }, 'could not warn the admins about webhooks'));
+          // The admins of the server whose job met it are told, once (see events.submitted).
+          webhookAlertPending = true;
         },
       })
     : baseUpstream;
@@ -229,6 +228,11 @@ export async function startBot(env: Record<string, string | undefined>, override
       : (record, phase, progress) => nextPollDelayMs(phase, schedule, random, undefined, pollHintFor(record, progress, now(), history)),
     ...(push ? { push: push.hooks } : {}),
     events: {
+      submitted(record) {
+        if (!webhookAlertPending) return;
+        webhookAlertPending = false;
+        void alerts.webhookNotConfigured(record.owner.guildId);
+      },
       finished(record) {
         if (record.outcome?.kind !== 'failed') return;
         // Failed jobs are not counted against daily limits.

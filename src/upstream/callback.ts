@@ -5,13 +5,13 @@
  * and no later submit of this process sends it again: until restart, the bot relies on polling
  * or on the Token's default URL.
  */
-import type { SubmitBody, UpstreamClient } from './client.js';
+import type { UpstreamClient } from './client.js';
 import { UpstreamWebhookNotConfiguredError } from './errors.js';
 
 export interface CallbackUrlOptions {
   url: string;
-  /** Called once, with the submit that was refused (to find whom to tell). */
-  onNotConfigured(body: SubmitBody): void;
+  /** Called once, when the first submit is refused. */
+  onNotConfigured(): void;
 }
 
 /** Wraps `client` so its submits carry the callback URL as described above. */
@@ -30,7 +30,7 @@ export function withCallbackUrl(client: UpstreamClient, options: CallbackUrlOpti
         if (!(err instanceof UpstreamWebhookNotConfiguredError)) throw err;
         const first = sending;
         sending = false;
-        if (first) options.onNotConfigured(body);
+        if (first) options.onNotConfigured();
         return client.submit(body, signal);
       }
     },

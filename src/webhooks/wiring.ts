@@ -11,7 +11,6 @@ import { owningGuildId, type TaskRecord } from '../tasks/record.js';
 import type { DurationHistory } from '../tasks/schedule.js';
 import { pushFallbackDelayMs, type PushFallback } from '../tasks/schedule-push.js';
 import type { TaskStore } from '../tasks/store.js';
-import type { SubmitBody } from '../upstream/client.js';
 import { createWebhookInbox } from './inbox.js';
 
 export interface PushCompletionOptions {
@@ -72,10 +71,5 @@ export function createPushCompletion(options: PushCompletionOptions) {
     hooks,
     /** The engine's `pollDelayMs` while webhooks are on. */
     pollDelayMs: (record: TaskRecord) => delayFor(record),
-    /** The job of a submit (for the not-configured alert). */
-    async jobOf(body: SubmitBody): Promise<TaskRecord | undefined> {
-      const jobId = await index.find({ businessId: body.client_business_id });
-      return jobId === undefined ? undefined : options.store.get(jobId);
-    },
   };
 }
