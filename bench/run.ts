@@ -26,6 +26,7 @@ import { startFakeDiscord, visibleAttachments, type FakeDiscord } from '../test/
 import { DEFAULT_IDS, slashCommand, type RawInteraction, type SlashCommandOptions } from '../test/fakes/interactions.js';
 import { FAKE_DEFAULT_PLAN, fakeMp4, startFakeToapis, type FakeTaskPlan, type FakeToapis } from '../test/fakes/toapis.js';
 import { runFixedPoller } from './fixed-poller.js';
+import { phaseBurst, phaseWebhooks } from './webhooks.js';
 import {
   ROOT,
   freePort,
@@ -45,7 +46,7 @@ import {
 
 const QUICK = process.argv.includes('--quick');
 /** `--only=A,B` runs only those phases (C and D run together). */
-const ONLY = new Set((process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'A,B,C,D,E').toUpperCase().split(','));
+const ONLY = new Set((process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'A,B,C,D,E,W').toUpperCase().split(','));
 const API_KEY = 'sk-bench-key-0123456789';
 const BOT_TOKEN = 'MBENCH0123456789.Gabcde.fakeBotTokenForBench';
 const MIB = 1024 * 1024;
@@ -485,6 +486,15 @@ function table(r: Results): string {
     rows.push([`D restart, ${d.pending} pending (Redis): all scheduled`, `${d.resumeMs} ms (process start → ready ${d.processStartToReadyMs} ms)`, '< 2 s']);
   }
   if (r.video) rows.push(['E 50 MB video: peak memory above idle', `${r.video.peakAboveIdleMiB} MiB (${r.video.ratioToFile}× the file)`, 'well under 2×']);
+  if (r.webhooks) {
+    const { push, burst } = r.webhooks as { push: Record<string, { finishedToDiscordP50S: number; finishedToDiscordP95S: number; statusReadsPerJob: number }>; burst: Awaited<ReturnType<typeof phaseBurst>> };
+    for (const mode of ['off', 'on'] as const) {
+      const m = push[mode]!;
+      rows.push([`W webhooks ${mode}: finished → Discord p50 / p95; status reads per job`, `${m.finishedToDiscordP50S} s / ${m.finishedToDiscordP95S} s; ${m.statusReadsPerJob}`, mode === 'on' ? 'p50 < 1 s; ≤ 1.5' : '(baseline)']);
+    }
+    rows.push([`W burst of ${burst.commands} (default group): last delivery`, `${burst.lastDeliveryS} s (buckets allow ${burst.bucketsAllowS} s: ${burst.ratio}×)`, '≤ 1.3×']);
+    rows.push(['W burst: 429s of upstream calls', `${burst.rateLimitedPct} % (${burst.rateLimited} of ${burst.upstreamCalls})`, '< 1 %']);
+  }
   const w = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c]!.length), 6));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
   return [line(['measure', 'result', 'target']), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
@@ -497,7 +507,8 @@ async function runAll() {
   const inFlight = ONLY.has('C') || ONLY.has('D') ? await phaseInFlight() : undefined;
   const restartRedis = ONLY.has('D') ? await phaseRestartRedis() : undefined;
   const video = ONLY.has('E') ? await phaseBigVideo() : undefined;
-  return { ack, ackRedis, polling, inFlight, restartRedis, video };
+  const webhooks = ONLY.has('W') ? { push: await phaseWebhooks({ work, quick: QUICK, log }), burst: await phaseBurst({ work, quick: QUICK, log }) } : undefined;
+  return { ack, ackRedis, polling, inFlight, restartRedis, video, webhooks };
 }
 
 async function main(): Promise<void> {
@@ -508,7 +519,7 @@ async function main(): Promise<void> {
     const results = await runAll();
     const out = { at: new Date().toISOString(), quick: QUICK, phases: [...ONLY].sort(), machine: machine(), durationS: round((Date.now() - began) / 1000), ...results };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-    const partial = QUICK || ONLY.size < 5;
+    const partial = QUICK || ONLY.size < 6;
     const file = join(ROOT, 'bench', 'results', partial ? 'partial.json' : 'latest.json');
     writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
     console.log(`\n${table(results)}\n\nmachine: ${out.machine.cpus} × ${out.machine.cpuModel}, ${out.machine.memoryGiB} GiB, Node ${out.machine.node}; ${out.durationS} s\nwritten: ${file}`);
