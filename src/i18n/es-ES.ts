@@ -297,6 +297,11 @@ export const es: Record<keyof typeof en, string> = {
     '⚠️ **vidu-bot: la cuenta de toapis se ha quedado sin créditos.** Los trabajos de `/vidu` de los miembros se rechazan hasta que se recargue. Consúltalo con `/vidu-admin balance`. (Este aviso llega como mucho una vez al día.)',
 
   // ---- webhooks & budgets (issue 10) ----
+  'request.needs_audio': '{option} necesita el audio activado: define el sonido, y un trabajo Q3 fuera de horas punta debe llevar audio. Quita `audio:false` o quita {option}.',
+  'request.invalid_audio_type': '{value} no es un tipo de audio. Usa {options}.',
+  'card.audioType': 'sonido: {type} (solicitado)',
+  'card.offPeak': 'fuera de horas punta',
+  'card.offPeakLatest': '🌙 Trabajo fuera de horas punta: Vidu lo hace en 48 h como mucho — previsto para {when} a más tardar.',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: los webhooks de toapis no están configurados para esta clave de API.** El bot pidió a toapis que avisara de los vídeos terminados en su URL de webhook, pero el Token de la clave no tiene ningún webhook, así que ahora los resultados llegan consultando el estado (un poco más tarde). Quien opera el bot puede activar los webhooks en la consola de toapis (página de edición del Token) o quitar `TOAPIS_WEBHOOK_URL`.',
 };

@@ -285,6 +285,11 @@ export const zh: Record<keyof typeof en, string> = {
   'alert.outOfCredits': '⚠️ **vidu-bot：toapis 账户的额度已用完。** 充值之前，成员的 `/vidu` 任务都会被拒绝。可用 `/vidu-admin balance` 查看。（此提醒每天最多一次。）',
 
   // ---- webhooks & budgets (issue 10) ----
+  'request.needs_audio': '{option} 需要开启音频：它决定声音内容，而 Q3 的错峰任务必须带音频。请去掉 `audio:false`，或去掉 {option}。',
+  'request.invalid_audio_type': '{value} 不是有效的音频类型。请使用 {options}。',
+  'card.audioType': '声音：{type}（已请求）',
+  'card.offPeak': '错峰',
+  'card.offPeakLatest': '🌙 错峰任务：Vidu 会在 48 小时内生成——最晚预计 {when}。',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot：此 API 密钥未配置 toapis Webhook。** 机器人请求 toapis 把完成的视频通知到它的 Webhook 地址，但该密钥的 Token 没有设置 Webhook，所以现在改为轮询获取结果（会稍晚一些）。机器人运营者可以在 toapis 控制台（Token 编辑页）开启 Webhook，或取消设置 `TOAPIS_WEBHOOK_URL`。',
 };

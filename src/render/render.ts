@@ -56,6 +56,8 @@ export function describeSettings(request: TaskRecord['request'], locale = 'en-US
   if (request.aspectRatio) parts.push(request.aspectRatio);
   else if (request.aspectRatioDropped) parts.push(t(locale, 'card.ratioFromImage'));
   parts.push(t(locale, request.audio ? 'card.audioOn' : 'card.silent'));
+  if (request.audioType) parts.push(t(locale, 'card.audioType', { type: request.audioType }));
+  if (request.offPeak) parts.push(t(locale, 'card.offPeak'));
   if (request.images.length > 0) parts.push(tn(locale, 'count.images', request.images.length));
   if (request.subjects.length > 0) parts.push(t(locale, 'card.subjects', { names: request.subjects.map((s) => `@${s.name}`).join(' ') }));
   parts.push(t(locale, 'card.seed', { seed: request.seed }));

@@ -60,6 +60,8 @@ export interface EngineOptions {
 export interface PushHooks {
   remember(record: TaskRecord): Promise<void>;
   take(record: TaskRecord): Promise<UpstreamTask | undefined>;
+  /** Whether an event has brought this job's final state (then its look is due now). */
+  has(record: TaskRecord): Promise<boolean>;
   firstLookMs?(record: TaskRecord): number;
 }
 
@@ -279,6 +281,10 @@ export function createEngine(options: EngineOptions) {
     let rec = await store.get(id);
     if (!rec || rec.state === 'done') return rec;
     rec = await delivery.retireToken(rec);
+    // Woken by a webhook event: the look it replaces is due now, whatever the fallback said.
+    if (rec.state === 'running' && now() < rec.nextAt && options.push && (await options.push.has(rec).catch(() => false))) {
+      rec = { ...rec, nextAt: now() };
+    }
     for (let guard = 0; guard < 4 && rec.state !== 'done' && now() >= rec.nextAt; guard++) {
       const before = rec.state;
       switch (rec.state) {

@@ -63,6 +63,7 @@ export function createPushCompletion(options: PushCompletionOptions) {
       await pushed.delete(record.id).catch(() => undefined);
       return found.task;
     },
+    has: async (record) => (await pushed.get(record.id)) !== undefined,
     firstLookMs: delayFor,
   };
 

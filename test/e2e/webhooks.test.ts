@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments } from '../fakes/discord.js';
 import { rawUser, slashCommand, type RawCommandOption } from '../fakes/interactions.js';
+import { scaledPushFallback } from '../../src/tasks/schedule-push.js';
 import { messageText, startWorld, type World } from './world.js';
 
 const SECRET = 'whsec-e2e-0123456789abcdef0123456789abcdef';
@@ -28,6 +29,9 @@ async function pushWorld(env: Record<string, string> = {}) {
 
 const statusReads = (w: World) => w.toapis.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/videos/generations/')).length;
 const logsOf = (w: World) => w.logs.join('');
+/** Time of the job's first log line with this message. */
+const loggedAt = (w: World, jobId: string, msg: string) =>
+  (w.logs.map((l) => JSON.parse(l) as { time: number; task?: string; msg: string }).find((l) => l.task === jobId && l.msg === msg) ?? { time: Number.NaN }).time;
 
 describe('webhooks on', () => {
   it('the event delivers the video at once, without a single status read', async () => {
@@ -39,6 +43,10 @@ describe('webhooks on', () => {
     expect(statusReads(world)).toBe(0);
     expect(world.toapis.webhooks.attempts.filter((a) => a.status === 200)).toHaveLength(1);
     expect(logsOf(world)).toContain('webhook event accepted');
+    // Delivered because of the event, before the fallback look was even due.
+    await world.delivered(raw.id);
+    const fallback = scaledPushFallback(0.02);
+    expect(loggedAt(world, raw.id, 'delivered')).toBeLessThan(loggedAt(world, raw.id, 'submitted') + fallback.expectedMs + fallback.graceMs);
   });
 
   it('a lost event: the fallback look still finishes the job', async () => {
