@@ -176,6 +176,10 @@ export function progressLine(record: TaskRecord): string {
 /** Message shown while a task is in flight. */
 export function renderProgress(record: TaskRecord): MessagePayload {
   const lines = [progressLine(record)];
+  // Off-peak: the upstream has up to 48 h; say when the video is due at the latest.
+  if (record.request.offPeak && record.deadlineAt !== undefined) {
+    lines.push(t(record.owner.locale, 'card.offPeakLatest', { when: `<t:${unix(record.deadlineAt)}:f>` }));
+  }
   if (record.reply.dmNotice) {
     lines.push(`-# ${t(record.owner.locale, 'progress.dmNotice')}`);
   }

@@ -56,6 +56,9 @@ export interface EngineOptions {
   push?: PushHooks;
 }
 
+/** An off-peak job may take 48 h upstream; it is given up 1 h after that, ms. */
+export const OFF_PEAK_DEADLINE_MS = 49 * 60 * 60 * 1000;
+
 /** See {@link EngineOptions.push}. */
 export interface PushHooks {
   remember(record: TaskRecord): Promise<void>;
@@ -158,7 +161,7 @@ export function createEngine(options: EngineOptions) {
     const r = await save(record, {
       state: 'running',
       upstream: { taskId: task.id, status: task.status, progress: task.progress ?? 0, submittedAt: at },
-      deadlineAt: at + options.taskDeadlineMs,
+      deadlineAt: at + (record.request.offPeak ? Math.max(options.taskDeadlineMs, OFF_PEAK_DEADLINE_MS) : options.taskDeadlineMs),
       nextAt: at + (options.push?.firstLookMs?.(record) ?? schedule.firstPollMs),
       attempts: 0,
       polls: 0,
