@@ -245,9 +245,6 @@ export async function startBot(env: Record<string, string | undefined>, override
   });
   const scheduler = createScheduler({
     store,
-    // A submit waiting for its bucket holds a step slot; with 16, a burst of commands queued every
-    // delivery behind the submits (bench W: 2× what the buckets allow). Waiting steps cost little.
-    concurrency: 64,
     async step(id) {
       const startedAt = now();
       const record = await engine.step(id);
