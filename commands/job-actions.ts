@@ -33,7 +33,10 @@ export function reproduceLine(request: GenerationRequest): string {
   const quote = (s: string) => `"${s.replace(/\s+/g, ' ').replace(/"/g, '\\"')}"`;
   const parts = [`/vidu prompt:${quote(request.prompt)}`, `model:${request.model}`, `duration:${request.duration}`, `resolution:${request.resolution}`];
   if (request.aspectRatio) parts.push(`aspect_ratio:${request.aspectRatio}`);
-  parts.push(`audio:${request.audio}`, `seed:${request.seed}`);
+  parts.push(`audio:${request.audio}`);
+  if (request.audioType) parts.push(`audio_type:${request.audioType}`);
+  if (request.offPeak) parts.push('off_peak:true');
+  parts.push(`seed:${request.seed}`);
   request.images.forEach((img, i) => parts.push(`image${i + 1}:${img.filename}`));
   return parts.join(' ');
 }
@@ -228,6 +231,8 @@ export const jobActions: ComponentRoute = {
           resolution: interaction.fields.getStringSelectValues('resolution')[0] ?? r.resolution,
           aspectRatio: r.aspectRatio ?? null,
           audio: r.audio,
+          audioType: r.audioType ?? null,
+          offPeak: r.offPeak ?? null,
           seed: r.seed,
           images: imagesOf(record),
         },

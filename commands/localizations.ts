@@ -120,6 +120,33 @@ export const COMMAND_LOCALIZATIONS: Table = {
         'es-ES': 'Semilla para resultados reproducibles (aleatoria por defecto)',
       },
     },
+    // ---- webhooks & budgets (issue 10): the seed's remaining parameters ----
+    audio_type: {
+      description: {
+        'zh-CN': '生成哪种声音（需开启音频；仅为请求，不保证）',
+        ja: '作る音の種類（音声オンが必要。リクエストであり保証ではありません）',
+        ko: '만들 소리 종류(오디오 켜짐 필요, 요청일 뿐 보장되지 않음)',
+        'es-ES': 'Qué sonido crear (necesita audio; se solicita, no se garantiza)',
+      },
+      choices: {
+        all: { 'zh-CN': 'all — 语音和音效', ja: 'all — 音声と効果音', ko: 'all — 음성과 효과음', 'es-ES': 'all — voz y efectos de sonido' },
+        speech_only: { 'zh-CN': 'speech_only — 仅语音', ja: 'speech_only — 音声のみ', ko: 'speech_only — 음성만', 'es-ES': 'speech_only — solo voz' },
+        'sound-effect_only': {
+          'zh-CN': 'sound-effect_only — 仅音效',
+          ja: 'sound-effect_only — 効果音のみ',
+          ko: 'sound-effect_only — 효과음만',
+          'es-ES': 'sound-effect_only — solo efectos',
+        },
+      },
+    },
+    off_peak: {
+      description: {
+        'zh-CN': '更便宜，48 小时内生成（需开启音频）',
+        ja: '安価、48 時間以内に作成（音声オンが必要）',
+        ko: '더 저렴하고 48시간 안에 만들어요(오디오 켜짐 필요)',
+        'es-ES': 'Más barato, hecho en 48 horas como mucho (necesita audio)',
+      },
+    },
     image1: {
       description: {
         'zh-CN': '首帧（1 张图），或参考图（viduq3）',

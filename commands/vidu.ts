@@ -39,7 +39,18 @@ const builder = new SlashCommandBuilder()
     o.setName('aspect_ratio').setDescription('W:H such as 16:9 — text-to-video only on pro/turbo').setAutocomplete(true).setMaxLength(11),
   )
   .addBooleanOption((o) => o.setName('audio').setDescription('Generate speech and sound effects (default on)'))
-  .addIntegerOption((o) => o.setName('seed').setDescription('Seed for reproducible results (default random)').setMinValue(0).setMaxValue(MAX_SEED));
+  .addIntegerOption((o) => o.setName('seed').setDescription('Seed for reproducible results (default random)').setMinValue(0).setMaxValue(MAX_SEED))
+  .addStringOption((o) =>
+    o
+      .setName('audio_type')
+      .setDescription('Which sound to make (needs audio on; requested, not guaranteed)')
+      .addChoices(
+        { name: 'all — speech and sound effects', value: 'all' },
+        { name: 'speech_only', value: 'speech_only' },
+        { name: 'sound-effect_only', value: 'sound-effect_only' },
+      ),
+  )
+  .addBooleanOption((o) => o.setName('off_peak').setDescription('Cheaper, made within 48 hours (needs audio on)'));
 for (const [i, name] of IMAGE_OPTIONS.entries()) {
   builder.addAttachmentOption((o) =>
     o
@@ -65,6 +76,8 @@ export function readVideoOptions(interaction: ChatInputCommandInteraction) {
     aspectRatio: interaction.options.getString('aspect_ratio'),
     audio: interaction.options.getBoolean('audio'),
     seed: interaction.options.getInteger('seed'),
+    audioType: interaction.options.getString('audio_type'),
+    offPeak: interaction.options.getBoolean('off_peak'),
     images,
   };
 }

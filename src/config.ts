@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseStoreUrl, type StoreLocation } from './store/keyv.js';
+import type { RateGroup } from './upstream/ratelimit.js';
 
 /**
  * The process contract (see DESIGN.md): every environment variable the bot reads, parsed once.
@@ -31,8 +32,16 @@ const EnvSchema = z.object({
   HTTP_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   /** Give up on an upstream task this long after submit, in seconds. Default 1800 (30 min). */
   VIDU_TASK_DEADLINE_S: positiveInt(1800),
-  /** Upstream request cap across the process, requests per second. Default 5. */
-  VIDU_UPSTREAM_MAX_RPS: z.coerce.number().positive().default(5),
+  /** The account's documented rate-limit group: sets the submit and status-query buckets. */
+  TOAPIS_RATE_GROUP: z.enum(['default', 'vip', 'svip'], { error: "must be 'default', 'vip' or 'svip'" }).default('default'),
+  /** The toapis Token's webhook signing secret: turns on `POST /webhooks/toapis`. */
+  TOAPIS_WEBHOOK_SECRET: z.string().trim().min(16, 'must be the signing secret from the toapis Token page (at least 16 characters)').optional(),
+  /** Public URL toapis calls for this bot's tasks (`metadata.callback_url`). */
+  TOAPIS_WEBHOOK_URL: z
+    .string()
+    .trim()
+    .url({ protocol: /^https$/, error: 'must be a public https:// URL (toapis refuses others)' })
+    .optional(),
   /** Jobs one member may have in flight at once. Default 3. */
   VIDU_USER_MAX_IN_FLIGHT: positiveInt(3),
   /** Submits one member may make per rolling minute. Default 5. */
@@ -81,7 +90,11 @@ export type Config = {
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   httpPort?: number;
   taskDeadlineMs: number;
-  upstreamMaxRps: number;
+  rateGroup: RateGroup;
+  /** Webhook signing secret; set = the webhook receiver is on. */
+  webhookSecret?: string;
+  /** Sent as `metadata.callback_url` on every submit when set. */
+  webhookUrl?: string;
   userMaxInFlight: number;
   userSubmitsPerMinute: number;
   /** VIDU_USER_DAILY_LIMIT; unset = unlimited. */
@@ -110,6 +123,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`${name} ${missing ? 'is required' : issue.message}`);
   }
   const e = parsed.data;
+  if (e.TOAPIS_WEBHOOK_SECRET !== undefined && e.HTTP_PORT === undefined) {
+    throw new ConfigError('HTTP_PORT is required when TOAPIS_WEBHOOK_SECRET is set (POST /webhooks/toapis listens on it)');
+  }
   return {
     discordToken: e.DISCORD_TOKEN,
     toapisApiKey: e.TOAPIS_API_KEY,
@@ -119,7 +135,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     httpPort: e.HTTP_PORT,
     taskDeadlineMs: e.VIDU_TASK_DEADLINE_S * 1000,
-    upstreamMaxRps: e.VIDU_UPSTREAM_MAX_RPS,
+    rateGroup: e.TOAPIS_RATE_GROUP,
+    webhookSecret: e.TOAPIS_WEBHOOK_SECRET,
+    webhookUrl: e.TOAPIS_WEBHOOK_URL,
     userMaxInFlight: e.VIDU_USER_MAX_IN_FLIGHT,
     userSubmitsPerMinute: e.VIDU_USER_SUBMITS_PER_MINUTE,
     userDailyLimit: e.VIDU_USER_DAILY_LIMIT,

@@ -35,9 +35,11 @@ import { StoreError, absentIfCorrupt, describeLocation, openStore } from './stor
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
 import { createSubjectLibrary } from './subjects/library.js';
-import { createRateLimiter, type RateLimiter } from './upstream/ratelimit.js';
-import { createRedisRateLimiter, type RedisRateLimiter } from './upstream/ratelimit-redis.js';
 import { scaledRetryBudgets } from './upstream/retry.js';
+import { createUpstreamBudgets } from './upstream/budgets.js';
+import { withCallbackUrl } from './upstream/callback.js';
+import { scaledPushFallback } from './tasks/schedule-push.js';
+import { createPushCompletion } from './webhooks/wiring.js';
 
 const BOOST_UPLOAD_LIMIT: Partial<Record<GuildPremiumTier, number>> = {
   [GuildPremiumTier.Tier2]: 50 * 1024 * 1024,
@@ -72,7 +74,7 @@ export async function startBot(env: Record<string, string | undefined>, override
   const config = parseConfig(env);
   const now = overrides.now ?? Date.now;
   const random = overrides.random ?? Math.random;
-  const secrets = [config.discordToken, config.toapisApiKey];
+  const secrets = [config.discordToken, config.toapisApiKey, ...(config.webhookSecret ? [config.webhookSecret] : [])];
   const logger = createLogger({ level: config.logLevel, secrets, destination: overrides.logDestination });
   const schedule = scaledSchedule(config.timeScale);
 
@@ -98,39 +100,38 @@ export async function startBot(env: Record<string, string | undefined>, override
   // Our own connection pool: @discordjs/rest installs its bundled undici as the global
   // dispatcher, which our undici's interceptors cannot drive.
   const http = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
-  // The cap holds across processes: shared through Redis when the store is Redis; otherwise (or
-  // while Redis does not answer) each process keeps to its shards' share of it.
-  const localLimiter = createRateLimiter({ ratePerSecond: config.upstreamMaxRps * (shardIds ? shardIds.length / shardCount : 1) });
-  let sharedLimiter: RedisRateLimiter | undefined;
-  if (config.store.kind === 'redis') {
-    sharedLimiter = await createRedisRateLimiter({
-      url: config.store.url,
-      ratePerSecond: config.upstreamMaxRps,
-      fallback: localLimiter,
-      logger: logger.child({ mod: 'ratelimit' }),
-    }).catch((err: unknown) => {
-      logger.warn({ err }, 'shared upstream rate limit unavailable; using this process’s share');
-      return undefined;
-    });
-  }
-  const capped: RateLimiter = sharedLimiter ?? localLimiter;
-  const limiter: RateLimiter = {
-    async acquire(signal) {
-      const asked = now();
-      await capped.acquire(signal);
-      metrics.rateLimitWait(now() - asked);
-    },
-  };
-  const upstream = createUpstreamClient({
+  // The documented budgets hold across processes: shared through Redis when the store is Redis;
+  // otherwise (or while Redis does not answer) each process keeps to its shards' share of them.
+  const budgets = await createUpstreamBudgets({
+    group: config.rateGroup,
+    ...(config.store.kind === 'redis' ? { redisUrl: config.store.url } : {}),
+    share: shardIds ? shardIds.length / shardCount : 1,
+    logger: logger.child({ mod: 'ratelimit' }),
+    onWait: (_op, ms) => metrics.rateLimitWait(ms),
+    now,
+  });
+  const baseUpstream = createUpstreamClient({
     baseUrl: config.toapisBaseUrl,
     apiKey: config.toapisApiKey,
-    rateLimiter: limiter,
+    rateLimits: budgets.rateLimits,
     dispatcher: http,
     timeoutMs: schedule.upstreamTimeoutMs,
     retry: scaledRetryBudgets(config.timeScale),
     logger: logger.child({ mod: 'upstream' }),
     onRequest: (info) => metrics.upstreamRequest(info),
   });
+  // Every submit names TOAPIS_WEBHOOK_URL, until toapis says the Token has no webhook.
+  let webhookAlertPending = false;
+  const upstream = config.webhookUrl
+    ? withCallbackUrl(baseUpstream, {
+        url: config.webhookUrl,
+        onNotConfigured: () => {
+          logger.error('TOAPIS_WEBHOOK_URL is set but the toapis Token has no webhook configured; submitting without it until restart');
+          // The admins of the server whose job met it are told, once (see events.submitted).
+          webhookAlertPending = true;
+        },
+      })
+    : baseUpstream;
   const tmpDir = join(tmpdir(), 'vidu-bot');
   await mkdir(tmpDir, { recursive: true });
 
@@ -138,6 +139,21 @@ export async function startBot(env: Record<string, string | undefined>, override
   // What past jobs took (submit → result), by model/resolution/length: shapes the polling.
   const durations = await loadPersistedHistory({ store, logger, saveDelayMs: 60_000 * config.timeScale });
   const { history } = durations;
+  // Webhooks first, polling as the fallback (TOAPIS_WEBHOOK_SECRET): events wake their job on its shard.
+  const push = config.webhookSecret
+    ? createPushCompletion({
+        secret: config.webhookSecret,
+        store,
+        ...(shards.owns ? { owns: shards.owns } : {}),
+        wakeHere: (record) => scheduler.schedule(record.id, record.owner.userId),
+        handOver: (record) => shards.handOver(record),
+        history,
+        fallback: scaledPushFallback(config.timeScale),
+        logger: logger.child({ mod: 'webhook' }),
+        now,
+        random,
+      })
+    : undefined;
   // Interaction webhooks have per-token buckets and no global limit (platform.md §7); through
   // client.rest every progress edit would queue behind @discordjs/rest's 50/s global budget.
   const webhookRest = new REST({
@@ -205,9 +221,17 @@ export async function startBot(env: Record<string, string | undefined>, override
     secrets,
     now,
     random,
-    pollDelayMs: (record, phase, progress) => nextPollDelayMs(phase, schedule, random, undefined, pollHintFor(record, progress, now(), history)),
+    pollDelayMs: push
+      ? (record) => push.pollDelayMs(record)
+      : (record, phase, progress) => nextPollDelayMs(phase, schedule, random, undefined, pollHintFor(record, progress, now(), history)),
+    ...(push ? { push: push.hooks } : {}),
     stopMark: (jobId) => store.stopMarks.get(jobId).catch(absentIfCorrupt),
     events: {
+      submitted(record) {
+        if (!webhookAlertPending) return;
+        webhookAlertPending = false;
+        void alerts.webhookNotConfigured(record.owner.guildId);
+      },
       finished(record) {
         void gate.finish(record.owner.userId, record.id).catch((err) => logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
         if (record.outcome?.kind !== 'failed') return;
@@ -300,6 +324,7 @@ export async function startBot(env: Record<string, string | undefined>, override
             gateway: async () => client.ws.shards.size > 0 && client.ws.shards.every((shard) => shard.status === Status.Ready),
           },
           metrics: () => metrics.registry.render(),
+          ...(push ? { routes: push.routes } : {}),
         });
   if (httpServer) logger.info({ port: httpServer.port }, 'serving /healthz and /metrics');
   try {
@@ -307,7 +332,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     await ready;
   } catch (err) {
     await httpServer?.close();
-    await sharedLimiter?.close();
+    await budgets.close();
     await counters.close();
     throw err;
   }
@@ -327,7 +352,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       // and resumes from its stored state on the next start.
       await scheduler.stop(timeoutMs);
       await http.destroy();
-      await sharedLimiter?.close();
+      await budgets.close();
       webhookRest.clearHashSweeper();
       webhookRest.clearHandlerSweeper();
       await client.destroy();

@@ -209,7 +209,7 @@ export function createBotMetrics(options: { registry?: Registry; process?: boole
   const upstreamSeconds = registry.histogram('vidu_upstream_request_duration_seconds', 'Wall time of one toapis attempt.', ['op'], REQUEST_BUCKETS_S);
   const rateWait = registry.histogram(
     'vidu_upstream_ratelimit_wait_seconds',
-    'Time a toapis request waited for the request cap (VIDU_UPSTREAM_MAX_RPS).',
+    'Time a toapis request waited for its budget (the TOAPIS_RATE_GROUP buckets, the upload cap).',
     [],
     DELAY_BUCKETS_S,
   );

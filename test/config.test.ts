@@ -27,7 +27,9 @@ describe('parseConfig: defaults', () => {
       logLevel: 'info',
       httpPort: undefined,
       taskDeadlineMs: 1_800_000,
-      upstreamMaxRps: 5,
+      rateGroup: 'default',
+      webhookSecret: undefined,
+      webhookUrl: undefined,
       userMaxInFlight: 3,
       userSubmitsPerMinute: 5,
       userDailyLimit: undefined,
@@ -73,7 +75,9 @@ describe('parseConfig: given values', () => {
       LOG_LEVEL: 'debug',
       HTTP_PORT: '9090',
       VIDU_TASK_DEADLINE_S: '600',
-      VIDU_UPSTREAM_MAX_RPS: '2.5',
+      TOAPIS_RATE_GROUP: 'vip',
+      TOAPIS_WEBHOOK_SECRET: 'whsec-0123456789abcdef0123456789abcdef',
+      TOAPIS_WEBHOOK_URL: 'https://bot.example.org/webhooks/toapis',
       VIDU_USER_MAX_IN_FLIGHT: '1',
       VIDU_USER_SUBMITS_PER_MINUTE: '10',
       VIDU_TIME_SCALE: '0.01',
@@ -91,7 +95,9 @@ describe('parseConfig: given values', () => {
       logLevel: 'debug',
       httpPort: 9090,
       taskDeadlineMs: 600_000,
-      upstreamMaxRps: 2.5,
+      rateGroup: 'vip',
+      webhookSecret: 'whsec-0123456789abcdef0123456789abcdef',
+      webhookUrl: 'https://bot.example.org/webhooks/toapis',
       userMaxInFlight: 1,
       userSubmitsPerMinute: 10,
       userDailyLimit: 40,
@@ -172,7 +178,12 @@ describe('parseConfig: refusals name the variable in one line', () => {
     ['DISCORD_API_URL', { DISCORD_API_URL: 'localhost' }],
     ['VIDU_TASK_DEADLINE_S', { VIDU_TASK_DEADLINE_S: '0' }],
     ['VIDU_TASK_DEADLINE_S', { VIDU_TASK_DEADLINE_S: 'soon' }],
-    ['VIDU_UPSTREAM_MAX_RPS', { VIDU_UPSTREAM_MAX_RPS: '-1' }],
+    ['TOAPIS_RATE_GROUP', { TOAPIS_RATE_GROUP: 'gold' }],
+    ['TOAPIS_RATE_GROUP', { TOAPIS_RATE_GROUP: 'VIP' }],
+    ['TOAPIS_WEBHOOK_SECRET', { TOAPIS_WEBHOOK_SECRET: 'short', HTTP_PORT: '8080' }],
+    ['TOAPIS_WEBHOOK_URL', { TOAPIS_WEBHOOK_URL: 'http://bot.example.org/webhooks/toapis' }],
+    ['TOAPIS_WEBHOOK_URL', { TOAPIS_WEBHOOK_URL: 'not a url' }],
+    ['HTTP_PORT', { TOAPIS_WEBHOOK_SECRET: 'whsec-0123456789abcdef0123456789abcdef' }],
     ['VIDU_USER_MAX_IN_FLIGHT', { VIDU_USER_MAX_IN_FLIGHT: '1.5' }],
     ['VIDU_USER_SUBMITS_PER_MINUTE', { VIDU_USER_SUBMITS_PER_MINUTE: '0' }],
     ['VIDU_TIME_SCALE', { VIDU_TIME_SCALE: '2' }],
@@ -189,6 +200,17 @@ describe('parseConfig: refusals name the variable in one line', () => {
     expect(err.message).not.toContain('\n');
     expect(err.message).not.toContain(TOKEN);
     expect(err.message).not.toContain(KEY);
+  });
+
+  it('says the webhook receiver needs HTTP_PORT, without echoing the secret', () => {
+    const secret = 'whsec-0123456789abcdef0123456789abcdef';
+    const err = configError({ ...required, TOAPIS_WEBHOOK_SECRET: secret });
+    expect(err.message).toBe('HTTP_PORT is required when TOAPIS_WEBHOOK_SECRET is set (POST /webhooks/toapis listens on it)');
+    expect(configError({ ...required, TOAPIS_WEBHOOK_SECRET: 'tooShort99', HTTP_PORT: '1' }).message).not.toContain('tooShort99');
+  });
+
+  it('no longer knows VIDU_UPSTREAM_MAX_RPS (the documented buckets replace it)', () => {
+    expect(parseConfig({ ...required, VIDU_UPSTREAM_MAX_RPS: '-1' })).not.toHaveProperty('upstreamMaxRps');
   });
 
   it('says what STORE_URL must look like', () => {

@@ -26,6 +26,9 @@ export interface RequestErrorParams {
   subject_too_many_images: { name: string; max: number; count: number };
   image_too_large: { filename: string; size: number; max: number };
   not_an_image: { filename: string };
+  /** `audio_type` or `off_peak` asked for with `audio:false`. */
+  needs_audio: { option: 'audio_type' | 'off_peak' };
+  invalid_audio_type: { value: string };
 }
 
 export type RequestErrorCode = keyof RequestErrorParams;
@@ -152,6 +155,10 @@ const TEMPLATES: Templates = {
 
   image_too_large: ({ filename, size, max }, l) =>
     t(l, 'request.image_too_large', { filename: quote(filename, 60), size: megabytes(size), max: megabytes(max) }),
+
+  needs_audio: ({ option }, l) => t(l, 'request.needs_audio', { option: `\`${option}\`` }),
+
+  invalid_audio_type: ({ value }, l) => t(l, 'request.invalid_audio_type', { value: quote(value), options: listOr(l, ['all', 'speech_only', 'sound-effect_only']) }),
 
   not_an_image: ({ filename }, l) =>
     t(l, 'request.not_an_image', { filename: quote(filename, 60), max: megabytes(MAX_IMAGE_BYTES) }),

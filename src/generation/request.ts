@@ -38,8 +38,16 @@ export interface RawVideoOptions {
   aspectRatio?: string | null;
   audio?: boolean | null;
   seed?: number | null;
+  /** `metadata.audio_type`: `all` | `speech_only` | `sound-effect_only`; needs audio on. */
+  audioType?: string | null;
+  /** `metadata.off_peak`: made within 48 h for fewer credits; needs audio on. */
+  offPeak?: boolean | null;
   images: AttachmentRef[];
 }
+
+/** The upstream's `metadata.audio_type` values (its spelling, hyphen included). */
+export const AUDIO_TYPES = ['all', 'speech_only', 'sound-effect_only'] as const;
+export type AudioType = (typeof AUDIO_TYPES)[number];
 
 /**
  * One validated generation. Also re-validates records read back from storage, so it is plain
@@ -58,6 +66,10 @@ export const GenerationRequestSchema = z.object({
   /** The member gave an aspect ratio that is not sent because the attached image decides it. */
   aspectRatioDropped: z.boolean(),
   audio: z.boolean(),
+  /** Sent as `metadata.audio_type` when set (audio on only). */
+  audioType: z.enum(['all', 'speech_only', 'sound-effect_only']).optional(),
+  /** Sent as `metadata.off_peak: true` when set (audio on only); the upstream may take 48 h. */
+  offPeak: z.literal(true).optional(),
   seed: z.number().int().min(MIN_SEED).max(MAX_SEED),
   images: z.array(
     z.object({
@@ -144,6 +156,14 @@ export function buildGenerationRequest(
     throw new RequestError('invalid_seed', { value: seed, min: MIN_SEED, max: MAX_SEED });
   }
 
+  const audio = raw.audio ?? GENERATION_DEFAULTS.audio;
+  const audioType = raw.audioType?.trim() || undefined;
+  if (audioType !== undefined && !(AUDIO_TYPES as readonly string[]).includes(audioType)) {
+    throw new RequestError('invalid_audio_type', { value: audioType });
+  }
+  if (!audio && audioType !== undefined) throw new RequestError('needs_audio', { option: 'audio_type' });
+  if (!audio && raw.offPeak === true) throw new RequestError('needs_audio', { option: 'off_peak' });
+
   const subjects = rules.subjects ? resolveSubjects(prompt, raw.images.map((i) => i.filename)) : [];
   const subjectOf = new Map<number, string>();
   for (const subject of subjects) for (const index of subject.imageIndexes) subjectOf.set(index, subject.name);
@@ -156,7 +176,9 @@ export function buildGenerationRequest(
     resolution,
     ...(aspectRatio !== undefined && !aspectRatioDropped ? { aspectRatio } : {}),
     aspectRatioDropped,
-    audio: raw.audio ?? GENERATION_DEFAULTS.audio,
+    audio,
+    ...(audioType !== undefined ? { audioType: audioType as AudioType } : {}),
+    ...(raw.offPeak === true ? { offPeak: true as const } : {}),
     seed,
     images: raw.images.map((image, index) => {
       const subject = subjectOf.get(index);
@@ -218,7 +240,7 @@ export interface SubmitBody {
   image_urls?: string[];
   audio: boolean;
   seed: number;
-  metadata?: { subjects: { name: string; images: string[] }[] };
+  metadata?: { subjects?: { name: string; images: string[] }[]; audio_type?: AudioType; off_peak?: true };
   client_business_id: string;
 }
 
@@ -244,6 +266,14 @@ export function toSubmitBody(req: GenerationRequest, imageUrls: readonly string[
     }),
   }));
 
+  const metadata =
+    subjects.length > 0 || req.audioType !== undefined || req.offPeak
+      ? {
+          ...(subjects.length > 0 ? { subjects } : {}),
+          ...(req.audio && req.audioType !== undefined ? { audio_type: req.audioType } : {}),
+          ...(req.audio && req.offPeak ? { off_peak: true as const } : {}),
+        }
+      : undefined;
   return {
     model: req.model,
     prompt: req.prompt,
@@ -253,7 +283,7 @@ export function toSubmitBody(req: GenerationRequest, imageUrls: readonly string[
     ...(imageUrls.length > 0 ? { image_urls: [...imageUrls] } : {}),
     audio: req.audio,
     seed: req.seed,
-    ...(subjects.length > 0 ? { metadata: { subjects } } : {}),
+    ...(metadata !== undefined ? { metadata } : {}),
     client_business_id: clientBusinessId,
   };
 }

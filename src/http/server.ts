@@ -20,6 +20,8 @@ export interface HttpServerOptions {
   metrics(): string;
   /** A check slower than this counts as down, ms. Default 2000. */
   checkTimeoutMs?: number;
+  /** More routes by exact path (e.g. the webhook receiver); each handles its own methods. */
+  routes?: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>>;
 }
 
 export interface HttpServer {
@@ -61,6 +63,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const head = req.method === 'HEAD';
+    const route = options.routes?.[path];
+    if (route) return route(req, res);
     if (path !== '/healthz' && path !== '/metrics') return send(res, 404, 'text/plain; charset=utf-8', 'not found\n', head);
     if (req.method !== 'GET' && !head) {
       res.setHeader('allow', 'GET, HEAD');

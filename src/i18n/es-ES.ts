@@ -370,4 +370,12 @@ export const es: Record<keyof typeof en, string> = {
   'failure.reason.last_frame_failed': 'No se pudo extraer el último fotograma del vídeo.',
   'failure.reason.task_unknown': 'Vidu ya no reconoce la tarea {taskId}.',
   'failure.reason.video_download_failed': 'No se pudo descargar el archivo de la tarea {taskId}.',
+  // ---- webhooks & budgets (issue 10) ----
+  'request.needs_audio': '{option} necesita el audio activado: define el sonido, y un trabajo Q3 fuera de horas punta debe llevar audio. Quita `audio:false` o quita {option}.',
+  'request.invalid_audio_type': '{value} no es un tipo de audio. Usa {options}.',
+  'card.audioType': 'sonido: {type} (solicitado)',
+  'card.offPeak': 'fuera de horas punta',
+  'card.offPeakLatest': '🌙 Trabajo fuera de horas punta: Vidu lo hace en 48 h como mucho — previsto para {when} a más tardar.',
+  'alert.webhookNotConfigured':
+    '⚠️ **vidu-bot: los webhooks de toapis no están configurados para esta clave de API.** El bot pidió a toapis que avisara de los vídeos terminados en su URL de webhook, pero el Token de la clave no tiene ningún webhook, así que ahora los resultados llegan consultando el estado (un poco más tarde). Quien opera el bot puede activar los webhooks en la consola de toapis (página de edición del Token) o quitar `TOAPIS_WEBHOOK_URL`.',
 };

@@ -363,4 +363,12 @@ export const ja: Record<keyof typeof en, string> = {
   'failure.reason.last_frame_failed': '動画の最後のフレームを取り出せませんでした。',
   'failure.reason.task_unknown': 'Vidu にタスク {taskId} がもう存在しません。',
   'failure.reason.video_download_failed': 'タスク {taskId} のファイルをダウンロードできませんでした。',
+  // ---- webhooks & budgets (issue 10) ----
+  'request.needs_audio': '{option} には音声オンが必要です（音の内容を決めるもので、Q3 のオフピークジョブは音声付きでなければなりません）。`audio:false` を外すか、{option} を外してください。',
+  'request.invalid_audio_type': '{value} は音声タイプではありません。{options} を使ってください。',
+  'card.audioType': 'サウンド: {type}（リクエスト済み）',
+  'card.offPeak': 'オフピーク',
+  'card.offPeakLatest': '🌙 オフピークのジョブ: Vidu は 48 時間以内に作成します — 遅くとも {when} の予定です。',
+  'alert.webhookNotConfigured':
+    '⚠️ **vidu-bot: この API キーには toapis の Webhook が設定されていません。** ボットは完成した動画を Webhook URL に通知するよう toapis に求めましたが、キーの Token に Webhook がないため、結果はポーリングで受け取ります（少し遅くなります）。ボットの運用者は toapis コンソール（Token の編集ページ）で Webhook を有効にするか、`TOAPIS_WEBHOOK_URL` を外してください。',
 };

@@ -52,6 +52,8 @@ export function describeSettings(request: TaskRecord['request'], locale = 'en-US
   if (request.aspectRatio) parts.push(request.aspectRatio);
   else if (request.aspectRatioDropped) parts.push(t(locale, 'card.ratioFromImage'));
   parts.push(t(locale, request.audio ? 'card.audioOn' : 'card.silent'));
+  if (request.audioType) parts.push(t(locale, 'card.audioType', { type: request.audioType }));
+  if (request.offPeak) parts.push(t(locale, 'card.offPeak'));
   if (request.images.length > 0) parts.push(tn(locale, 'count.images', request.images.length));
   if (request.subjects.length > 0) parts.push(t(locale, 'card.subjects', { names: request.subjects.map((s) => `@${s.name}`).join(' ') }));
   parts.push(t(locale, 'card.seed', { seed: request.seed }));
@@ -191,6 +193,10 @@ function statusLine(record: TaskRecord): string {
 /** Message shown while a task is in flight; `eta` as {@link progressLine} takes it. */
 export function renderProgress(record: TaskRecord, eta?: Eta): MessagePayload {
   const lines = [progressLine(record, eta)];
+  // Off-peak: the upstream has up to 48 h; say when the video is due at the latest.
+  if (record.request.offPeak && record.deadlineAt !== undefined) {
+    lines.push(t(record.owner.locale, 'card.offPeakLatest', { when: `<t:${unix(record.deadlineAt)}:f>` }));
+  }
   if (record.reply.dmNotice) {
     lines.push(`-# ${t(record.owner.locale, 'progress.dmNotice')}`);
   }

@@ -6,8 +6,8 @@ import type { MessagePayload } from '../render/render.js';
 import { StoredValueError, type Store } from '../store/index.js';
 import type { SettingsCache } from './store.js';
 
-/** The out-of-credits warning, in `locale` (a Discord locale; default en-US). */
-export function renderCreditsAlert(locale = 'en-US'): MessagePayload {
+/** An admin warning box with one catalog text, in `locale` (a Discord locale; default en-US). */
+function renderAlert(key: 'alert.outOfCredits' | 'alert.webhookNotConfigured', locale: string): MessagePayload {
   return {
     flags: MessageFlags.IsComponentsV2,
     allowed_mentions: { parse: [] },
@@ -15,15 +15,20 @@ export function renderCreditsAlert(locale = 'en-US'): MessagePayload {
       {
         type: ComponentType.Container,
         accent_color: 0xfaa61a,
-        components: [
-          {
-            type: ComponentType.TextDisplay,
-            content: t(locale, 'alert.outOfCredits'),
-          },
-        ],
+        components: [{ type: ComponentType.TextDisplay, content: t(locale, key) }],
       },
     ],
   };
+}
+
+/** The out-of-credits warning, in `locale` (a Discord locale; default en-US). */
+export function renderCreditsAlert(locale = 'en-US'): MessagePayload {
+  return renderAlert('alert.outOfCredits', locale);
+}
+
+/** The "webhooks are not configured on the toapis Token" warning, in `locale`. */
+export function renderWebhookAlert(locale = 'en-US'): MessagePayload {
+  return renderAlert('alert.webhookNotConfigured', locale);
 }
 
 /**
@@ -42,6 +47,28 @@ export function createAdminAlerts(options: {
   now: () => number;
 }) {
   return {
+    /**
+     * TOAPIS_WEBHOOK_URL is set but the toapis Token has no webhook configured (the caller calls
+     * this once per process); results still arrive, by polling.
+     */
+    async webhookNotConfigured(guildId: string | null): Promise<void> {
+      if (!guildId) return;
+      const channelId = options.settings.get(guildId).alertChannelId;
+      try {
+        const alert = renderWebhookAlert(options.localeOf?.(guildId) ?? 'en-US');
+        const nonce = `webhook${guildId}`.slice(0, 25);
+        if (channelId) {
+          await options.outbox.createMessage(channelId, alert, nonce);
+        } else {
+          const owner = options.ownerOf(guildId);
+          if (!owner) throw new Error('server owner unknown');
+          await options.outbox.createMessage(await options.outbox.openDm(owner), alert, nonce);
+        }
+        options.logger.warn({ guild: guildId, channel: channelId ?? 'owner DM' }, 'admins warned: toapis webhooks not configured');
+      } catch (err) {
+        options.logger.warn({ guild: guildId, err }, 'could not warn the admins about webhooks');
+      }
+    },
     async outOfCredits(guildId: string | null): Promise<void> {
       if (!guildId) return;
       // Any stored row (readable or not) means the admins were warned within the quiet period.

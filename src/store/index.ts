@@ -19,6 +19,7 @@ import { stopMarks } from './stop-marks.js';
 import { subjectIndex, subjects } from './subjects.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
 import { usage } from './usage.js';
+import { jobsByBusinessId, jobsByTask, pushedResults, webhookEvents } from './webhooks.js';
 import { NAMESPACES, StoreError, describeLocation, openNamespaces, parseStoreUrl, timed, type StoreLocation } from './keyv.js';
 
 export { StoreError, describeLocation, parseStoreUrl, redactUrl, type StoreLocation } from './keyv.js';
@@ -40,6 +41,10 @@ function families(ns: ReturnType<typeof openNamespaces>) {
     spendLines: spendLines(ns),
     memberGates: memberGates(ns),
     stopMarks: stopMarks(ns),
+    webhookEvents: webhookEvents(ns),
+    jobsByTask: jobsByTask(ns),
+    jobsByBusinessId: jobsByBusinessId(ns),
+    pushedResults: pushedResults(ns),
   };
 }
 

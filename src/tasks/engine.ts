@@ -53,6 +53,24 @@ export interface EngineOptions {
   pollDelayMs?(record: TaskRecord, phase: 'queued' | 'running', progress: number): number;
   /** Whether the member pressed Stop on this job (src/tasks/stops.ts). Default: never. */
   stopMark?(jobId: string): Promise<{ at: number; by: string } | undefined>;
+  /**
+   * Push completion (webhooks, issue 10): `remember` indexes the job by its client_business_id
+   * (before a submit) and upstream task id (after); `take` returns the final task state an event
+   * brought, read before the status endpoint; `firstLookMs` replaces the first poll delay.
+   */
+  push?: PushHooks;
+}
+
+/** An off-peak job may take 48 h upstream; it is given up 1 h after that, ms. */
+export const OFF_PEAK_DEADLINE_MS = 49 * 60 * 60 * 1000;
+
+/** See {@link EngineOptions.push}. */
+export interface PushHooks {
+  remember(record: TaskRecord): Promise<void>;
+  take(record: TaskRecord): Promise<UpstreamTask | undefined>;
+  /** Whether an event has brought this job's final state (then its look is due now). */
+  has(record: TaskRecord): Promise<boolean>;
+  firstLookMs?(record: TaskRecord): number;
 }
 
 /** Transient failures of one step are retried this many times before the job fails. */
@@ -134,19 +152,28 @@ export function createEngine(options: EngineOptions) {
     return submit(rec, false);
   }
 
-  function adopt(record: TaskRecord, task: UpstreamTask): Promise<TaskRecord> {
+  /** Index writes of push completion; a failure only means the fallback poll finds the result. */
+  const remember = async (record: TaskRecord): Promise<void> => {
+    try {
+      await options.push?.remember(record);
+    } catch (err) {
+      logger.warn({ task: record.id, err }, 'could not index the job for webhook events');
+    }
+  };
+
+  async function adopt(record: TaskRecord, task: UpstreamTask): Promise<TaskRecord> {
     const at = now();
-    return save(record, {
+    const r = await save(record, {
       state: 'running',
       upstream: { taskId: task.id, status: task.status, progress: task.progress ?? 0, submittedAt: at },
-      deadlineAt: at + options.taskDeadlineMs,
-      nextAt: at + schedule.firstPollMs,
+      deadlineAt: at + (record.request.offPeak ? Math.max(options.taskDeadlineMs, OFF_PEAK_DEADLINE_MS) : options.taskDeadlineMs),
+      nextAt: at + (options.push?.firstLookMs?.(record) ?? schedule.firstPollMs),
       attempts: 0,
       polls: 0,
-    }).then((r) => {
-      options.events?.submitted?.(r);
-      return r;
     });
+    await remember(r);
+    options.events?.submitted?.(r);
+    return r;
   }
 
   /**
@@ -165,6 +192,7 @@ export function createEngine(options: EngineOptions) {
         }
       }
       const body = toSubmitBody(record.request, record.uploadedImageUrls ?? [], record.clientBusinessId);
+      await remember(record);
       const task = await upstream.submit(body);
       logger.info({ task: record.id, upstreamTask: task.id, model: body.model }, 'submitted');
       return adopt(record, task);
@@ -181,7 +209,12 @@ export function createEngine(options: EngineOptions) {
     const deadlineAt = record.deadlineAt ?? up.submittedAt + options.taskDeadlineMs;
     let task: UpstreamTask;
     try {
-      task = await upstream.getTask(up.taskId);
+      // A webhook event may have brought the final state: no status read needed then.
+      const pushed = await options.push?.take(record).catch((err: unknown) => {
+        logger.warn({ task: record.id, err }, 'could not read the pushed result; reading the status');
+        return undefined;
+      });
+      task = pushed ?? (await upstream.getTask(up.taskId));
     } catch (err) {
       if (now() >= deadlineAt) return fail(record, new UserFacingError('timed_out'));
       if (err instanceof UpstreamNotFoundError) {
@@ -281,6 +314,10 @@ export function createEngine(options: EngineOptions) {
     const stopped = await closeIfStopped(rec);
     if (stopped) return stopped;
     rec = await delivery.retireToken(rec);
+    // Woken by a webhook event: the look it replaces is due now, whatever the fallback said.
+    if (rec.state === 'running' && now() < rec.nextAt && options.push && (await options.push.has(rec).catch(() => false))) {
+      rec = { ...rec, nextAt: now() };
+    }
     for (let guard = 0; guard < 4 && rec.state !== 'done' && now() >= rec.nextAt; guard++) {
       const before = rec.state;
       switch (rec.state) {

@@ -43,6 +43,8 @@ export function createScheduler(options: SchedulerOptions) {
   const released = new Set<string>();
   const queue: string[] = [];
   const queued = new Set<string>();
+  /** Tasks woken while their step ran: run again right after it (a webhook event, a hand-over). */
+  const wokenWhileRunning = new Set<string>();
   let active = 0;
   let stopped = false;
   const idleWaiters: (() => void)[] = [];
@@ -63,6 +65,7 @@ export function createScheduler(options: SchedulerOptions) {
   }
 
   function enqueue(id: string): void {
+    if (running.has(id)) wokenWhileRunning.add(id);
     if (stopped || running.has(id) || queued.has(id)) return;
     queue.push(id);
     queued.add(id);
@@ -91,6 +94,7 @@ export function createScheduler(options: SchedulerOptions) {
       const record = await options.step(id);
       const at = record ? wakeAt(record) : undefined;
       if (record && at !== undefined && !owns({ guildId: owningGuildId(record.owner) })) {
+        wokenWhileRunning.delete(id);
         due.delete(id);
         pending.delete(id);
         options.logger.info({ task: id, guild: record.owner.guildId }, 'task belongs to another shard; handed over');
@@ -98,13 +102,14 @@ export function createScheduler(options: SchedulerOptions) {
         return;
       }
       if (at === undefined) {
+        wokenWhileRunning.delete(id);
         due.delete(id);
         pending.delete(id);
         released.delete(id);
         return;
       }
       if (record) pending.set(id, record.owner.userId);
-      arm(id, at);
+      arm(id, wokenWhileRunning.delete(id) ? Math.min(at, now()) : at);
     } catch (err) {
       options.logger.error({ task: id, err }, 'task step crashed; retrying later');
       arm(id, now() + errorRetryMs);

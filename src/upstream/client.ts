@@ -9,15 +9,28 @@ import { FormData, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import {
   errorFromResponse,
+  readRateHeaders,
   sanitizeUpstreamText,
   UpstreamError,
   UpstreamHttpError,
   UpstreamInvalidResponseError,
   UpstreamNetworkError,
+  UpstreamRateLimitError,
+  UpstreamRateLimitUnavailableError,
   UpstreamTimeoutError,
   type UpstreamErrorKind,
 } from './errors.js';
-import { backoffMs, isAbortError, isRetryable, RETRY_DEFAULTS, type RetryBudget, type RetryOp } from './retry.js';
+import type { RateFeedback } from './ratelimit.js';
+import {
+  backoffMs,
+  isAbortError,
+  isRetryable,
+  LIMITER_DOWN_RETRIES,
+  RATE_LIMITED_RETRIES,
+  RETRY_DEFAULTS,
+  type RetryBudget,
+  type RetryOp,
+} from './retry.js';
 import {
   BalanceResponseSchema,
   FailureEnvelopeSchema,
@@ -99,8 +112,19 @@ export interface UpstreamClientOptions {
   logger?: UpstreamLogger;
   /** Called after every HTTP attempt. */
   onRequest?: (info: UpstreamRequestInfo) => void;
-  /** Awaited before every HTTP attempt (global request cap). Default: no-op. */
+  /** Awaited before every HTTP attempt of an op without its own entry in {@link rateLimits}. Default: no-op. */
   rateLimiter?: { acquire(signal?: AbortSignal): Promise<void> };
+  /**
+   * Per-op budgets (the documented submit and query buckets, the upload cap): awaited before
+   * every attempt of that op, and told what the upstream answered (`feedback`) after it.
+   */
+  rateLimits?: { [op in RetryOp]?: OpRateLimiter };
+}
+
+/** A per-op limiter; `feedback` (when present) hears every answer's status and rate headers. */
+export interface OpRateLimiter {
+  acquire(signal?: AbortSignal): Promise<void>;
+  feedback?(info: RateFeedback): void;
 }
 
 /** Defaults of {@link UpstreamClientOptions}. */
@@ -187,6 +211,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const redact = [options.apiKey];
   const authorization = `Bearer ${options.apiKey}`;
 
+  const limiterOf = (op: RetryOp): OpRateLimiter | undefined => options.rateLimits?.[op] ?? options.rateLimiter;
+
   const budgetOf = (op: RetryOp): RetryBudget => {
     const merged = { ...RETRY_DEFAULTS[op], ...options.retry?.[op] };
     return options.timeoutMs === undefined ? merged : { ...merged, timeoutMs: options.timeoutMs };
@@ -217,6 +243,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
       });
       status = res.statusCode;
+      limiterOf(call.op)?.feedback?.({ status, ...readRateHeaders(res.headers, now()) });
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > maxResponseBytes) {
         res.body.destroy();
@@ -250,9 +277,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   async function run<T>(call: Call<T>, signal: AbortSignal | undefined): Promise<T> {
     const budget = budgetOf(call.op);
-    for (let retry = 0; ; retry++) {
+    const limiter = limiterOf(call.op);
+    // 429s are the budget working, not the request failing: they have their own count, and
+    // a down submit limiter (503 rate_limit_unavailable) gets a longer backoff than other 5xx.
+    let rateLimited = 0;
+    let limiterDown = 0;
+    let failed = 0;
+    for (;;) {
       signal?.throwIfAborted();
-      await (options.rateLimiter?.acquire(signal) ?? Promise.resolve());
+      await (limiter?.acquire(signal) ?? Promise.resolve());
       signal?.throwIfAborted();
       const started = now();
       try {
@@ -269,7 +302,20 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           ...(upstream?.status === undefined ? {} : { status: upstream.status }),
           durationMs,
         });
-        if (signal?.aborted || retry >= budget.maxRetries || !isRetryable(err, call.op)) {
+        // `retry`: which retry of its kind this would be (0 = the first), for the backoff.
+        let retry: number;
+        let exhausted: boolean;
+        if (err instanceof UpstreamRateLimitError) {
+          retry = rateLimited++;
+          exhausted = retry >= RATE_LIMITED_RETRIES;
+        } else if (err instanceof UpstreamRateLimitUnavailableError) {
+          retry = limiterDown++;
+          exhausted = retry >= Math.max(budget.maxRetries, LIMITER_DOWN_RETRIES);
+        } else {
+          retry = failed++;
+          exhausted = retry >= budget.maxRetries;
+        }
+        if (signal?.aborted || exhausted || !isRetryable(err, call.op)) {
           options.logger?.debug({ op: call.op, path: call.path, attempt: retry + 1, err: upstream?.message ?? String(err) }, 'toapis request failed');
           throw err;
         }

@@ -99,6 +99,12 @@ export class UpstreamBadRequestError extends UpstreamError {
   }
 }
 
+/**
+ * 400 `webhook_not_configured`: the submit carried `metadata.callback_url` but the Token's
+ * webhooks are off or unconfigured; no task was created (upstream/toapis-vidu.md §8).
+ */
+export class UpstreamWebhookNotConfiguredError extends UpstreamBadRequestError {}
+
 /** 401 or 403: the API key is missing, wrong or not allowed. Not retryable. */
 export class UpstreamAuthError extends UpstreamError {
   readonly kind = 'auth';
@@ -146,6 +152,12 @@ export class UpstreamServerError extends UpstreamError {
     super('upstream server error', init);
   }
 }
+
+/**
+ * 503 `rate_limit_unavailable`: the upstream's submit limiter itself is down; status queries
+ * keep working. Retried with backoff (a longer budget than other 5xx).
+ */
+export class UpstreamRateLimitUnavailableError extends UpstreamServerError {}
 
 /** Our own per-request timeout fired (or undici's connect/headers/body timeout). Retryable. */
 export class UpstreamTimeoutError extends UpstreamError {
@@ -243,6 +255,46 @@ export function readUpstreamMessage(bodyText: string): string | undefined {
   return undefined;
 }
 
+/** The machine-readable `error.code` of a toapis error body, when it is a string. */
+export function readUpstreamCode(bodyText: string): string | undefined {
+  try {
+    const parsed = JSON.parse(bodyText) as { error?: { code?: unknown } } | null;
+    const code = parsed?.error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the `X-RateLimit-*` and `Retry-After` headers of an answer say (upstream/toapis-vidu.md §8). */
+export interface RateHeaders {
+  retryAfterMs?: number;
+  remaining?: number;
+  /** ms from `nowMs` until the upstream's bucket refills. */
+  resetMs?: number;
+  /** `async_submit` | `async_query`. */
+  category?: string;
+}
+
+/**
+ * Reads the rate-limit headers. `X-RateLimit-Reset` is taken as epoch seconds (or ms) when it
+ * is that large, otherwise as seconds from now; unparseable values are ignored.
+ */
+export function readRateHeaders(headers: ResponseHeaders, nowMs: number): RateHeaders {
+  const out: RateHeaders = {};
+  const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'), nowMs);
+  if (retryAfterMs !== undefined) out.retryAfterMs = retryAfterMs;
+  const remaining = Number(headerValue(headers, 'x-ratelimit-remaining') ?? Number.NaN);
+  if (Number.isFinite(remaining) && remaining >= 0) out.remaining = Math.floor(remaining);
+  const reset = Number(headerValue(headers, 'x-ratelimit-reset') ?? Number.NaN);
+  if (Number.isFinite(reset) && reset >= 0) {
+    out.resetMs = Math.max(0, reset > 1e12 ? reset - nowMs : reset > 1e9 ? reset * 1000 - nowMs : reset * 1000);
+  }
+  const category = headerValue(headers, 'x-ratelimit-category');
+  if (category !== undefined && /^[a-z_]{1,32}$/.test(category)) out.category = category;
+  return out;
+}
+
 /** Input of {@link errorFromResponse}. */
 export interface ErrorResponseInit {
   status: number;
@@ -273,6 +325,9 @@ export function errorFromResponse(init: ErrorResponseInit): UpstreamError {
   const retryAfterMs = parseRetryAfter(headerValue(init.headers, 'retry-after'), init.now ?? Date.now());
   if (retryAfterMs !== undefined) fields.retryAfterMs = retryAfterMs;
 
+  const code = readUpstreamCode(init.bodyText);
+  if (status === 400 && code === 'webhook_not_configured') return new UpstreamWebhookNotConfiguredError(fields);
+  if (status === 503 && code === 'rate_limit_unavailable') return new UpstreamRateLimitUnavailableError(fields);
   if (status === 400) return new UpstreamBadRequestError(fields);
   if (status === 401 || status === 403) return new UpstreamAuthError(fields);
   if (status === 402) return new UpstreamInsufficientCreditsError(fields);

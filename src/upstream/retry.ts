@@ -46,6 +46,18 @@ export function scaledRetryBudgets(scale: number): { [op in RetryOp]: Pick<Retry
   return { submit: scaled(RETRY_DEFAULTS.submit), read: scaled(RETRY_DEFAULTS.read), upload: scaled(RETRY_DEFAULTS.upload) };
 }
 
+/**
+ * 429s retried per request, on top of {@link RetryBudget.maxRetries}: a 429 is the upstream's
+ * budget at work (it costs nothing and the limiter pauses for its `Retry-After`).
+ */
+export const RATE_LIMITED_RETRIES = 8;
+
+/**
+ * Retries of a submit answered `503 rate_limit_unavailable` (the upstream's submit limiter is
+ * down), with exponential backoff: 0.5 s … 16 s ceilings, about half a minute in all.
+ */
+export const LIMITER_DOWN_RETRIES = 6;
+
 /** Node/undici error codes of transient connection failures. */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_SOCKET',

@@ -16,7 +16,7 @@ describe('command registration', () => {
     expect(names).toEqual(expect.arrayContaining(['vidu', 'vidu-admin', 'Animate with Vidu']));
     const vidu = world.discord.commands().find((c) => c.name === 'vidu')!;
     const options = (vidu.options as { name: string }[]).map((o) => o.name);
-    expect(options).toEqual(['prompt', 'model', 'duration', 'resolution', 'aspect_ratio', 'audio', 'seed', 'image1', 'image2', 'image3', 'image4', 'image5', 'image6', 'image7']);
+    expect(options).toEqual(['prompt', 'model', 'duration', 'resolution', 'aspect_ratio', 'audio', 'seed', 'audio_type', 'off_peak', 'image1', 'image2', 'image3', 'image4', 'image5', 'image6', 'image7']);
     await world.crash();
     await world.restart();
     expect(world.discord.commandPuts).toHaveLength(1);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startBot, type RunningBot } from '../../src/main.js';
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type FakeMessage } from '../fakes/discord.js';
 import { slashCommand, type RawAttachment, type RawCommandOption, type SlashCommandOptions } from '../fakes/interactions.js';
-import { startFakeToapis, type FakeToapis, type FakeTaskPlan } from '../fakes/toapis.js';
+import { startFakeToapis, type FakeToapis, type FakeToapisOptions, type FakeTaskPlan } from '../fakes/toapis.js';
 
 export const API_KEY = 'sk-test-key-0123456789';
 // Not starting with "Bot": discord.js strips a leading "Bot" prefix from tokens.
@@ -15,6 +15,8 @@ export interface WorldOptions {
   discord?: FakeDiscordOptions;
   env?: Record<string, string>;
   storeUrl?: string;
+  /** More options of the fake toapis (buckets, webhooks). */
+  toapis?: Partial<FakeToapisOptions>;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface WorldOptions {
  * dir. `restart()` starts a fresh bot (new Client, new process state) over the same store.
  */
 export async function startWorld(options: WorldOptions = {}) {
-  const toapis = await startFakeToapis({ apiKey: API_KEY, plan: { queuedMs: 150, runMs: 450, ...options.plan } });
+  const toapis = await startFakeToapis({ apiKey: API_KEY, ...options.toapis, plan: { queuedMs: 150, runMs: 450, ...options.plan } });
   const discord = await startFakeDiscord({ botToken: BOT_TOKEN, ...options.discord });
   const dir = await mkdtemp(join(tmpdir(), 'vidu-e2e-'));
   const storeUrl = options.storeUrl ?? `sqlite://${join(dir, 'vidu.sqlite')}`;
@@ -36,7 +38,7 @@ export async function startWorld(options: WorldOptions = {}) {
     LOG_LEVEL: 'debug',
     // 1/50 of production timing: first poll after 100 ms, edits ≥ 160 ms apart.
     VIDU_TIME_SCALE: '0.02',
-    VIDU_UPSTREAM_MAX_RPS: '200',
+    TOAPIS_RATE_GROUP: 'svip',
     ...options.env,
   };
   const boot = () =>

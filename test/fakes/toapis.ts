@@ -6,7 +6,7 @@
  *
  * Time comes from `options.now` so a test can drive task lifecycles with a fake clock.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -109,9 +109,54 @@ export interface FakeStats {
   uploadRequests: number;
   videoDownloads: number;
   balanceRequests: number;
+  /** Requests refused with 429 by the buckets, per bucket. */
+  rateLimited: { submit: number; query: number };
+  /** Submits refused with `400 webhook_not_configured`. */
+  webhookNotConfigured: number;
+}
+
+/** A documented bucket (upstream/toapis-vidu.md §8): `ratePerSecond` refills, `burst` holds. */
+export interface FakeBucket {
+  ratePerSecond: number;
+  burst: number;
+}
+
+/**
+ * Task webhooks as §8 documents them. With `url` (the Token's default URL), every task reports
+ * its final event there; `metadata.callback_url` overrides it per task. Without `url` and
+ * without `enabled`, a submit carrying `callback_url` is refused with `400 webhook_not_configured`.
+ */
+export interface FakeWebhookOptions {
+  /** The Token's default URL (may be http://127.0.0.1 here; the real service wants public https). */
+  url?: string;
+  /** Signing secrets, newest first: all of them sign each delivery (a rotation sends two). */
+  secrets: string[];
+  /** Waits before the retries of a non-2xx delivery, ms. Default 100, 300, 1000 (scaled from 10 s, 30 s, 2 min). */
+  retryDelaysMs?: number[];
+  /** Per-attempt timeout, ms. Default 10 000. */
+  timeoutMs?: number;
+}
+
+/** One webhook delivery attempt the fake made. */
+export interface FakeWebhookAttempt {
+  eventId: string;
+  taskId: string;
+  url: string;
+  /** 1 = first delivery. */
+  attempt: number;
+  /** Unix seconds sent in `X-ToAPIs-Webhook-Timestamp`. */
+  timestamp: number;
+  /** Receiver's HTTP status, or 0 when the request failed. */
+  status: number;
+  /** `Date.now()` when the answer came. */
+  at: number;
 }
 
 export interface FakeToapisOptions {
+  /** Enforce the documented submit/query buckets (429 + `X-RateLimit-*` headers). Default: off. */
+  rateLimits?: { submit: FakeBucket; query: FakeBucket };
+  /** Task webhooks; see {@link FakeWebhookOptions}. Default: off (and not configured). */
+  webhook?: FakeWebhookOptions;
   /** The only accepted key. Default `'sk-test-key'`. */
   apiKey?: string;
   /** Clock in epoch ms. Default `Date.now`. */
@@ -141,6 +186,24 @@ export interface FakeToapis {
   /** Mutable balance reported by `/v1/balance`. */
   balance: { remain: number; used: number; unlimited: boolean };
   inject(injection: FakeInjection): void;
+  /** The webhook settings in force (mutable: a test points `url` at the bot once it listens). */
+  webhookConfig: FakeWebhookOptions | undefined;
+  /** While true, submits get `503 rate_limit_unavailable` (status queries keep working). */
+  submitLimiterDown: boolean;
+  /** Webhook controls: lose, duplicate or age events; every attempt made. */
+  webhooks: {
+    attempts: FakeWebhookAttempt[];
+    /** The next this-many final events are never sent (lost). */
+    lose: number;
+    /** Send each of the next this-many events twice (same id, at least once delivery). */
+    duplicate: number;
+    /** Stamp the next this-many first deliveries this many seconds in the past. */
+    stale: { count: number; ageS: number };
+    /** Sends (or re-sends) the final event of a finished task now, with the same event id. */
+    send(taskId: string): Promise<void>;
+  };
+  /** When the final event of a task was first due (its finish time, `Date.now()` ms). */
+  finishedAt: Map<string, number>;
   /** The mp4 bytes of a task (throws for an unknown id). */
   videoBytes(taskId: string): Buffer;
   /** Stops the server and destroys every socket, hung ones included. */
@@ -282,7 +345,21 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
   const fake: FakeToapis = {
     url: '',
     nextTasks: [],
-    stats: { submitRequests: 0, tasksCreated: 0, statusRequests: 0, uploads: 0, uploadRequests: 0, videoDownloads: 0, balanceRequests: 0 },
+    stats: {
+      submitRequests: 0,
+      tasksCreated: 0,
+      statusRequests: 0,
+      uploads: 0,
+      uploadRequests: 0,
+      videoDownloads: 0,
+      balanceRequests: 0,
+      rateLimited: { submit: 0, query: 0 },
+      webhookNotConfigured: 0,
+    },
+    submitLimiterDown: false,
+    webhookConfig: options.webhook,
+    webhooks: { attempts: [], lose: 0, duplicate: 0, stale: { count: 0, ageS: 0 }, send: () => Promise.resolve() },
+    finishedAt: new Map(),
     tasks: new Map(),
     requests: [],
     uploads: [],
@@ -296,6 +373,147 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
       return task.video;
     },
     close: () => Promise.resolve(),
+  };
+
+  // ---- documented buckets (§8) ----
+  const buckets = options.rateLimits
+    ? {
+        submit: { ...options.rateLimits.submit, tokens: options.rateLimits.submit.burst, at: now(), category: 'async_submit' },
+        query: { ...options.rateLimits.query, tokens: options.rateLimits.query.burst, at: now(), category: 'async_query' },
+      }
+    : undefined;
+  /** Takes a token, or answers 429 (a refused request consumes nothing). Returns the headers to send, or undefined when it answered. */
+  const spend = (which: 'submit' | 'query', res: http.ServerResponse): Record<string, string> | undefined => {
+    const b = buckets?.[which];
+    if (b === undefined) return {};
+    const t = now();
+    b.tokens = Math.min(b.burst, b.tokens + (Math.max(0, t - b.at) * b.ratePerSecond) / 1000);
+    b.at = t;
+    const nextTokenMs = b.tokens >= 1 ? 0 : ((1 - b.tokens) / b.ratePerSecond) * 1000;
+    const headers = {
+      'x-ratelimit-limit': String(b.burst),
+      'x-ratelimit-category': b.category,
+      'x-ratelimit-reset': String(Math.ceil((t + nextTokenMs) / 1000)),
+    };
+    if (b.tokens < 1) {
+      fake.stats.rateLimited[which] += 1;
+      send(res, 429, { error: { code: 'rate_limit_exceeded', message: 'Too many requests, please try again later', type: 'rate_limit_error' } }, {
+        ...headers,
+        'x-ratelimit-remaining': '0',
+        'retry-after': String(Math.max(1, Math.ceil(nextTokenMs / 1000))),
+      });
+      return undefined;
+    }
+    b.tokens -= 1;
+    return { ...headers, 'x-ratelimit-remaining': String(Math.floor(b.tokens)) };
+  };
+
+  // ---- task webhooks (§8) ----
+  const webhookOf = (): FakeWebhookOptions | undefined => fake.webhookConfig;
+  const eventIds = new Map<string, string>();
+  const webhookTimers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, fn: () => void): void => {
+    const timer = setTimeout(() => {
+      webhookTimers.delete(timer);
+      fn();
+    }, ms);
+    webhookTimers.add(timer);
+  };
+  const eventBody = (task: FakeTask, eventId: string): string => {
+    const snap = snapshot(task);
+    const ok = snap.status === 'completed';
+    return JSON.stringify({
+      id: eventId,
+      type: ok ? 'generation.completed' : 'generation.failed',
+      api_version: 'v1',
+      created_at: Math.floor(Date.now() / 1000),
+      data: {
+        task_id: task.id,
+        client_business_id: task.clientBusinessId ?? null,
+        task_type: 'video',
+        model: task.model,
+        status: ok ? 'SUCCESS' : 'FAILURE',
+        progress: '100%',
+        result: ok ? snap.result : null,
+        error: ok ? null : snap.error,
+        submitted_at: Math.floor(task.createdAtMs / 1000),
+        finished_at: Math.floor((task.createdAtMs + task.plan.queuedMs + task.plan.runMs) / 1000),
+      },
+    });
+  };
+  const targetOf = (task: FakeTask): string | undefined => {
+    const meta = task.body.metadata as Record<string, unknown> | undefined;
+    return typeof meta?.callback_url === 'string' ? meta.callback_url : webhookOf()?.url;
+  };
+  /** One delivery attempt; resolves with the receiver's status (0 on a network failure or timeout). */
+  const deliverOnce = async (task: FakeTask, eventId: string, url: string, attempt: number, timestamp: number): Promise<number> => {
+    const body = eventBody(task, eventId);
+    const signature = (webhookOf()?.secrets ?? [])
+      .map((secret) => `v1=${createHmac('sha256', secret).update(`${eventId}.${timestamp}.${body}`).digest('hex')}`)
+      .join(',');
+    let status = 0;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'ToAPIs-Webhook/1.0',
+          'x-toapis-webhook-id': eventId,
+          'x-toapis-webhook-timestamp': String(timestamp),
+          'x-toapis-webhook-signature': signature,
+        },
+        body,
+        signal: AbortSignal.timeout(webhookOf()?.timeoutMs ?? 10_000),
+      });
+      status = res.status;
+      await res.arrayBuffer().catch(() => undefined);
+    } catch {
+      status = 0;
+    }
+    fake.webhooks.attempts.push({ eventId, taskId: task.id, url, attempt, timestamp, status, at: Date.now() });
+    return status;
+  };
+  /** Delivers with the documented retries until a 2xx (only 2xx counts; no redirects followed). */
+  const deliver = async (task: FakeTask, first: boolean): Promise<void> => {
+    const url = targetOf(task);
+    if (url === undefined) return;
+    let eventId = eventIds.get(task.id);
+    if (eventId === undefined) {
+      eventId = `evt_${randomBytes(10).toString('hex')}`;
+      eventIds.set(task.id, eventId);
+    }
+    const delays = webhookOf()?.retryDelaysMs ?? [100, 300, 1_000];
+    let stale = 0;
+    if (first && fake.webhooks.stale.count > 0) {
+      fake.webhooks.stale.count -= 1;
+      stale = fake.webhooks.stale.ageS;
+    }
+    for (let attempt = 1; attempt <= delays.length + 1; attempt++) {
+      // Retries keep the event id and carry a new timestamp.
+      const timestamp = Math.floor(Date.now() / 1000) - (attempt === 1 ? stale : 0);
+      const status = await deliverOnce(task, eventId, url, attempt, timestamp);
+      if (status >= 200 && status <= 299) return;
+      if (attempt <= delays.length) await new Promise<void>((resolve) => later(delays[attempt - 1]!, resolve));
+    }
+  };
+  const whenFinished = (task: FakeTask): void => {
+    if (!webhookOf() || task.plan.neverFinish === true) return;
+    later(Math.max(0, task.createdAtMs + task.plan.queuedMs + task.plan.runMs - now()), () => {
+      fake.finishedAt.set(task.id, Date.now());
+      if (fake.webhooks.lose > 0) {
+        fake.webhooks.lose -= 1;
+        return;
+      }
+      const twice = fake.webhooks.duplicate > 0;
+      if (twice) fake.webhooks.duplicate -= 1;
+      void deliver(task, true).then(() => (twice ? deliver(task, false) : undefined));
+    });
+  };
+  fake.webhooks.send = async (taskId) => {
+    const task = fake.tasks.get(taskId);
+    if (task === undefined) throw new Error(`fake toapis: no task ${taskId}`);
+    await deliver(task, false);
   };
 
   const takeFault = (path: FakePath): FakeFault | undefined => {
@@ -461,12 +679,24 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
     send(res, 200, { success: true, message: '', data: { id, url: upload.url, mime_type: kind.mime, size: bytes.length } });
   };
 
-  const handleSubmit = (req: http.IncomingMessage, res: http.ServerResponse, json: unknown, fault: FakeFault | undefined): void => {
+  const handleSubmit = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    json: unknown,
+    fault: FakeFault | undefined,
+    rateHeaders: Record<string, string>,
+  ): void => {
     if (json === undefined || json === null || typeof json !== 'object' || Array.isArray(json)) {
       send(res, 400, errorBody(400, 'Invalid JSON body', 'invalid_request_error'));
       return;
     }
     const body = json as Record<string, unknown>;
+    const meta = body.metadata as Record<string, unknown> | undefined;
+    if (meta !== undefined && typeof meta === 'object' && meta !== null && 'callback_url' in meta && webhookOf()?.url === undefined) {
+      fake.stats.webhookNotConfigured += 1;
+      send(res, 400, { error: { code: 'webhook_not_configured', message: 'Webhook is not configured for this token', type: 'invalid_request_error' } }, rateHeaders);
+      return;
+    }
     const problem = validateSubmit(body);
     if (problem !== undefined) {
       send(res, 400, errorBody(400, problem, 'invalid_request_error'));
@@ -497,12 +727,13 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
       if (businessId !== undefined) byBusinessId.set(businessId, id);
       if (plan.lastFrame !== undefined) frames.set(id, plan.lastFrame);
       fake.stats.tasksCreated += 1;
+      whenFinished(task);
     }
     if (fault !== undefined && 'afterCommit' in fault) {
       if (fault.afterCommit === 'reset') req.socket.destroy();
       return;
     }
-    send(res, 200, { ...snapshot(task), metadata: {} });
+    send(res, 200, { ...snapshot(task), metadata: {} }, rateHeaders);
   };
 
   const serveFile = (res: http.ServerResponse, bytes: Buffer, contentType: string, truncate: boolean): void => {
@@ -580,6 +811,16 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
     }
     if (route === undefined) return send(res, 404, errorBody(404, 'Not found', 'not_found_error'));
 
+    if (route === 'submit' && fake.submitLimiterDown) {
+      return send(res, 503, { error: { code: 'rate_limit_unavailable', message: 'Rate limiter unavailable, please retry later', type: 'server_error' } });
+    }
+    let rateHeaders: Record<string, string> = {};
+    if (route === 'submit' || route === 'status') {
+      const headers = spend(route === 'submit' ? 'submit' : 'query', res);
+      if (headers === undefined) return;
+      rateHeaders = headers;
+    }
+
     const fault = takeFault(route);
     if (fault !== undefined && applyFault(route, fault, req, res)) return;
 
@@ -587,7 +828,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
       case 'upload':
         return handleUpload(req, res, raw);
       case 'submit':
-        return handleSubmit(req, res, json, fault);
+        return handleSubmit(req, res, json, fault, rateHeaders);
       case 'balance':
         return send(res, 200, {
           success: true,
@@ -597,8 +838,8 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
         });
       case 'status': {
         const task = taskId === undefined ? undefined : findTask(taskId);
-        if (task === undefined) return send(res, 404, errorBody(404, 'Task not found', 'not_found_error'));
-        return send(res, 200, snapshot(task));
+        if (task === undefined) return send(res, 404, errorBody(404, 'Task not found', 'not_found_error'), rateHeaders);
+        return send(res, 200, snapshot(task), rateHeaders);
       }
     }
   };
@@ -618,6 +859,8 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
   fake.url = `http://127.0.0.1:${port}`;
   fake.close = () =>
     new Promise<void>((resolve) => {
+      for (const timer of webhookTimers) clearTimeout(timer);
+      webhookTimers.clear();
       for (const socket of sockets) socket.destroy();
       server.close(() => resolve());
       server.closeAllConnections();

@@ -28,6 +28,8 @@ const worstCase: { [C in RequestErrorCode]: RequestErrorParams[C] } = {
   subject_too_many_images: { name: 'n'.repeat(32), max: 3, count: 7 },
   image_too_large: { filename: `${long}.png`, size: 26_214_400, max: 10_485_760 },
   not_an_image: { filename: `${long}.pdf` },
+  needs_audio: { option: 'audio_type' },
+  invalid_audio_type: { value: long },
 };
 
 describe('describeRequestError', () => {

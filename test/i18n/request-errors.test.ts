@@ -39,6 +39,8 @@ const cases: { [C in RequestErrorCode]: RequestErrorParams[C][] } = {
   subject_too_many_images: [{ name: 'cat', max: 3, count: 4 }, { name: 'n'.repeat(32), max: 3, count: 7 }],
   image_too_large: [{ filename: 'big.png', size: 10_590_617, max: 10_485_760 }, { filename: `${long}.png`, size: 26_214_400, max: 10_485_760 }],
   not_an_image: [{ filename: 'photo.png' }, { filename: `${long}.pdf` }],
+  needs_audio: [{ option: 'audio_type' }, { option: 'off_peak' }],
+  invalid_audio_type: [{ value: 'music' }, { value: long }],
 };
 
 const rows = Object.entries(cases).flatMap(([code, list]) =>

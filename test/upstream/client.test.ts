@@ -15,6 +15,7 @@ import {
   UpstreamServerError,
   UpstreamTimeoutError,
 } from '../../src/upstream/errors.js';
+import { RATE_LIMITED_RETRIES } from '../../src/upstream/retry.js';
 import { taskPhase } from '../../src/upstream/schemas.js';
 import { startFakeToapis, type FakeToapis, type FakeToapisOptions } from '../fakes/toapis.js';
 
@@ -190,14 +191,14 @@ describe('submit', () => {
     expect(waits).toEqual([5_000]);
   });
 
-  it('gives up with UpstreamRateLimitError after the submit budget (2 retries)', async () => {
+  it('gives up with UpstreamRateLimitError after RATE_LIMITED_RETRIES 429s (they do not use the 2 submit retries)', async () => {
     const { fake, client, waits } = await setup();
-    fake.inject({ path: 'submit', times: 10, fault: { status: 429, retryAfter: '2' } });
+    fake.inject({ path: 'submit', times: 20, fault: { status: 429, retryAfter: '2' } });
     const err = await client.submit(submitBody()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamRateLimitError);
     expect((err as UpstreamRateLimitError).retryAfterMs).toBe(2_000);
-    expect(fake.stats.submitRequests).toBe(3);
-    expect(waits).toEqual([2_000, 2_000]);
+    expect(fake.stats.submitRequests).toBe(RATE_LIMITED_RETRIES + 1);
+    expect(waits).toEqual(Array.from({ length: RATE_LIMITED_RETRIES }, () => 2_000));
   });
 
   it('replays the same client_business_id after the answer was lost: one task', async () => {

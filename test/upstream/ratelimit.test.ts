@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RATE_GUARD, createRateLimiter, rateInterval } from '../../src/upstream/ratelimit.js';
+import { RATE_GROUPS, RATE_GUARD, createRateLimiter, createTokenBucket, feedbackEffect, rateInterval } from '../../src/upstream/ratelimit.js';
 
 describe('rateInterval', () => {
   it.each([
@@ -79,5 +79,99 @@ describe('createRateLimiter (even spacing, fake clock)', () => {
   it('rejects at once for a signal that is already aborted', async () => {
     const limiter = createRateLimiter({ ratePerSecond: 1 });
     await expect(limiter.acquire(AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('createTokenBucket (documented budgets, fake clock)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  async function grantTimes(limiter: ReturnType<typeof createTokenBucket>, n: number, advanceMs = 60_000) {
+    const start = Date.now();
+    const times: number[] = [];
+    const all = Array.from({ length: n }, () => limiter.acquire().then(() => void times.push(Date.now() - start)));
+    await vi.advanceTimersByTimeAsync(advanceMs);
+    await Promise.all(all);
+    return times;
+  }
+
+  /** Most grants in any window of `windowMs` (inclusive start, exclusive end). */
+  function maxIn(times: number[], windowMs: number): number {
+    let best = 0;
+    for (let i = 0; i < times.length; i++) best = Math.max(best, times.filter((t) => t >= times[i]! && t < times[i]! + windowMs).length);
+    return best;
+  }
+
+  it('lets the burst through at once, then refills at the rate', async () => {
+    const times = await grantTimes(createTokenBucket({ ratePerSecond: 5, burst: 50, guard: 0 }), 60);
+    expect(times.slice(0, 50).every((t) => t === 0)).toBe(true);
+    // The 51st waits for one token (200 ms), each later one 200 ms more.
+    expect(times.slice(50)).toEqual(Array.from({ length: 10 }, (_, i) => 200 * (i + 1)));
+  });
+
+  it.each(Object.entries(RATE_GROUPS))('%s group: never more than burst + rate × window in any window', async (_name, group) => {
+    for (const budget of [group.submit]) {
+      const n = Math.ceil(budget.burst * 1.5);
+      const times = await grantTimes(createTokenBucket({ ...budget }), n, 120_000);
+      expect(times).toHaveLength(n);
+      for (const windowMs of [1_000, 10_000]) {
+        expect(maxIn(times, windowMs)).toBeLessThanOrEqual(Math.floor(budget.burst + (budget.ratePerSecond * windowMs) / 1000));
+      }
+    }
+  });
+
+  it('a 429 gives its token back and pauses the bucket for Retry-After', async () => {
+    const bucket = createTokenBucket({ ratePerSecond: 1, burst: 2, guard: 0 });
+    await bucket.acquire();
+    await bucket.acquire();
+    expect(bucket.tokens).toBeCloseTo(0, 6);
+    bucket.feedback({ status: 429, retryAfterMs: 3_000 });
+    expect(bucket.tokens).toBeCloseTo(1, 6);
+    let grantedAt: number | undefined;
+    const start = Date.now();
+    void bucket.acquire().then(() => (grantedAt = Date.now() - start));
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(grantedAt).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(grantedAt).toBe(3_000);
+  });
+
+  it('follows X-RateLimit-Remaining down (never up); at 0 the next token comes from its own refill', async () => {
+    const bucket = createTokenBucket({ ratePerSecond: 1, burst: 10, guard: 0 });
+    bucket.feedback({ status: 200, remaining: 3 });
+    expect(bucket.tokens).toBeCloseTo(3, 6);
+    bucket.feedback({ status: 200, remaining: 9 });
+    expect(bucket.tokens).toBeCloseTo(3, 6);
+    bucket.feedback({ status: 200, remaining: 0, resetMs: 5_000 });
+    const start = Date.now();
+    let grantedAt: number | undefined;
+    void bucket.acquire().then(() => (grantedAt = Date.now() - start));
+    await vi.advanceTimersByTimeAsync(990);
+    expect(grantedAt).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(20);
+    expect(grantedAt).toBe(1_000);
+  });
+
+  it('an aborted waiter leaves the queue without taking a token', async () => {
+    const bucket = createTokenBucket({ ratePerSecond: 1, burst: 1, guard: 0 });
+    await bucket.acquire();
+    const controller = new AbortController();
+    const waiting = bucket.acquire(controller.signal);
+    controller.abort(new DOMException('gone', 'AbortError'));
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(bucket.tokens).toBeCloseTo(1, 6);
+  });
+
+  it('feedbackEffect: a 429 without headers pauses 1 s; pauses are capped at 120 s', () => {
+    expect(feedbackEffect({ status: 429 })).toEqual({ refund: 1, pauseMs: 1_000 });
+    expect(feedbackEffect({ status: 429, retryAfterMs: 10_000_000 })).toEqual({ refund: 1, pauseMs: 120_000 });
+    expect(feedbackEffect({ status: 200 })).toEqual({ refund: 0 });
+    expect(feedbackEffect({ status: 200, remaining: 0, resetMs: 2_000 })).toEqual({ refund: 0, remaining: 0 });
+    expect(feedbackEffect({ status: 429, resetMs: 2_000 })).toEqual({ refund: 1, pauseMs: 2_000 });
   });
 });

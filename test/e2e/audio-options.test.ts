@@ -1,0 +1,83 @@
+/** `/vidu audio_type` and `off_peak` (issue 10): sent as metadata, refused without audio. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildGenerationRequest, toSubmitBody } from '../../src/generation/request.js';
+import { RequestError } from '../../src/generation/errors.js';
+import { reproduceLine } from '../../commands/job-actions.js';
+import { messageText, startWorld, type World } from './world.js';
+
+let world: World | undefined;
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+async function refusal(w: World, options: Record<string, string | number | boolean>): Promise<string> {
+  const raw = w.vidu({ options });
+  await w.discord.injectInteraction(raw);
+  const cb = await w.discord.waitFor(() => w.discord.callbacks(raw.id).find((c) => c.status >= 200 && c.status < 300));
+  return JSON.stringify(cb.data);
+}
+
+describe('/vidu audio_type and off_peak', () => {
+  it.each([
+    [{ audio: false, audio_type: 'speech_only' }, 'audio_type'],
+    [{ audio: false, off_peak: true }, 'off_peak'],
+  ])('%j is refused clearly; nothing reaches toapis', async (options, option) => {
+    world = await startWorld();
+    const text = await refusal(world, options);
+    expect(text).toContain(`\`${option}\` needs audio on`);
+    expect(world.toapis.stats.submitRequests).toBe(0);
+    expect(world.toapis.stats.uploadRequests).toBe(0);
+  });
+
+  it('both are sent as metadata and shown on the card', async () => {
+    world = await startWorld();
+    const raw = world.vidu({ options: { audio_type: 'sound-effect_only', off_peak: true } });
+    await world.discord.injectInteraction(raw);
+    const message = await world.finalMessage(raw.token);
+    const [task] = [...world.toapis.tasks.values()];
+    expect(task!.body.metadata).toEqual({ audio_type: 'sound-effect_only', off_peak: true });
+    expect(task!.body.audio).toBe(true);
+    expect(messageText(message)).toContain('sound: sound-effect_only (requested)');
+  });
+});
+
+describe('request and submit body', () => {
+  const base = { prompt: 'rain on a tin roof', images: [], seed: 7 };
+  it('an unknown audio_type is refused with its own code', () => {
+    expect(() => buildGenerationRequest({ ...base, audioType: 'music' })).toThrow(RequestError);
+    try {
+      buildGenerationRequest({ ...base, audioType: 'music' });
+    } catch (err) {
+      expect((err as RequestError).code).toBe('invalid_audio_type');
+    }
+  });
+
+  it('metadata only when asked; the reproduce line names both', () => {
+    const plain = buildGenerationRequest(base);
+    expect(toSubmitBody(plain, [], 'cb-1').metadata).toBeUndefined();
+    const asked = buildGenerationRequest({ ...base, audioType: 'speech_only', offPeak: true });
+    expect(toSubmitBody(asked, [], 'cb-2').metadata).toEqual({ audio_type: 'speech_only', off_peak: true });
+    expect(reproduceLine(asked)).toContain('audio_type:speech_only off_peak:true');
+    // off_peak:false is the default: nothing sent, nothing shown.
+    const notOffPeak = buildGenerationRequest({ ...base, offPeak: false });
+    expect(notOffPeak.offPeak).toBeUndefined();
+  });
+});
+
+describe('off-peak jobs', () => {
+  it('get a 48 h (+ margin) deadline and the card says when the video is due at the latest', async () => {
+    world = await startWorld({ plan: { neverFinish: true } });
+    const raw = world.vidu({ options: { off_peak: true } });
+    await world.discord.injectInteraction(raw);
+    const card = await world.discord.waitFor(() => {
+      const m = world!.discord.originalMessage(raw.token);
+      return m && messageText(m).includes('Off-peak job') ? m : undefined;
+    });
+    const at = Number(/<t:(\d+):f>/.exec(messageText(card))?.[1]);
+    const submittedAt = [...world.toapis.tasks.values()][0]!.createdAtMs;
+    // The deadline is past the upstream's 48 h, with its margin.
+    expect(at * 1000 - submittedAt).toBeGreaterThan(48 * 3_600_000);
+    expect(at * 1000 - submittedAt).toBeLessThanOrEqual(49 * 3_600_000 + 5_000);
+  });
+});
