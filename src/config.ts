@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isLoopbackHttpUrl } from './upstream/guard.js';
 
 /**
  * The process contract (see DESIGN.md): every environment variable the bot reads, parsed once.
@@ -14,7 +16,10 @@ const optionalUrl = z
 const EnvSchema = z.object({
   DISCORD_TOKEN: z.string().trim().min(1, 'is required (the bot token from the Developer Portal)'),
   TOAPIS_API_KEY: z.string().trim().min(1, 'is required (your toapis.com key, starts with sk-)'),
-  TOAPIS_BASE_URL: optionalUrl.default('https://toapis.com'),
+  // Our API key travels to this URL: plain http only to this machine (tests, local proxies).
+  TOAPIS_BASE_URL: optionalUrl
+    .refine((u) => u.startsWith('https://') || isLoopbackHttpUrl(u), 'must be an https:// URL (http:// only for localhost, 127.x.x.x or [::1])')
+    .default('https://toapis.com'),
   DISCORD_API_URL: optionalUrl.optional(),
   STORE_URL: z
     .string()
@@ -23,6 +28,12 @@ const EnvSchema = z.object({
     .default('sqlite://data/vidu.sqlite'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** Address the HTTP server binds. Default 127.0.0.1 (the Docker image sets 0.0.0.0). */
+  HTTP_HOST: z
+    .string()
+    .trim()
+    .refine((h) => isIP(h) !== 0 || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(h), 'must be an IP address or a host name')
+    .default('127.0.0.1'),
   /** Give up on an upstream task this long after submit, in seconds. Default 1800 (30 min). */
   VIDU_TASK_DEADLINE_S: positiveInt(1800),
   /** Upstream request cap across the process, requests per second. Default 5. */
@@ -64,6 +75,8 @@ export type Config = {
   storeUrl: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   httpPort?: number;
+  /** Address the HTTP server binds (`HTTP_HOST`). */
+  httpHost: string;
   taskDeadlineMs: number;
   upstreamMaxRps: number;
   userMaxInFlight: number;
@@ -97,6 +110,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     storeUrl: e.STORE_URL,
     logLevel: e.LOG_LEVEL,
     httpPort: e.HTTP_PORT,
+    httpHost: e.HTTP_HOST,
     taskDeadlineMs: e.VIDU_TASK_DEADLINE_S * 1000,
     upstreamMaxRps: e.VIDU_UPSTREAM_MAX_RPS,
     userMaxInFlight: e.VIDU_USER_MAX_IN_FLIGHT,

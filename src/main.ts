@@ -27,6 +27,7 @@ import { createScheduler } from './tasks/scheduler.js';
 import { StoreError, openStore, redactUrl } from './tasks/store.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
+import { createFetchGuard } from './upstream/guard.js';
 import { createSubjectLibrary } from './subjects/library.js';
 import { createRateLimiter, type RateLimiter } from './upstream/ratelimit.js';
 import { createRedisRateLimiter, type RedisRateLimiter } from './upstream/ratelimit-redis.js';
@@ -127,6 +128,9 @@ export async function startBot(env: Record<string, string | undefined>, override
       metrics.rateLimitWait(now() - asked);
     },
   };
+  // Every URL we download (upstream videos and frames, Discord attachments) is checked: https,
+  // public addresses only, redirects re-checked; the configured loopback fakes are trusted.
+  const guard = createFetchGuard({ trustedOrigins: [config.toapisBaseUrl, config.discordApiUrl] });
   const upstream = createUpstreamClient({
     baseUrl: config.toapisBaseUrl,
     apiKey: config.toapisApiKey,
@@ -179,8 +183,9 @@ export async function startBot(env: Record<string, string | undefined>, override
     upstream,
     outbox,
     download: {
-      bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }),
-      toFile: (url, path, o) => downloadToFile(url, path, { ...o, dispatcher: http }),
+      bytes: (url, o) => downloadBytes(url, { ...o, guard }),
+      // Only finished videos are downloaded to files: nothing but an MP4/QuickTime is posted.
+      toFile: (url, path, o) => downloadToFile(url, path, { ...o, guard, expect: 'mp4' }),
     },
     logger: logger.child({ mod: 'engine' }),
     schedule,
@@ -191,7 +196,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       return (tier !== undefined ? BOOST_UPLOAD_LIMIT[tier] : undefined) ?? DEFAULT_UPLOAD_LIMIT_BYTES;
     },
     lastFrame: createLastFrameExtractor({
-      downloadToFile: (url, path, o) => downloadToFile(url, path, { ...o, dispatcher: http }),
+      downloadToFile: (url, path, o) => downloadToFile(url, path, { ...o, guard, expect: 'mp4' }),
       tmpDir,
       timeoutMs: schedule.videoDownloadTimeoutMs,
     }),
@@ -253,7 +258,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     now,
     random,
     tokenMarginMs: schedule.tokenMarginMs,
-    download: { bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }) },
+    download: { bytes: (url, o) => downloadBytes(url, { ...o, guard }) },
     settings,
     usage,
     balance: () => upstream.getBalance(),
@@ -292,6 +297,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       : await startHttpServer({
           // One port per shard process: HTTP_PORT + its first shard id.
           port: config.httpPort === 0 ? 0 : config.httpPort + (shardIds?.[0] ?? 0),
+          host: config.httpHost,
           checks: {
             store: () => store.ping(),
             gateway: async () => client.ws.shards.size > 0 && client.ws.shards.every((shard) => shard.status === Status.Ready),
@@ -323,6 +329,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       // and resumes from its stored state on the next start.
       await scheduler.stop(timeoutMs);
       await http.destroy();
+      await guard.dispatcher.destroy();
       await sharedLimiter?.close();
       webhookRest.clearHashSweeper();
       webhookRest.clearHandlerSweeper();

@@ -303,4 +303,11 @@ export const en = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: the toapis account is out of credits.** Members’ `/vidu` jobs are refused until it is topped up. Check it with `/vidu-admin balance`. (You are told once a day at most.)',
+
+  // ---- fetch & show safety (issue 9, trust-b) ----
+  'fetch.refused': 'The bot did not fetch the file Vidu returned: {reason}.',
+  'fetch.reason.scheme': 'its link is not https',
+  'fetch.reason.private': 'its link points into a private network',
+  'fetch.reason.redirects': 'its link redirects too many times',
+  'fetch.reason.notVideo': 'it is not an MP4 video',
 } as const;

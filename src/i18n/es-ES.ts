@@ -295,4 +295,11 @@ export const es: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: la cuenta de toapis se ha quedado sin créditos.** Los trabajos de `/vidu` de los miembros se rechazan hasta que se recargue. Consúltalo con `/vidu-admin balance`. (Este aviso llega como mucho una vez al día.)',
+
+  // ---- fetch & show safety (issue 9, trust-b) ----
+  'fetch.refused': 'El bot no descargó el archivo que devolvió Vidu: {reason}.',
+  'fetch.reason.scheme': 'su enlace no es https',
+  'fetch.reason.private': 'su enlace apunta a una red privada',
+  'fetch.reason.redirects': 'su enlace redirige demasiadas veces',
+  'fetch.reason.notVideo': 'no es un vídeo MP4',
 };

@@ -288,4 +288,11 @@ export const ja: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: toapis アカウントのクレジットが尽きました。** チャージされるまで、メンバーの `/vidu` ジョブは拒否されます。`/vidu-admin balance` で確認してください。（この通知は 1 日 1 回までです。）',
+
+  // ---- fetch & show safety (issue 9, trust-b) ----
+  'fetch.refused': 'Vidu が返したファイルは取得しませんでした：{reason}。',
+  'fetch.reason.scheme': 'リンクが https ではありません',
+  'fetch.reason.private': 'リンクがプライベートネットワークを指しています',
+  'fetch.reason.redirects': 'リンクのリダイレクトが多すぎます',
+  'fetch.reason.notVideo': 'MP4 動画ではありません',
 };

@@ -289,4 +289,11 @@ export const ko: Record<keyof typeof en, string> = {
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
     '⚠️ **vidu-bot: toapis 계정의 크레딧이 모두 떨어졌어요.** 충전할 때까지 멤버의 `/vidu` 작업은 거부돼요. `/vidu-admin balance`로 확인하세요. (이 알림은 하루에 한 번까지만 보내요.)',
+
+  // ---- fetch & show safety (issue 9, trust-b) ----
+  'fetch.refused': '봇이 Vidu가 반환한 파일을 가져오지 않았습니다: {reason}.',
+  'fetch.reason.scheme': '링크가 https가 아닙니다',
+  'fetch.reason.private': '링크가 사설 네트워크를 가리킵니다',
+  'fetch.reason.redirects': '링크의 리디렉션이 너무 많습니다',
+  'fetch.reason.notVideo': 'MP4 동영상이 아닙니다',
 };

@@ -283,4 +283,11 @@ export const zh: Record<keyof typeof en, string> = {
 
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits': '⚠️ **vidu-bot：toapis 账户的额度已用完。** 充值之前，成员的 `/vidu` 任务都会被拒绝。可用 `/vidu-admin balance` 查看。（此提醒每天最多一次。）',
+
+  // ---- fetch & show safety (issue 9, trust-b) ----
+  'fetch.refused': '机器人没有获取 Vidu 返回的文件：{reason}。',
+  'fetch.reason.scheme': '它的链接不是 https',
+  'fetch.reason.private': '它的链接指向私有网络',
+  'fetch.reason.redirects': '它的链接重定向次数过多',
+  'fetch.reason.notVideo': '它不是 MP4 视频',
 };

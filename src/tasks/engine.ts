@@ -14,6 +14,7 @@ import { isRetryable } from '../upstream/retry.js';
 import { taskPhase, type UpstreamTask } from '../upstream/schemas.js';
 import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
 import { FrameExtractionError, LAST_FRAME_SCHEME } from './frames.js';
+import { fetchRefusalFailure } from './fetch-failure.js';
 import { LIBRARY_SCHEME, LibraryImageMissingError } from '../subjects/library.js';
 import type { TaskRecord } from './record.js';
 import { nextPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
@@ -226,6 +227,8 @@ export function createEngine(options: EngineOptions) {
       } catch (err) {
         if (err instanceof FrameExtractionError) return fail(rec, new UserFacingError('images_unavailable', 'The last frame of the video could not be extracted.'));
         if (err instanceof LibraryImageMissingError) return fail(rec, new UserFacingError('images_unavailable', err.describe(rec.owner.locale)));
+        const refused = fetchRefusalFailure(err, 'images_unavailable', rec.owner.locale);
+        if (refused) return fail(rec, refused);
         if (err instanceof DownloadTooLargeError) {
           return fail(rec, new RequestError('image_too_large', { filename: image.filename, size: image.size, max: MAX_IMAGE_BYTES }));
         }
@@ -417,6 +420,8 @@ export function createEngine(options: EngineOptions) {
           return await link({ kind: 'too_large', sizeBytes: err.sizeBytes ?? limit + 1, limitBytes: limit });
         }
         logger.warn({ task: record.id, err, attempt: record.attempts + 1 }, 'video download failed');
+        const refused = fetchRefusalFailure(err, 'video_unavailable', record.owner.locale);
+        if (refused) throw refused;
         if (isRetryableDownload(err) && record.attempts + 1 < MAX_TRANSIENT_ATTEMPTS.video) throw err;
         throw new UserFacingError('video_unavailable', `The file of task ${record.upstream?.taskId ?? record.id} could not be downloaded.`);
       }
