@@ -1,5 +1,6 @@
 import { RequestError, describeRequestError } from './generation/errors.js';
 import { t } from './i18n/index.js';
+import { escapeMarkdown } from './render/escape.js';
 import {
   UpstreamAuthError,
   UpstreamBadRequestError,
@@ -34,7 +35,7 @@ export function toUserFacing(err: unknown, secrets: readonly string[] = [], loca
   if (err instanceof RequestError) return new UserFacingError('invalid_input', describeRequestError(err, locale));
   if (err instanceof UpstreamError) {
     const raw = err.upstreamMessage ? sanitizeUpstreamText(err.upstreamMessage, secrets) : undefined;
-    const said = raw && t(locale, 'failure.upstreamSaid', { said: raw });
+    const said = raw && t(locale, 'failure.upstreamSaid', { said: escapeMarkdown(raw) });
     if (err instanceof UpstreamBadRequestError) return new UserFacingError('bad_request', said);
     // Never show what the upstream said about our key.
     if (err instanceof UpstreamAuthError) return new UserFacingError('misconfigured');

@@ -84,6 +84,8 @@ export async function startBot(env: Record<string, string | undefined>, override
 
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
+    // Nothing the bot sends pings anyone unless a payload names the user explicitly.
+    allowedMentions: { parse: [] },
     rest: {
       ...(config.discordApiUrl ? { api: config.discordApiUrl } : {}),
       // Uploads of large mp4s need more than the 15 s default.

@@ -6,6 +6,7 @@ import {
   type APIComponentInContainer,
 } from 'discord.js';
 import { t, tn } from '../i18n/index.js';
+import { escapeMarkdown, excerpt as cut } from './escape.js';
 import { FAILURE_CODES, type FailureCode, type TaskRecord } from '../tasks/record.js';
 
 /** A message body as Discord's REST API takes it (Components V2). Pure data. */
@@ -37,16 +38,8 @@ export const FAILURE_TEXT: Readonly<Record<FailureCode, { title: string; hint: s
   FAILURE_CODES.map((code) => [code, failureText(code)]),
 ) as Record<FailureCode, { title: string; hint: string }>;
 
-/** Cuts by code point, so an emoji is never split into half a surrogate pair. */
-function excerpt(text: string, max = PROMPT_EXCERPT_CHARS): string {
-  const chars = [...text.replace(/\s+/g, ' ').trim()];
-  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
-}
-
-/** Escapes Discord markdown so a prompt shows as written. */
-function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_~`|>#\[\]()-])/g, '\\$1').replace(/@/g, '@\u200b');
-}
+/** Cuts by code point, so an emoji is never split into half a surrogate pair (src/render/escape.ts). */
+const excerpt = (text: string, max = PROMPT_EXCERPT_CHARS): string => cut(text, max);
 
 const unix = (ms: number) => Math.floor(ms / 1000);
 
@@ -57,7 +50,7 @@ export function describeSettings(request: TaskRecord['request'], locale = 'en-US
   else if (request.aspectRatioDropped) parts.push(t(locale, 'card.ratioFromImage'));
   parts.push(t(locale, request.audio ? 'card.audioOn' : 'card.silent'));
   if (request.images.length > 0) parts.push(tn(locale, 'count.images', request.images.length));
-  if (request.subjects.length > 0) parts.push(t(locale, 'card.subjects', { names: request.subjects.map((s) => `@${s.name}`).join(' ') }));
+  if (request.subjects.length > 0) parts.push(t(locale, 'card.subjects', { names: request.subjects.map((s) => escapeMarkdown(`@${s.name}`)).join(' ') }));
   parts.push(t(locale, 'card.seed', { seed: request.seed }));
   return parts.join(' · ');
 }
@@ -226,7 +219,8 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
       ? t(locale, 'final.tooLarge', { size: formatBytes(reason.sizeBytes), limit: formatBytes(reason.limitBytes) })
       : t(locale, 'final.uploadFailed');
   const expiry = outcome.expiresAt ? t(locale, 'final.linkExpiry', { time: `<t:${unix(outcome.expiresAt)}:f>` }) : '';
-  children.push(text(`${t(locale, 'final.linked', { took, why, expiry })}\n${outcome.url}`));
+  // The upstream's URL, shown as a link that does not unfurl (and cannot carry markdown).
+  children.push(text(`${t(locale, 'final.linked', { took, why, expiry })}\n${escapeMarkdown(outcome.url)}`));
   // Link buttons take URLs up to 512 characters.
   if (outcome.url.length <= 512) {
     children.push({
@@ -239,6 +233,7 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
 }
 
 /** One-off ephemeral refusal (no Components V2: it is sent as the first response). */
-export function renderRefusal(message: string): { content: string; flags: number; allowed_mentions: { parse: [] } } {
-  return { content: excerpt(`⚠️ ${message}`, 2000), flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } };
+export function renderRefusal(message: string): { content: string; flags: number; allowedMentions: { parse: [] } } {
+  // discord.js reads `allowedMentions` (camelCase) from reply options; `allowed_mentions` would be dropped.
+  return { content: excerpt(`⚠️ ${message}`, 2000), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } };
 }

@@ -15,6 +15,7 @@ import { taskPhase, type UpstreamTask } from '../upstream/schemas.js';
 import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
 import { FrameExtractionError, LAST_FRAME_SCHEME } from './frames.js';
 import { fetchRefusalFailure } from './fetch-failure.js';
+import { escapeMarkdown } from '../render/escape.js';
 import { LIBRARY_SCHEME, LibraryImageMissingError } from '../subjects/library.js';
 import type { TaskRecord } from './record.js';
 import { nextPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
@@ -334,7 +335,7 @@ export function createEngine(options: EngineOptions) {
     }
     if (phase === 'failed') {
       const said = task.error?.message ? sanitizeUpstreamText(task.error.message, options.secrets) : undefined;
-      return fail({ ...record, upstream: { ...up, status: task.status } }, new UserFacingError('generation_failed', said && `Vidu said: “${said}”`));
+      return fail({ ...record, upstream: { ...up, status: task.status } }, new UserFacingError('generation_failed', said && `Vidu said: “${escapeMarkdown(said)}”`));
     }
     if (now() >= deadlineAt) return fail(record, new UserFacingError('timed_out'));
     const rec = await save(record, {

@@ -84,3 +84,22 @@ describe('URLs returned by the upstream', () => {
     expect(visibleAttachments(message)).toHaveLength(1);
   });
 });
+
+describe('what the bot shows', () => {
+  it('a hostile prompt shows as written on the card: no masked link, heading, mention or embed', async () => {
+    const prompt = '# FREE NITRO [claim](https://evil.example/x) @everyone <@&123456789012345678> https://evil.example/y';
+    const { message, text } = await runJob({}, prompt);
+    expect(text).toContain(
+      '\\# FREE NITRO \\[claim\\]\\(<https://evil.example/x)> @\u200beveryone \\<@&123456789012345678\\> <https://evil.example/y>',
+    );
+    expect(visibleAttachments(message)).toHaveLength(1);
+  });
+
+  it('a refusal is sent with allowed_mentions parse [] on the wire (discord.js reads allowedMentions)', async () => {
+    const raw = world.vidu({ prompt: '\u200b\u200b', user: { id: '1300000000000000999' } });
+    await world.discord.injectInteraction(raw);
+    const cb = await world.discord.waitFor(() => world.discord.callbacks(raw.id).find((c) => c.status !== 0));
+    expect((cb.data as { allowed_mentions?: unknown }).allowed_mentions).toEqual({ parse: [] });
+    expect(world.toapis.requests.filter((r) => r.path === '/v1/videos/generations' && (r.json as { prompt?: string })?.prompt === '\u200b\u200b')).toHaveLength(0);
+  });
+});

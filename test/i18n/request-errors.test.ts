@@ -96,7 +96,7 @@ describe('toUserFacing with the owner’s locale (failure details stored on the 
 
   it('the upstream’s own words are quoted in the locale, still sanitised', () => {
     const err = new UpstreamContentRefusedError({ requestPath: '/v1/videos/generations', status: 422, upstreamMessage: 'refused for key sk-live-abc123' });
-    expect(toUserFacing(err, [], 'es-ES').detail).toBe('Vidu dijo: «refused for key [redacted]»');
-    expect(toUserFacing(err, []).detail).toBe('Vidu said: “refused for key [redacted]”');
+    expect(toUserFacing(err, [], 'es-ES').detail).toBe('Vidu dijo: «refused for key \\[redacted\\]»');
+    expect(toUserFacing(err, []).detail).toBe('Vidu said: “refused for key \\[redacted\\]”');
   });
 });
