@@ -21,7 +21,7 @@ import { createClient } from '@redis/client';
 import { buildGenerationRequest } from '../src/generation/request.js';
 import { newTaskRecord } from '../src/tasks/accept.js';
 import type { TaskRecord } from '../src/tasks/record.js';
-import { openStore } from '../src/tasks/store.js';
+import { openStore } from '../src/store/index.js';
 import { startFakeDiscord, visibleAttachments, type FakeDiscord } from '../test/fakes/discord.js';
 import { DEFAULT_IDS, slashCommand, type RawInteraction, type SlashCommandOptions } from '../test/fakes/interactions.js';
 import { FAKE_DEFAULT_PLAN, fakeMp4, startFakeToapis, type FakeTaskPlan, type FakeToapis } from '../test/fakes/toapis.js';

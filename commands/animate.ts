@@ -10,17 +10,12 @@ import { GENERATION_DEFAULTS, MODEL_IDS, MODELS } from '../src/generation/models
 import { buildGenerationRequest, type AttachmentRef } from '../src/generation/request.js';
 import { t, tn } from '../src/i18n/index.js';
 import { messageUrl, renderRefusal } from '../src/render/render.js';
+import { absentIfCorrupt } from '../src/store/index.js';
+import { PENDING_ANIMATION_TTL_MS, type PendingAnimation } from '../src/store/animations.js';
 import { startJob } from './start-job.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, customId, type Command, type ComponentRoute } from './types.js';
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|gif)$/i;
-/** How long the right-clicked message's images are remembered while the modal is open, ms. */
-const PENDING_TTL_MS = 15 * 60 * 1000;
-
-interface PendingAnimation {
-  images: AttachmentRef[];
-  messageUrl: string;
-}
 
 /** Images of the right-clicked message, in order; by declared type or, if absent, file name. */
 export function imagesOfMessage(attachments: Iterable<Attachment>): AttachmentRef[] {
@@ -44,7 +39,6 @@ export function imagesForModel(model: string, images: AttachmentRef[]): Attachme
 // The modal must be the first response (nothing may be awaited before it), so the images wait
 // here; they are also written to the store right after, for a submit that lands after a restart.
 const pending = new Map<string, PendingAnimation & { at: number }>();
-const pendingKey = (id: string) => `animate:${id}`;
 
 export const animate: Command = {
   data: {
@@ -62,7 +56,7 @@ export const animate: Command = {
       return;
     }
     const now = ctx.now();
-    for (const [id, p] of pending) if (now - p.at > PENDING_TTL_MS) pending.delete(id);
+    for (const [id, p] of pending) if (now - p.at > PENDING_ANIMATION_TTL_MS) pending.delete(id);
     const entry = { images, messageUrl: messageUrl(target.guildId ?? interaction.guildId, target.channelId, target.id) };
     pending.set(interaction.id, { ...entry, at: now });
     const defaultModel = images.length > 2 ? 'viduq3' : GENERATION_DEFAULTS.model;
@@ -93,7 +87,7 @@ export const animate: Command = {
         },
       ],
     } as never);
-    await ctx.store.meta.set(pendingKey(interaction.id), entry, PENDING_TTL_MS).catch((err) => ctx.logger.warn({ err }, 'could not persist the pending animation'));
+    await ctx.store.pendingAnimations.set(interaction.id, entry).catch((err: unknown) => ctx.logger.warn({ err }, 'could not persist the pending animation'));
   },
 };
 
@@ -102,7 +96,7 @@ export const animateModal: ComponentRoute = {
   prefix: 'animate',
   async modal(interaction, ctx, [action, id]) {
     if (action !== 'go' || !id) return;
-    const entry = pending.get(id) ?? (await ctx.store.meta.get<PendingAnimation>(pendingKey(id)));
+    const entry = pending.get(id) ?? (await ctx.store.pendingAnimations.get(id).catch(absentIfCorrupt));
     if (!entry) {
       await interaction.reply(renderRefusal(t(interaction.locale, 'animate.expired', { command: t(interaction.locale, 'animate.commandName') })));
       return;
@@ -128,7 +122,7 @@ export const animateModal: ComponentRoute = {
     const started = await startJob(interaction, ctx, request, { parent: { id, kind: 'animate', messageUrl: entry.messageUrl } });
     if (started) {
       pending.delete(id);
-      await ctx.store.meta.delete(pendingKey(id)).catch(() => undefined);
+      await ctx.store.pendingAnimations.delete(id).catch(() => undefined);
     }
   },
 };

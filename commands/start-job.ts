@@ -6,12 +6,12 @@ import { newTaskRecord } from '../src/tasks/accept.js';
 import { describeLimit } from '../src/tasks/limits.js';
 import { checkAccess, checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
 import { describeReservationRefusal } from '../src/settings/usage.js';
+import { absentIfCorrupt } from '../src/store/index.js';
+import { MEMBER_JOBS_KEPT } from '../src/store/member-jobs.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import type { CommandContext } from './types.js';
 
 /** Recent job ids per member, newest first, for `/vidu-jobs`. */
-export const MEMBER_JOBS_KEPT = 100;
-export const memberJobsKey = (userId: string) => `jobs:${userId}`;
 
 export interface StartOptions {
   /** Images already uploaded to toapis (a re-roll reuses them): the job starts at the submit. */
@@ -98,9 +98,10 @@ export async function startJob(
 }
 
 async function rememberMemberJob(ctx: CommandContext, record: TaskRecord): Promise<void> {
-  const key = memberJobsKey(record.owner.userId);
-  const ids = (await ctx.store.meta.get<string[]>(key)) ?? [];
-  await ctx.store.meta.set(key, [record.id, ...ids.filter((id) => id !== record.id)].slice(0, MEMBER_JOBS_KEPT));
+  const userId = record.owner.userId;
+  // An unreadable index starts again with this job rather than losing the job itself.
+  const ids = (await ctx.store.memberJobs.get(userId).catch(absentIfCorrupt)) ?? [];
+  await ctx.store.memberJobs.set(userId, [record.id, ...ids.filter((id) => id !== record.id)].slice(0, MEMBER_JOBS_KEPT));
 }
 
 /** Bot permissions a delivery in a server channel needs (catalog keys of their names, for the refusal). */

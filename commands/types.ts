@@ -14,12 +14,12 @@ import type { UsageLedger } from '../src/settings/usage.js';
 import type { Balance } from '../src/upstream/client.js';
 import type { RateGate } from '../src/tasks/limits.js';
 import type { Scheduler } from '../src/tasks/scheduler.js';
-import type { Downloader } from '../src/tasks/engine.js';
-import type { TaskStore } from '../src/tasks/store.js';
+import type { Downloader } from '../src/discord/deliver.js';
+import type { Store } from '../src/store/index.js';
 
 /** What a handler may use; built once in src/main.ts. */
 export interface CommandContext {
-  store: TaskStore;
+  store: Store;
   scheduler: Scheduler;
   gate: RateGate;
   logger: Logger;

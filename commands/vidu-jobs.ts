@@ -9,7 +9,7 @@ import {
 import { t } from '../src/i18n/index.js';
 import { failureText, messageUrl } from '../src/render/render.js';
 import type { TaskRecord } from '../src/tasks/record.js';
-import { memberJobsKey } from './start-job.js';
+import { absentIfCorrupt } from '../src/store/index.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, customId, type Command, type CommandContext, type ComponentRoute } from './types.js';
 import { escapeMarkdown, excerpt } from '../src/render/escape.js';
 
@@ -108,8 +108,7 @@ export function renderJobsPage(
 
 /** The member's job ids, newest first (written by `startJob`). */
 export async function memberJobIds(ctx: CommandContext, userId: string): Promise<string[]> {
-  const ids = await ctx.store.meta.get<string[]>(memberJobsKey(userId));
-  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+  return (await ctx.store.memberJobs.get(userId).catch(absentIfCorrupt)) ?? [];
 }
 
 /** Reads one page (two store reads: the index, then that page's records). */

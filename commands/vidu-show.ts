@@ -1,7 +1,7 @@
 import { SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { t } from '../src/i18n/index.js';
 import { failureText, renderFinal, renderRefusal, type MessagePayload, type VideoDelivery } from '../src/render/render.js';
-import { videoFileName } from '../src/tasks/engine.js';
+import { videoFileName } from '../src/discord/deliver.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { DownloadHttpError, DownloadTooLargeError } from '../src/upstream/download.js';
 import { memberJobIds, jobMessageUrl, jobStatus, promptExcerpt } from './vidu-jobs.js';

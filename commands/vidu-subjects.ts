@@ -119,7 +119,7 @@ async function add(interaction: ChatInputCommandInteraction, ctx: CommandContext
   // library is refused before the member uploads anything. The submit checks again.
   let entries: LibraryEntry[];
   try {
-    entries = await createSubjectLibrary(ctx.store.meta).list(interaction.user.id);
+    entries = await createSubjectLibrary(ctx.store).list(interaction.user.id);
   } catch (err) {
     ctx.logger.warn({ err }, 'subject library unreadable');
     await interaction.reply(renderRefusal(say.storageDown(locale)));
@@ -207,7 +207,7 @@ async function submitAdd(interaction: ModalSubmitInteraction, ctx: CommandContex
   }
   let content: string;
   try {
-    const { replaced, count } = await createSubjectLibrary(ctx.store.meta).save(interaction.user.id, name, images, ctx.now());
+    const { replaced, count } = await createSubjectLibrary(ctx.store).save(interaction.user.id, name, images, ctx.now());
     ctx.logger.info({ user: interaction.user.id, images: images.length, replaced }, 'subject saved');
     content = say.saved(locale, name, images.length, replaced, count);
   } catch (err) {
@@ -221,13 +221,13 @@ async function submitAdd(interaction: ModalSubmitInteraction, ctx: CommandContex
 }
 
 async function list(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const entries = await createSubjectLibrary(ctx.store.meta).list(interaction.user.id);
+  const entries = await createSubjectLibrary(ctx.store).list(interaction.user.id);
   await interaction.reply(ephemeral(say.list(interaction.locale, entries)));
 }
 
 async function show(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const locale = interaction.locale;
-  const library = createSubjectLibrary(ctx.store.meta);
+  const library = createSubjectLibrary(ctx.store);
   const name = readName(interaction);
   const entries = await library.list(interaction.user.id);
   const entry = entries.find((e) => nameKey(e.name) === nameKey(name));
@@ -248,7 +248,7 @@ async function remove(interaction: ChatInputCommandInteraction, ctx: CommandCont
   const locale = interaction.locale;
   const name = readName(interaction);
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  const library = createSubjectLibrary(ctx.store.meta);
+  const library = createSubjectLibrary(ctx.store);
   const result = await library.remove(interaction.user.id, name);
   const content = result
     ? say.removed(locale, result.removed.name, result.count)
@@ -274,7 +274,7 @@ export const viduSubjects: Command = {
     const typed = nameKey(interaction.options.getFocused().trim().replace(/^@/, ''));
     let entries: LibraryEntry[] = [];
     try {
-      entries = await createSubjectLibrary(ctx.store.meta).list(interaction.user.id);
+      entries = await createSubjectLibrary(ctx.store).list(interaction.user.id);
     } catch (err) {
       ctx.logger.warn({ err }, 'subject library unreadable for autocomplete');
     }

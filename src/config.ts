@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseStoreUrl, type StoreLocation } from './store/keyv.js';
 import { isLoopbackHttpUrl } from './upstream/guard.js';
 
 /**
@@ -24,8 +25,13 @@ const EnvSchema = z.object({
   STORE_URL: z
     .string()
     .trim()
-    .regex(/^(sqlite:\/\/.+|rediss?:\/\/.+)$/, 'must be sqlite://path/file.sqlite or redis://host:port/db')
-    .default('sqlite://data/vidu.sqlite'),
+    .default('sqlite://data/vidu.sqlite')
+    .transform((url, ctx): StoreLocation => {
+      const location = parseStoreUrl(url);
+      if (location) return location;
+      ctx.addIssue({ code: 'custom', message: 'must be sqlite://path/file.sqlite or redis://host:port/db' });
+      return z.NEVER;
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   /** Address the HTTP server binds. Default 127.0.0.1 (the Docker image sets 0.0.0.0). */
@@ -72,7 +78,8 @@ export type Config = {
   toapisApiKey: string;
   toapisBaseUrl: string;
   discordApiUrl?: string;
-  storeUrl: string;
+  /** `STORE_URL`, parsed: a SQLite file or a Redis URL. */
+  store: StoreLocation;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   httpPort?: number;
   /** Address the HTTP server binds (`HTTP_HOST`). */
@@ -107,7 +114,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     toapisApiKey: e.TOAPIS_API_KEY,
     toapisBaseUrl: e.TOAPIS_BASE_URL,
     discordApiUrl: e.DISCORD_API_URL,
-    storeUrl: e.STORE_URL,
+    store: e.STORE_URL,
     logLevel: e.LOG_LEVEL,
     httpPort: e.HTTP_PORT,
     httpHost: e.HTTP_HOST,

@@ -3,13 +3,16 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Client, Events, GatewayIntentBits, GuildPremiumTier, REST, ShardClientUtil, Status } from 'discord.js';
+import { Client, DiscordAPIError, DiscordjsError, DiscordjsErrorCodes, Events, GatewayIntentBits, GuildPremiumTier, REST, Status } from 'discord.js';
 import type pino from 'pino';
 import { Agent } from 'undici';
 import { COMMANDS, COMPONENTS } from '../commands/index.js';
 import type { CommandContext } from '../commands/types.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
+import { DEFAULT_UPLOAD_LIMIT_BYTES, createDelivery } from './discord/deliver.js';
+import { createInteractionDedupe } from './discord/dedupe.js';
 import { createOutbox } from './discord/outbox.js';
+import { createShardOwnership } from './discord/shards.js';
 import { registerCommandsIfChanged } from './discord/register.js';
 import { createRouter } from './discord/router.js';
 import { startHttpServer } from './http/server.js';
@@ -18,29 +21,20 @@ import { createBotMetrics, type BotMetrics } from './metrics.js';
 import { createAdminAlerts } from './settings/alerts.js';
 import { createSettingsCache } from './settings/store.js';
 import { createUsageLedger } from './settings/usage.js';
-import { DEFAULT_UPLOAD_LIMIT_BYTES, createEngine } from './tasks/engine.js';
+import { createEngine } from './tasks/engine.js';
 import { createLastFrameExtractor } from './tasks/frames.js';
 import { createRateGate } from './tasks/limits.js';
-import { owningGuildId, type TaskRecord } from './tasks/record.js';
-import { createDurationHistory, nextPollDelayMs, pollHintFor, scaledSchedule } from './tasks/schedule.js';
+import { loadPersistedHistory } from './tasks/history.js';
+import { nextPollDelayMs, pollHintFor, scaledSchedule } from './tasks/schedule.js';
 import { createScheduler } from './tasks/scheduler.js';
-import { StoreError, openStore, redactUrl } from './tasks/store.js';
+import { StoreError, describeLocation, openStore } from './store/index.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
 import { createFetchGuard } from './upstream/guard.js';
 import { createSubjectLibrary } from './subjects/library.js';
 import { createRateLimiter, type RateLimiter } from './upstream/ratelimit.js';
 import { createRedisRateLimiter, type RedisRateLimiter } from './upstream/ratelimit-redis.js';
-import { RETRY_DEFAULTS } from './upstream/retry.js';
-
-/** The client's retry waits, compressed like every other interval when VIDU_TIME_SCALE < 1. */
-function scaledRetryBudgets(scale: number) {
-  const out: Record<string, { baseMs: number; capMs: number }> = {};
-  for (const [op, budget] of Object.entries(RETRY_DEFAULTS)) {
-    out[op] = { baseMs: Math.max(1, budget.baseMs * scale), capMs: Math.max(1, budget.capMs * scale) };
-  }
-  return out;
-}
+import { scaledRetryBudgets } from './upstream/retry.js';
 
 const BOOST_UPLOAD_LIMIT: Partial<Record<GuildPremiumTier, number>> = {
   [GuildPremiumTier.Tier2]: 50 * 1024 * 1024,
@@ -79,8 +73,8 @@ export async function startBot(env: Record<string, string | undefined>, override
   const logger = createLogger({ level: config.logLevel, secrets, destination: overrides.logDestination });
   const schedule = scaledSchedule(config.timeScale);
 
-  const store = await openStore(config.storeUrl);
-  logger.info({ store: redactUrl(config.storeUrl) }, 'store open');
+  const store = await openStore(config.store);
+  logger.info({ store: describeLocation(config.store) }, 'store open');
 
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
@@ -94,12 +88,8 @@ export async function startBot(env: Record<string, string | undefined>, override
     },
   });
 
-  // Sharding (src/shard.ts sets SHARDS/SHARD_COUNT, which the Client reads): this process owns
-  // the tasks of its shards' guilds, tasks without a guild belong to shard 0. No list: all shards.
-  const shardCount = client.options.shardCount ?? 1;
-  const shardIds = Array.isArray(client.options.shards) && client.options.shards.length < shardCount ? client.options.shards : undefined;
-  const shardOf = (guildId: string | null) => (guildId ? ShardClientUtil.shardIdForGuildId(guildId, shardCount) : 0);
-  const owns = shardIds ? (entry: { guildId: string | null }) => shardIds.includes(shardOf(entry.guildId)) : undefined;
+  const shards = createShardOwnership(client, logger);
+  const { shardIds, shardCount } = shards;
   // Every later line (and child logger) says which shard process wrote it.
   if (shardIds) logger.setBindings({ shard: shardIds.length === 1 ? shardIds[0] : shardIds });
   const metrics = createBotMetrics();
@@ -111,9 +101,9 @@ export async function startBot(env: Record<string, string | undefined>, override
   // while Redis does not answer) each process keeps to its shards' share of it.
   const localLimiter = createRateLimiter({ ratePerSecond: config.upstreamMaxRps * (shardIds ? shardIds.length / shardCount : 1) });
   let sharedLimiter: RedisRateLimiter | undefined;
-  if (/^rediss?:/.test(config.storeUrl)) {
+  if (config.store.kind === 'redis') {
     sharedLimiter = await createRedisRateLimiter({
-      url: config.storeUrl,
+      url: config.store.url,
       ratePerSecond: config.upstreamMaxRps,
       fallback: localLimiter,
       logger: logger.child({ mod: 'ratelimit' }),
@@ -148,17 +138,8 @@ export async function startBot(env: Record<string, string | undefined>, override
 
   let applicationId = '';
   // What past jobs took (submit → result), by model/resolution/length: shapes the polling.
-  const history = createDurationHistory();
-  history.load(await store.meta.get('poll-history').catch(() => undefined));
-  let historySave: NodeJS.Timeout | undefined;
-  const learnDuration = (record: TaskRecord) => {
-    if (record.outcome?.kind !== 'video' || !record.upstream) return;
-    history.observe(record.request, record.outcome.completedAt - record.upstream.submittedAt);
-    historySave ??= setTimeout(() => {
-      historySave = undefined;
-      store.meta.set('poll-history', history.toJSON()).catch((err: unknown) => logger.debug({ err }, 'could not save poll history'));
-    }, 60_000 * config.timeScale).unref();
-  };
+  const durations = await loadPersistedHistory({ store, logger, saveDelayMs: 60_000 * config.timeScale });
+  const { history } = durations;
   // Interaction webhooks have per-token buckets and no global limit (platform.md §7); through
   // client.rest every progress edit would queue behind @discordjs/rest's 50/s global budget.
   const webhookRest = new REST({
@@ -168,41 +149,47 @@ export async function startBot(env: Record<string, string | undefined>, override
     globalRequestsPerSecond: Number.MAX_SAFE_INTEGER,
   });
   const outbox = createOutbox(client.rest, () => applicationId, { onError: (err) => metrics.discordError(err.code, err.status), webhookRest });
-  const settings = createSettingsCache({ kv: store.settings, logger: logger.child({ mod: 'settings' }) });
+  const settings = createSettingsCache({ store, logger: logger.child({ mod: 'settings' }) });
   await settings.start();
-  const usage = createUsageLedger({ kv: store.meta, now });
+  const usage = createUsageLedger({ store, now });
   const alerts = createAdminAlerts({
     outbox,
     settings,
-    kv: store.meta,
+    store,
     ownerOf: (guildId) => client.guilds.cache.get(guildId)?.ownerId,
     localeOf: (guildId) => client.guilds.cache.get(guildId)?.preferredLocale ?? 'en-US',
     logger: logger.child({ mod: 'alerts' }),
     now,
   });
-  const engine = createEngine({
-    store,
-    upstream,
+  // Only finished videos are downloaded to files: nothing but an MP4/QuickTime is posted.
+  const downloadFile = (url: string, path: string, o: { maxBytes: number; timeoutMs: number }) => downloadToFile(url, path, { ...o, guard, expect: 'mp4' });
+  const delivery = createDelivery({
     outbox,
-    download: {
-      bytes: (url, o) => downloadBytes(url, { ...o, guard }),
-      // Only finished videos are downloaded to files: nothing but an MP4/QuickTime is posted.
-      toFile: (url, path, o) => downloadToFile(url, path, { ...o, guard, expect: 'mp4' }),
-    },
-    logger: logger.child({ mod: 'engine' }),
+    store,
+    logger: logger.child({ mod: 'deliver' }),
     schedule,
-    taskDeadlineMs: config.taskDeadlineMs,
+    download: { toFile: downloadFile },
     tmpDir,
     guildUploadLimit: (guildId) => {
       const tier = guildId ? client.guilds.cache.get(guildId)?.premiumTier : undefined;
       return (tier !== undefined ? BOOST_UPLOAD_LIMIT[tier] : undefined) ?? DEFAULT_UPLOAD_LIMIT_BYTES;
     },
+    now,
+  });
+  const engine = createEngine({
+    store,
+    upstream,
+    delivery,
+    download: { bytes: (url, o) => downloadBytes(url, { ...o, guard }) },
+    logger: logger.child({ mod: 'engine' }),
+    schedule,
+    taskDeadlineMs: config.taskDeadlineMs,
     lastFrame: createLastFrameExtractor({
-      downloadToFile: (url, path, o) => downloadToFile(url, path, { ...o, guard, expect: 'mp4' }),
+      downloadToFile: downloadFile,
       tmpDir,
       timeoutMs: schedule.videoDownloadTimeoutMs,
     }),
-    libraryImage: createSubjectLibrary(store.meta).image,
+    libraryImage: createSubjectLibrary(store).image,
     secrets,
     now,
     random,
@@ -225,33 +212,21 @@ export async function startBot(env: Record<string, string | undefined>, override
       const record = await engine.step(id);
       metrics.trackStep(id, record, startedAt);
       if (record?.state === 'done' && record.outcome?.kind === 'video' && record.upstream && (record.delivered?.at ?? 0) >= startedAt) {
-        learnDuration(record);
+        durations.observe(record);
       }
       return record;
     },
     logger: logger.child({ mod: 'scheduler' }),
     now,
-    owns,
-    onDisowned: (record) => handOver(record),
+    owns: shards.owns,
+    onDisowned: (record) => shards.handOver(record),
     onLate: (ms) => metrics.pollLate(ms),
   });
   metrics.watchScheduler(() => scheduler.size);
-  client.on('viduAdopt', (id: string, userId: string) => scheduler.schedule(id, userId));
-  /** A task that reached this shard but belongs to another: its owner schedules it. */
-  function handOver(record: TaskRecord): void {
-    const shard = shardOf(owningGuildId(record.owner));
-    const context = { id: record.id, userId: record.owner.userId };
-    if (!client.shard) {
-      logger.warn({ task: record.id, shard }, 'no sharding manager to hand the task to; its shard resumes it at its next start');
-      return;
-    }
-    client.shard
-      .broadcastEval((c, t) => void c.emit('viduAdopt', t.id, t.userId), { shard, context })
-      .catch((err: unknown) => logger.warn({ err, task: record.id, shard }, 'hand-over failed; its shard resumes it at its next start'));
-  }
+  shards.onAdopt((id, userId) => scheduler.schedule(id, userId));
 
   let accepting = true;
-  const seen = new Set<string>();
+  const dedupe = createInteractionDedupe();
   const ctx: CommandContext = {
     store,
     scheduler,
@@ -266,12 +241,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     balance: () => upstream.getBalance(),
     lastStarts: new Map(),
     accepting: () => accepting,
-    firstSighting(id) {
-      if (seen.has(id)) return false;
-      seen.add(id);
-      if (seen.size > 10_000) seen.delete(seen.values().next().value!);
-      return true;
-    },
+    firstSighting: dedupe.firstSighting,
   };
   const route = createRouter(COMMANDS, COMPONENTS, ctx);
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
@@ -325,7 +295,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     async stop(timeoutMs = 5_000) {
       accepting = false;
       await httpServer?.close();
-      clearTimeout(historySave);
+      durations.stop();
       settings.stop();
       // Let running steps finish; whatever still waits on the network after that is cut off
       // and resumes from its stored state on the next start.
@@ -341,6 +311,11 @@ export async function startBot(env: Record<string, string | undefined>, override
       logger.flush?.();
     },
   };
+}
+
+/** Discord refused the bot token (discord.js's TokenInvalid, or a 401 from the API). */
+function isTokenRejection(err: unknown): boolean {
+  return (err instanceof DiscordjsError && err.code === DiscordjsErrorCodes.TokenInvalid) || (err instanceof DiscordAPIError && err.status === 401);
 }
 
 /** Entry point: `.env` if present, one clear line on bad configuration, graceful signals. */
@@ -370,7 +345,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError || err instanceof StoreError) {
       console.error(`vidu-bot: ${err.message}`);
-    } else if (err instanceof Error && /token/i.test(err.name + err.message)) {
+    } else if (isTokenRejection(err)) {
       console.error('vidu-bot: DISCORD_TOKEN was rejected by Discord (check the bot token)');
     } else {
       console.error(`vidu-bot: failed to start: ${err instanceof Error ? err.message : String(err)}`);

@@ -46,7 +46,7 @@ export async function startShards(env: Record<string, string | undefined>, optio
   const logger = createLogger({ level: config.logLevel, secrets: [config.discordToken, config.toapisApiKey], destination: options.logDestination }).child({
     mod: 'shards',
   });
-  if (!/^rediss?:/.test(config.storeUrl)) {
+  if (config.store.kind !== 'redis') {
     logger.warn('sharding over a SQLite store: every shard must run on this machine; use STORE_URL=redis://… to spread them');
   }
   if (config.shardIds && config.shards === 'auto') {

@@ -23,7 +23,7 @@ describe('parseConfig: defaults', () => {
       toapisApiKey: KEY,
       toapisBaseUrl: 'https://toapis.com',
       discordApiUrl: undefined,
-      storeUrl: 'sqlite://data/vidu.sqlite',
+      store: { kind: 'sqlite', file: 'data/vidu.sqlite' },
       logLevel: 'info',
       httpPort: undefined,
       httpHost: '127.0.0.1',
@@ -49,7 +49,7 @@ describe('parseConfig: defaults', () => {
     });
     expect(config.toapisBaseUrl).toBe('https://toapis.com');
     expect(config.discordApiUrl).toBeUndefined();
-    expect(config.storeUrl).toBe('sqlite://data/vidu.sqlite');
+    expect(config.store).toEqual({ kind: 'sqlite', file: 'data/vidu.sqlite' });
     expect(config.logLevel).toBe('info');
     expect(config.httpPort).toBeUndefined();
     expect(config.taskDeadlineMs).toBe(1_800_000);
@@ -57,7 +57,7 @@ describe('parseConfig: defaults', () => {
   });
 
   it('ignores variables that are not part of the contract', () => {
-    expect(parseConfig({ ...required, PATH: '/usr/bin', HOME: '/root' }).storeUrl).toBe('sqlite://data/vidu.sqlite');
+    expect(parseConfig({ ...required, PATH: '/usr/bin', HOME: '/root' }).store).toEqual({ kind: 'sqlite', file: 'data/vidu.sqlite' });
   });
 });
 
@@ -82,7 +82,7 @@ describe('parseConfig: given values', () => {
       toapisApiKey: KEY,
       toapisBaseUrl: 'http://127.0.0.1:4010',
       discordApiUrl: 'http://127.0.0.1:4020/api',
-      storeUrl: 'redis://127.0.0.1:6379/3',
+      store: { kind: 'redis', url: 'redis://127.0.0.1:6379/3' },
       logLevel: 'debug',
       httpPort: 9090,
       httpHost: '127.0.0.1',
@@ -116,12 +116,14 @@ describe('parseConfig: given values', () => {
     );
   });
 
-  it.each(['sqlite://data/vidu.sqlite', 'sqlite:///var/lib/vidu/x.sqlite', 'redis://cache:6379/0', 'rediss://u:p@cache:6380/1'])(
-    'accepts STORE_URL %s',
-    (url) => {
-      expect(parseConfig({ ...required, STORE_URL: url }).storeUrl).toBe(url);
-    },
-  );
+  it.each([
+    ['sqlite://data/vidu.sqlite', { kind: 'sqlite', file: 'data/vidu.sqlite' }],
+    ['sqlite:///var/lib/vidu/x.sqlite', { kind: 'sqlite', file: '/var/lib/vidu/x.sqlite' }],
+    ['redis://cache:6379/0', { kind: 'redis', url: 'redis://cache:6379/0' }],
+    ['rediss://u:p@cache:6380/1', { kind: 'redis', url: 'rediss://u:p@cache:6380/1' }],
+  ])('accepts STORE_URL %s, parsed once into its kind', (url, expected) => {
+    expect(parseConfig({ ...required, STORE_URL: url }).store).toEqual(expected);
+  });
 
   it.each(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])('accepts LOG_LEVEL %s', (level) => {
     expect(parseConfig({ ...required, LOG_LEVEL: level }).logLevel).toBe(level);

@@ -1,5 +1,5 @@
 import { openAsBlob } from 'node:fs';
-import { DiscordAPIError, HTTPError, Routes, type REST } from 'discord.js';
+import { DiscordAPIError, HTTPError, RESTJSONErrorCodes, RateLimitError, Routes, type REST } from 'discord.js';
 import type { MessagePayload } from '../render/render.js';
 
 /** The parts of a message the bot reads back. */
@@ -42,34 +42,42 @@ export class DiscordWriteError extends Error {
   }
 }
 
+/** What each Discord JSON error code means for delivery; codes not listed fall back to the HTTP status. */
+const KIND_BY_CODE: Partial<Record<RESTJSONErrorCodes, DiscordFailureKind>> = {
+  [RESTJSONErrorCodes.InvalidWebhookToken]: 'token_expired',
+  [RESTJSONErrorCodes.UnknownWebhook]: 'token_expired',
+  [RESTJSONErrorCodes.UnknownMessage]: 'unknown_message',
+  [RESTJSONErrorCodes.RequestEntityTooLarge]: 'too_large',
+  [RESTJSONErrorCodes.FileUploadedExceedsMaximumSize]: 'too_large',
+  [RESTJSONErrorCodes.MissingAccess]: 'no_access',
+  [RESTJSONErrorCodes.MissingPermissions]: 'no_access',
+  [RESTJSONErrorCodes.CannotSendMessagesToThisUser]: 'cannot_dm',
+  [RESTJSONErrorCodes.CannotSendMessagesToThisUserDueToHavingNoMutualGuilds]: 'cannot_dm',
+  [RESTJSONErrorCodes.MaximumNumberOfEditsToMessagesOlderThanOneHourReached]: 'edit_cap',
+};
+
+/** The kind of a failure Discord answered with HTTP `status` and no listed JSON code. */
+function kindOfStatus(status: number): DiscordFailureKind {
+  if (status === 413) return 'too_large';
+  if (status === 429) return 'rate_limited';
+  if (status >= 500) return 'transient';
+  return 'other';
+}
+
+/** Maps anything a Discord request threw to a {@link DiscordWriteError} the delivery branches on. */
 export function classifyDiscordError(err: unknown): DiscordWriteError {
   if (err instanceof DiscordWriteError) return err;
   if (err instanceof DiscordAPIError) {
-    const code = Number(err.code);
-    const kind: DiscordFailureKind =
-      code === 50027 || code === 10015
-        ? 'token_expired'
-        : code === 10008
-          ? 'unknown_message'
-          : err.status === 413 || code === 40005 || code === 50045
-            ? 'too_large'
-            : code === 50001 || code === 50013
-              ? 'no_access'
-              : code === 50007 || code === 50278
-                ? 'cannot_dm'
-                : code === 30046
-                  ? 'edit_cap'
-                  : err.status === 429
-                    ? 'rate_limited'
-                    : err.status >= 500
-                      ? 'transient'
-                      : 'other';
-    return new DiscordWriteError(kind, err.code, err.status, { cause: err });
+    // A 413 is "too large" whatever code rides along; otherwise the JSON code decides first.
+    const byCode = err.status === 413 ? 'too_large' : KIND_BY_CODE[Number(err.code) as RESTJSONErrorCodes];
+    return new DiscordWriteError(byCode ?? kindOfStatus(err.status), err.code, err.status, { cause: err });
   }
   if (err instanceof HTTPError) {
-    return new DiscordWriteError(err.status === 413 ? 'too_large' : err.status >= 500 ? 'transient' : 'other', undefined, err.status, { cause: err });
+    // A bare HTTP error (no JSON body) is never a rate limit: @discordjs/rest handles those itself.
+    const kind = err.status === 429 ? 'other' : kindOfStatus(err.status);
+    return new DiscordWriteError(kind, undefined, err.status, { cause: err });
   }
-  if (err instanceof Error && err.name === 'RateLimitError') return new DiscordWriteError('rate_limited', undefined, 429, { cause: err });
+  if (err instanceof RateLimitError) return new DiscordWriteError('rate_limited', undefined, 429, { cause: err });
   // Network errors, timeouts (AbortError) and anything undici throws.
   return new DiscordWriteError('transient', undefined, undefined, { cause: err });
 }

@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto';
 import { Routes, type REST } from 'discord.js';
 import type { Command } from '../../commands/types.js';
 import type { Logger } from '../log.js';
-import type { TaskStore } from '../tasks/store.js';
-
-const HASH_KEY = 'commands-hash';
+import { StoredValueError, type Store } from '../store/index.js';
 
 /** Hash of what Discord would store for our commands. */
 export function commandsHash(commands: readonly Command[]): string {
@@ -19,14 +17,18 @@ export async function registerCommandsIfChanged(options: {
   rest: REST;
   applicationId: string;
   commands: readonly Command[];
-  store: TaskStore;
+  store: Pick<Store, 'commandHash'>;
   logger: Logger;
 }): Promise<boolean> {
   const hash = commandsHash(options.commands);
-  const previous = await options.store.meta.get<string>(`${HASH_KEY}:${options.applicationId}`);
+  const previous = await options.store.commandHash.get(options.applicationId).catch((err: unknown) => {
+    // An unreadable hash only means registering once more.
+    if (err instanceof StoredValueError) return undefined;
+    throw err;
+  });
   if (previous === hash) return false;
   await options.rest.put(Routes.applicationCommands(options.applicationId), { body: options.commands.map((c) => c.data) });
-  await options.store.meta.set(`${HASH_KEY}:${options.applicationId}`, hash);
+  await options.store.commandHash.set(options.applicationId, hash);
   options.logger.info({ count: options.commands.length }, 'slash commands registered');
   return true;
 }

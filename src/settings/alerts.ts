@@ -1,13 +1,10 @@
 import { ComponentType, MessageFlags } from 'discord.js';
-import type Keyv from 'keyv';
 import type { Outbox } from '../discord/outbox.js';
 import { t } from '../i18n/index.js';
 import type { Logger } from '../log.js';
 import type { MessagePayload } from '../render/render.js';
+import { StoredValueError, type Store } from '../store/index.js';
 import type { SettingsCache } from './store.js';
-
-/** One warning per server per this long, ms (24 h). */
-export const ALERT_QUIET_MS = 24 * 60 * 60 * 1000;
 
 /** The out-of-credits warning, in `locale` (a Discord locale; default en-US). */
 export function renderCreditsAlert(locale = 'en-US'): MessagePayload {
@@ -30,14 +27,14 @@ export function renderCreditsAlert(locale = 'en-US'): MessagePayload {
 }
 
 /**
- * Tells a server's admins about problems only they can fix, once per {@link ALERT_QUIET_MS}: in
+ * Tells a server's admins about problems only they can fix, once per 24 h (`ALERT_QUIET_MS`, src/store/alerts.ts): in
  * the channel set with `/vidu-admin alerts`, else by DM to the server owner. Best effort.
  * Written in the server's preferred locale (`localeOf`; en-US when not given).
  */
 export function createAdminAlerts(options: {
   outbox: Outbox;
   settings: SettingsCache;
-  kv: Keyv;
+  store: Pick<Store, 'creditAlerts'>;
   ownerOf(guildId: string): string | undefined;
   /** The server's preferred locale (a Discord locale, e.g. `ja`); default en-US. */
   localeOf?(guildId: string): string;
@@ -47,9 +44,10 @@ export function createAdminAlerts(options: {
   return {
     async outOfCredits(guildId: string | null): Promise<void> {
       if (!guildId) return;
-      const key = `alerted:credits:${guildId}`;
-      if (await options.kv.get(key)) return;
-      await options.kv.set(key, options.now(), ALERT_QUIET_MS);
+      // Any stored row (readable or not) means the admins were warned within the quiet period.
+      const warned = await options.store.creditAlerts.get(guildId).catch((err: unknown) => err instanceof StoredValueError || Promise.reject(err));
+      if (warned) return;
+      await options.store.creditAlerts.set(guildId, options.now());
       const channelId = options.settings.get(guildId).alertChannelId;
       const nonce = `credits${guildId}`.slice(0, 25);
       try {

@@ -1,4 +1,4 @@
-import type Keyv from 'keyv';
+import { StoredValueError, type Store } from '../store/index.js';
 import type { Logger } from '../log.js';
 import { DEFAULT_SETTINGS, GuildSettingsSchema, type GuildSettings } from './settings.js';
 
@@ -9,23 +9,20 @@ export const SETTINGS_REFRESH_MS = 30_000;
  * Server settings, held in memory so the checks before Discord's 3 s acknowledgement need no
  * I/O; written through to the store and reloaded from it periodically (other shards' changes).
  */
-export function createSettingsCache(options: { kv: Keyv; logger: Logger; refreshMs?: number }) {
+export function createSettingsCache(options: { store: Pick<Store, 'settings'>; logger: Logger; refreshMs?: number }) {
   const cache = new Map<string, GuildSettings>();
   let timer: NodeJS.Timeout | undefined;
 
-  const parse = (guildId: string, raw: unknown): GuildSettings => {
-    const parsed = GuildSettingsSchema.safeParse(raw);
-    if (parsed.success) return parsed.data;
-    options.logger.warn({ guild: guildId, issue: parsed.error.issues[0]?.message }, 'stored settings do not parse; using defaults');
+  const usable = (guildId: string, value: GuildSettings | StoredValueError): GuildSettings => {
+    if (!(value instanceof StoredValueError)) return value;
+    options.logger.warn({ guild: guildId, issue: value.issue }, 'stored settings do not parse; using defaults');
     return DEFAULT_SETTINGS;
   };
 
   async function loadAll(): Promise<number> {
-    if (!options.kv.iterator) return 0;
     const seen = new Set<string>();
-    for await (const [key, value] of options.kv.iterator(undefined)) {
-      const guildId = String(key).replace(/^settings:/, '');
-      cache.set(guildId, parse(guildId, value));
+    for await (const [guildId, value] of options.store.settings.entries()) {
+      cache.set(guildId, usable(guildId, value));
       seen.add(guildId);
     }
     for (const id of cache.keys()) if (!seen.has(id)) cache.delete(id);
@@ -49,9 +46,13 @@ export function createSettingsCache(options: { kv: Keyv; logger: Logger; refresh
     },
     /** Applies `change` to the stored settings (read fresh) and writes them through. */
     async update(guildId: string, change: (s: GuildSettings) => GuildSettings): Promise<GuildSettings> {
-      const current = parse(guildId, (await options.kv.get(guildId)) ?? {});
+      const stored = await options.store.settings.get(guildId).catch((err: unknown) => {
+        if (err instanceof StoredValueError) return err;
+        throw err;
+      });
+      const current = stored === undefined ? DEFAULT_SETTINGS : usable(guildId, stored);
       const next = GuildSettingsSchema.parse(change(current));
-      await options.kv.set(guildId, next);
+      await options.store.settings.set(guildId, next);
       cache.set(guildId, next);
       return next;
     },

@@ -1,9 +1,7 @@
-import type Keyv from 'keyv';
+import { StoredValueError, type Store } from '../store/index.js';
+import type { DayUsage } from '../store/usage.js';
 import { t } from '../i18n/index.js';
 import type { GuildSettings } from './settings.js';
-
-/** Usage records are kept a few days past their UTC day. */
-const USAGE_TTL_MS = 3 * 24 * 60 * 60 * 1000;
 
 /** The UTC day (`YYYY-MM-DD`) a time falls on: daily limits reset at 00:00 UTC. */
 export function utcDay(ms: number): string {
@@ -16,11 +14,6 @@ export function nextUtcMidnight(ms: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
 }
 
-interface DayUsage {
-  total: number;
-  members: Record<string, number>;
-}
-
 export type Reservation =
   | { ok: true; day: string; weight: number; memberLeft?: number; serverLeft?: number }
   | { ok: false; scope: 'member' | 'server'; weight: number; used: number; limit: number; resetsAt: number };
@@ -31,9 +24,8 @@ export type Reservation =
  * Read-modify-write is serialised per server in this process; a server's jobs are handled by one
  * process (shards own guilds), so that is enough.
  */
-export function createUsageLedger(options: { kv: Keyv; now: () => number }) {
+export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: () => number }) {
   const locks = new Map<string, Promise<unknown>>();
-  const key = (guildId: string, day: string) => `usage:${guildId}:${day}`;
 
   function serial<T>(guildId: string, fn: () => Promise<T>): Promise<T> {
     const prev = locks.get(guildId) ?? Promise.resolve();
@@ -42,7 +34,16 @@ export function createUsageLedger(options: { kv: Keyv; now: () => number }) {
     return run;
   }
 
-  const read = async (guildId: string, day: string): Promise<DayUsage> => (await options.kv.get<DayUsage>(key(guildId, day))) ?? { total: 0, members: {} };
+  const read = async (guildId: string, day: string): Promise<DayUsage> => {
+    const empty: DayUsage = { total: 0, members: {} };
+    try {
+      return (await options.store.usage.get({ guildId, day })) ?? empty;
+    } catch (err) {
+      // An unreadable day starts again from zero rather than refusing every job.
+      if (err instanceof StoredValueError) return empty;
+      throw err;
+    }
+  };
 
   return {
     /** Reserves `weight` for the member today if both limits allow it. */
@@ -61,7 +62,7 @@ export function createUsageLedger(options: { kv: Keyv; now: () => number }) {
         }
         usage.total += weight;
         usage.members[userId] = memberUsed + weight;
-        await options.kv.set(key(guildId, day), usage, USAGE_TTL_MS);
+        await options.store.usage.set({ guildId, day }, usage);
         return {
           ok: true,
           day,
@@ -77,7 +78,7 @@ export function createUsageLedger(options: { kv: Keyv; now: () => number }) {
         const usage = await read(guildId, day);
         usage.total = Math.max(0, usage.total - weight);
         usage.members[userId] = Math.max(0, (usage.members[userId] ?? 0) - weight);
-        await options.kv.set(key(guildId, day), usage, USAGE_TTL_MS);
+        await options.store.usage.set({ guildId, day }, usage);
       });
     },
     async today(guildId: string): Promise<{ total: number; members: Record<string, number> }> {

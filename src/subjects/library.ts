@@ -1,6 +1,6 @@
 /**
- * Each member's library of named subjects (`@name` → 1–3 images), kept in the store's `meta`
- * namespace so `/vidu` can use a subject without attaching its images again. Discord's
+ * Each member's library of named subjects (`@name` → 1–3 images), kept in the store
+ * (src/store/subjects.ts) so `/vidu` can use a subject without attaching its images again. Discord's
  * attachment URLs expire (shared/discord/platform.md §3), so the image bytes themselves are
  * stored, base64 in JSON.
  *
@@ -12,14 +12,14 @@
  * Writes go data first, index second (and the reverse on removal), so the index never names a
  * subject whose data was never written.
  */
-import type Keyv from 'keyv';
-import { z } from 'zod';
 import { RequestError, describeRequestError } from '../generation/errors.js';
 import { sniffImage, type ImageMimeType } from '../generation/images.js';
 import { GENERATION_DEFAULTS, MAX_SUBJECT_IMAGES, MAX_SUBJECT_NAME_CHARS, MODELS, isModelId } from '../generation/models.js';
 import type { AttachmentRef, RawVideoOptions } from '../generation/request.js';
 import { fileStem, parseSubjectMentions } from '../generation/subjects.js';
 import { joinList, t } from '../i18n/index.js';
+import { absentIfCorrupt, type Store } from '../store/index.js';
+import type { SubjectIndexEntry } from '../store/subjects.js';
 
 /** Image URLs with this prefix stand for a library image: `vidu-library:<userId>/<name>/<index>`. */
 export const LIBRARY_SCHEME = 'vidu-library:';
@@ -50,31 +50,15 @@ export function invalidSubjectName(name: string, locale = 'en-US'): string | und
   return undefined;
 }
 
-const MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'] as const satisfies readonly ImageMimeType[];
 const EXTENSIONS: Record<ImageMimeType, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp', 'image/gif': 'gif' };
 
-const IndexEntrySchema = z.object({
-  name: z.string().min(1),
-  createdAt: z.number(),
-  images: z.array(z.object({ mimeType: z.enum(MIME_TYPES), bytes: z.number().int().positive() })).min(1).max(MAX_LIBRARY_SUBJECT_IMAGES),
-});
-export type LibraryEntry = z.infer<typeof IndexEntrySchema>;
-const IndexSchema = z.array(IndexEntrySchema);
-
-const SubjectSchema = z.object({
-  v: z.literal(1),
-  name: z.string().min(1),
-  createdAt: z.number(),
-  images: z.array(z.object({ mimeType: z.enum(MIME_TYPES), data: z.string().min(1) })).min(1).max(MAX_LIBRARY_SUBJECT_IMAGES),
-});
+export type LibraryEntry = SubjectIndexEntry;
 
 export interface LibraryImage {
   bytes: Buffer;
   mimeType: ImageMimeType;
 }
 
-export const libraryIndexKey = (userId: string) => `subjects:${userId}`;
-const subjectKey = (userId: string, name: string) => `subject:${userId}:${nameKey(name)}`;
 
 /** The member already has {@link MAX_LIBRARY_SUBJECTS} other subjects. */
 export class LibraryFullError extends Error {
@@ -97,11 +81,6 @@ export class LibraryImageMissingError extends Error {
   }
 }
 
-/** Parses the stored index; an unreadable one counts as empty rather than locking the member out. */
-export function parseIndex(raw: unknown): LibraryEntry[] {
-  const parsed = IndexSchema.safeParse(raw ?? []);
-  return parsed.success ? parsed.data : [];
-}
 
 /** `vidu-library:<userId>/<name>/<index>`. */
 export function libraryImageUrl(userId: string, name: string, index: number): string {
@@ -153,13 +132,13 @@ export function attachedStems(filenames: readonly string[]): string[] {
   return [...seen.values()];
 }
 
-/** Store access for the library over the store's `meta` keyv. */
-export function createSubjectLibrary(meta: Keyv) {
-  const readIndex = async (userId: string) => parseIndex(await meta.get(libraryIndexKey(userId)));
+/** The library over the store's subject families (src/store/subjects.ts). */
+export function createSubjectLibrary(store: Pick<Store, 'subjectIndex' | 'subjects'>) {
+  /** An unreadable index counts as empty rather than locking the member out. */
+  const readIndex = async (userId: string): Promise<LibraryEntry[]> => (await store.subjectIndex.get(userId).catch(absentIfCorrupt)) ?? [];
   const readImages = async (userId: string, name: string): Promise<LibraryImage[] | undefined> => {
-    const parsed = SubjectSchema.safeParse(await meta.get(subjectKey(userId, name)));
-    if (!parsed.success) return undefined;
-    return parsed.data.images.map((i) => ({ bytes: Buffer.from(i.data, 'base64'), mimeType: i.mimeType }));
+    const stored = await store.subjects.get({ userId, nameKey: nameKey(name) }).catch(absentIfCorrupt);
+    return stored?.images.map((i) => ({ bytes: Buffer.from(i.data, 'base64'), mimeType: i.mimeType }));
   };
 
   return {
@@ -181,16 +160,13 @@ export function createSubjectLibrary(meta: Keyv) {
       const index = await readIndex(userId);
       const others = index.filter((e) => nameKey(e.name) !== nameKey(name));
       if (others.length >= MAX_LIBRARY_SUBJECTS) throw new LibraryFullError(others.map((e) => e.name));
-      const value = SubjectSchema.parse({
-        v: 1,
-        name,
-        createdAt: now,
-        images: images.map((i) => ({ mimeType: i.mimeType, data: i.bytes.toString('base64') })),
-      });
-      await meta.set(subjectKey(userId, name), value);
+      await store.subjects.set(
+        { userId, nameKey: nameKey(name) },
+        { v: 1, name, createdAt: now, images: images.map((i) => ({ mimeType: i.mimeType, data: i.bytes.toString('base64') })) },
+      );
       const entry: LibraryEntry = { name, createdAt: now, images: images.map((i) => ({ mimeType: i.mimeType, bytes: i.bytes.length })) };
       const next = [...others, entry];
-      await meta.set(libraryIndexKey(userId), next);
+      await store.subjectIndex.set(userId, next);
       return { replaced: others.length !== index.length, count: next.length };
     },
 
@@ -200,8 +176,8 @@ export function createSubjectLibrary(meta: Keyv) {
       const removed = index.find((e) => nameKey(e.name) === nameKey(name));
       if (!removed) return undefined;
       const rest = index.filter((e) => e !== removed);
-      await meta.set(libraryIndexKey(userId), rest);
-      await meta.delete(subjectKey(userId, name));
+      await store.subjectIndex.set(userId, rest);
+      await store.subjects.delete({ userId, nameKey: nameKey(name) });
       return { removed, count: rest.length };
     },
 

@@ -1,13 +1,10 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { RequestError, describeRequestError } from '../generation/errors.js';
 import { checkImage } from '../generation/images.js';
 import { MAX_IMAGE_BYTES } from '../generation/models.js';
 import { toSubmitBody } from '../generation/request.js';
 import { UserFacingError, toUserFacing } from '../errors.js';
 import type { Logger } from '../log.js';
-import { renderDmNotice, renderFinal, renderProgress, progressLine, type MessagePayload, type VideoDelivery } from '../render/render.js';
-import { DiscordWriteError, type Outbox, type OutFile } from '../discord/outbox.js';
+import type { Delivery, Downloader, Written } from '../discord/deliver.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { UpstreamNotFoundError, UpstreamRateLimitError, sanitizeUpstreamText } from '../upstream/errors.js';
 import { isRetryable } from '../upstream/retry.js';
@@ -19,15 +16,7 @@ import { escapeMarkdown } from '../render/escape.js';
 import { LIBRARY_SCHEME, LibraryImageMissingError } from '../subjects/library.js';
 import type { TaskRecord } from './record.js';
 import { nextPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
-import type { TaskStore } from './store.js';
-
-/** Discord's default per-file upload limit, in bytes (10 MiB). */
-export const DEFAULT_UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
-
-export interface Downloader {
-  bytes(url: string, options: { maxBytes: number; timeoutMs: number }): Promise<Buffer>;
-  toFile(url: string, path: string, options: { maxBytes: number; timeoutMs: number }): Promise<{ bytes: number }>;
-}
+import type { TaskRepository } from '../store/index.js';
 
 export interface EngineEvents {
   /** A task reached `done`; `attached` tells whether the mp4 itself was posted. */
@@ -36,20 +25,17 @@ export interface EngineEvents {
 }
 
 export interface EngineOptions {
-  store: TaskStore;
+  store: TaskRepository;
   upstream: UpstreamClient;
-  outbox: Outbox;
-  download: Downloader;
+  /** Every Discord write about the job (src/discord/deliver.ts). */
+  delivery: Delivery;
+  download: Pick<Downloader, 'bytes'>;
   logger: Logger;
   schedule: Schedule;
   /** Polling gives up this long after submit, ms. */
   taskDeadlineMs: number;
   /** Preparing and submitting give up this long after the job was accepted, ms. Default 10 min. */
   submitDeadlineMs?: number;
-  /** Where finished videos are staged before upload. */
-  tmpDir: string;
-  /** Upload limit for messages the bot posts itself in a guild (from its boost tier), bytes. */
-  guildUploadLimit(guildId: string | null): number;
   /** The last frame of a video as PNG bytes (Continue without `last_frame_url`). */
   lastFrame?(videoUrl: string, key: string): Promise<Buffer>;
   /** The bytes of a saved subject image (`vidu-library:<ref>`, src/subjects/library.ts). */
@@ -75,7 +61,7 @@ const MAX_TRANSIENT_ATTEMPTS = { images: 3, video: 5, discord: 8 } as const;
  * {@link wakeAt} of it.
  */
 export function createEngine(options: EngineOptions) {
-  const { store, upstream, outbox, download, logger, schedule } = options;
+  const { store, upstream, delivery, download, logger, schedule } = options;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const submitDeadlineMs = options.submitDeadlineMs ?? 10 * 60 * 1000;
@@ -100,113 +86,6 @@ export function createEngine(options: EngineOptions) {
     return save(record, { attempts, nextAt: now() + retryDelayMs(attempts, schedule, random, retryAfterMs) });
   };
 
-  // ---- Discord writes -------------------------------------------------------------------
-
-  /**
-   * Moves delivery off the interaction token before it dies: to the channel endpoint when the
-   * bot can read its own reply there, otherwise to a DM (and says so while the token still works).
-   */
-  async function handoff(record: TaskRecord, opts: { notify: boolean }): Promise<TaskRecord> {
-    let route: TaskRecord['reply']['route'] = 'dm';
-    if (!record.reply.ephemeral && record.reply.messageId) {
-      try {
-        await outbox.fetchChannelMessage(record.owner.channelId, record.reply.messageId);
-        route = 'channel';
-      } catch (err) {
-        const kind = err instanceof DiscordWriteError ? err.kind : 'other';
-        // A deleted reply in a channel we can see: post a new message there later.
-        if (kind === 'unknown_message') route = 'channel';
-        logger.info({ task: record.id, kind }, 'channel not usable after token expiry');
-      }
-    }
-    let dmNotice = record.reply.dmNotice;
-    if (route === 'dm' && opts.notify && !dmNotice && now() < record.reply.tokenUsableUntil + schedule.tokenMarginMs) {
-      try {
-        await outbox.editOriginal(record.reply.token, renderDmNotice(record));
-        dmNotice = true;
-      } catch (err) {
-        logger.info({ task: record.id, err }, 'could not post the DM notice');
-      }
-    }
-    logger.info({ task: record.id, route }, 'interaction token retiring; delivery route chosen');
-    return save(record, { reply: { ...record.reply, route, dmNotice } });
-  }
-
-  interface Written {
-    record: TaskRecord;
-    delivered: NonNullable<TaskRecord['delivered']>;
-  }
-
-  /** Writes `payload` where the record's route says, following Discord's failures to the next route. */
-  async function write(record: TaskRecord, payload: MessagePayload, files: OutFile[] | undefined, final: boolean): Promise<Written> {
-    let rec = record;
-    for (let hop = 0; hop < 5; hop++) {
-      const route = rec.reply.route;
-      try {
-        if (route === 'webhook') {
-          if (now() >= rec.reply.tokenUsableUntil) {
-            rec = await handoff(rec, { notify: false });
-            continue;
-          }
-          const res = await outbox.editOriginal(rec.reply.token, payload, files);
-          return { record: rec, delivered: { via: 'webhook', channelId: res.channel_id, messageId: res.id, at: now(), attached: !!files?.length } };
-        }
-        if (route === 'channel') {
-          const res = rec.reply.messageId
-            ? await outbox.editChannelMessage(rec.owner.channelId, rec.reply.messageId, payload, files)
-            : await outbox.createMessage(rec.owner.channelId, { ...payload, allowed_mentions: { parse: [], users: [rec.owner.userId] } }, `vidu${rec.id}`, files);
-          return { record: rec, delivered: { via: 'channel', channelId: res.channel_id, messageId: res.id, at: now(), attached: !!files?.length } };
-        }
-        if (!final) throw new DiscordWriteError('other', undefined, undefined); // no progress edits in DMs
-        const dm = await outbox.openDm(rec.owner.userId);
-        const res = await outbox.createMessage(dm, payload, `vidu${rec.id}`, files);
-        return { record: rec, delivered: { via: 'dm', channelId: res.channel_id, messageId: res.id, at: now(), attached: !!files?.length } };
-      } catch (raw) {
-        const err = raw instanceof DiscordWriteError ? raw : new DiscordWriteError('transient', undefined, undefined, { cause: raw });
-        if (!final) throw err;
-        logger.info({ task: rec.id, route, kind: err.kind, code: err.code }, 'discord write failed');
-        switch (err.kind) {
-          case 'token_expired':
-            rec = await handoff({ ...rec, reply: { ...rec.reply, tokenUsableUntil: Math.min(rec.reply.tokenUsableUntil, now()) } }, { notify: false });
-            continue;
-          case 'unknown_message':
-            // The reply was deleted (e.g. by a moderator): post the result as a new message.
-            rec = await save(rec, { reply: { ...rec.reply, messageId: null, route: route === 'dm' ? 'dm' : 'channel' } });
-            continue;
-          case 'no_access':
-            if (route === 'dm') throw err;
-            rec = await save(rec, { reply: { ...rec.reply, route: 'dm' } });
-            continue;
-          case 'cannot_dm':
-            return { record: rec, delivered: { via: 'none', channelId: null, messageId: null, at: now(), attached: false } };
-          default:
-            throw err;
-        }
-      }
-    }
-    throw new DiscordWriteError('other', undefined, undefined);
-  }
-
-  /** Edits the progress message when its visible text changed and the last edit is old enough. */
-  async function maybeShowProgress(record: TaskRecord): Promise<TaskRecord> {
-    const line = progressLine(record);
-    if (line === record.shown || record.reply.route === 'dm') return record;
-    if (record.lastEditAt !== undefined && now() - record.lastEditAt < schedule.minEditGapMs) return record;
-    let written: Written;
-    try {
-      written = await write(record, renderProgress(record), undefined, false);
-    } catch (err) {
-      const kind = err instanceof DiscordWriteError ? err.kind : 'other';
-      logger.debug({ task: record.id, kind }, 'progress edit skipped');
-      if (kind === 'token_expired') return handoff(record, { notify: false });
-      if (kind === 'unknown_message') return save(record, { reply: { ...record.reply, messageId: null, route: 'channel' } });
-      return record;
-    }
-    // Learn the reply's id from the first edit if the acknowledgement did not carry it.
-    const messageId = record.reply.messageId ?? written.delivered.messageId;
-    return save(written.record, { shown: line, lastEditAt: now(), reply: { ...written.record.reply, messageId } });
-  }
-
   // ---- Job steps -------------------------------------------------------------------------
 
   const lastFrameOf = (videoUrl: string, key: string): Promise<Buffer> => {
@@ -215,7 +94,7 @@ export function createEngine(options: EngineOptions) {
   };
 
   async function prepare(record: TaskRecord): Promise<TaskRecord> {
-    let rec = await maybeShowProgress(record);
+    let rec = await delivery.showProgress(record);
     const urls: string[] = [];
     for (const image of rec.request.images) {
       let bytes: Buffer;
@@ -347,51 +226,15 @@ export function createEngine(options: EngineOptions) {
         (options.pollDelayMs?.(record, phase === 'queued' ? 'queued' : 'running', task.progress ?? up.progress) ??
           nextPollDelayMs(phase === 'queued' ? 'queued' : 'running', schedule, random)),
     });
-    return maybeShowProgress(rec);
-  }
-
-  function uploadLimit(record: TaskRecord): number {
-    if (record.reply.route === 'webhook') return record.attachmentSizeLimit;
-    if (record.reply.route === 'channel') return options.guildUploadLimit(record.owner.guildId);
-    return DEFAULT_UPLOAD_LIMIT_BYTES;
-  }
-
-  /**
-   * After a crash between Discord accepting the final message and the record saying so, the
-   * message already carries the video: find it instead of uploading (or posting) again.
-   */
-  async function alreadyDelivered(record: TaskRecord): Promise<Written | undefined> {
-    if (record.deliveryStartedAt === undefined || record.outcome?.kind !== 'video') return undefined;
-    const fileName = videoFileName(record);
-    try {
-      const message =
-        record.reply.route === 'webhook' && now() < record.reply.tokenUsableUntil
-          ? await outbox.getOriginal(record.reply.token)
-          : record.reply.route === 'channel' && record.reply.messageId
-            ? await outbox.fetchChannelMessage(record.owner.channelId, record.reply.messageId)
-            : undefined;
-      if (message?.attachments?.some((a) => a.filename === fileName)) {
-        logger.info({ task: record.id }, 'final message was already posted before a restart');
-        return { record, delivered: { via: record.reply.route, channelId: message.channel_id, messageId: message.id, at: now(), attached: true } };
-      }
-    } catch (err) {
-      logger.debug({ task: record.id, err }, 'could not read back the reply; delivering again');
-    }
-    return undefined;
+    return delivery.showProgress(rec);
   }
 
   async function deliver(record: TaskRecord): Promise<TaskRecord> {
     const outcome = record.outcome!;
-    let written: Written | undefined = await alreadyDelivered(record);
+    let written: Written | undefined = await delivery.alreadyDelivered(record);
     if (!written && record.deliveryStartedAt === undefined) record = await save(record, { deliveryStartedAt: now() });
     try {
-      if (written) {
-        // Nothing to post.
-      } else if (outcome.kind === 'failed') {
-        written = await write(record, renderFinal(record), undefined, true);
-      } else {
-        written = await deliverVideo(record, outcome.url);
-      }
+      written ??= await delivery.deliverOutcome(record);
     } catch (err) {
       if (err instanceof UserFacingError) return fail(record, err);
       if (outcome.kind === 'failed' && record.attempts + 1 >= MAX_TRANSIENT_ATTEMPTS.discord) {
@@ -401,50 +244,17 @@ export function createEngine(options: EngineOptions) {
       }
       return retryLater(record, new UserFacingError('video_unavailable'), MAX_TRANSIENT_ATTEMPTS.discord);
     }
-    const done = await save(written!.record, { state: 'done', delivered: written!.delivered, nextAt: now(), attempts: 0 });
+    const done = await save(written.record, { state: 'done', delivered: written.delivered, nextAt: now(), attempts: 0 });
     logger.info({ task: done.id, via: done.delivered?.via, attached: done.delivered?.attached, outcome: outcome.kind }, 'delivered');
     options.events?.finished?.(done);
     return done;
-  }
-
-  async function deliverVideo(record: TaskRecord, url: string): Promise<Written> {
-    const limit = uploadLimit(record);
-    const fileName = videoFileName(record);
-    const path = join(options.tmpDir, `${record.id}.mp4`);
-    const link = (linkReason: VideoDelivery['linkReason']) => write(record, renderFinal(record, { linkReason }), undefined, true);
-    try {
-      let sizeBytes: number;
-      try {
-        sizeBytes = (await download.toFile(url, path, { maxBytes: limit, timeoutMs: schedule.videoDownloadTimeoutMs })).bytes;
-      } catch (err) {
-        if (err instanceof DownloadTooLargeError) {
-          return await link({ kind: 'too_large', sizeBytes: err.sizeBytes ?? limit + 1, limitBytes: limit });
-        }
-        logger.warn({ task: record.id, err, attempt: record.attempts + 1 }, 'video download failed');
-        const refused = fetchRefusalFailure(err, 'video_unavailable', record.owner.locale);
-        if (refused) throw refused;
-        if (isRetryableDownload(err) && record.attempts + 1 < MAX_TRANSIENT_ATTEMPTS.video) throw err;
-        throw new UserFacingError('video_unavailable', `The file of task ${record.upstream?.taskId ?? record.id} could not be downloaded.`);
-      }
-      try {
-        // Streamed from disk into the upload: the video is never held in memory whole.
-        return await write(record, renderFinal(record, { fileName }), [{ name: fileName, path, contentType: 'video/mp4' }], true);
-      } catch (err) {
-        if (err instanceof DiscordWriteError && err.kind === 'too_large') {
-          return await link({ kind: 'too_large', sizeBytes, limitBytes: limit });
-        }
-        throw err;
-      }
-    } finally {
-      await rm(path, { force: true });
-    }
   }
 
   /** Runs what is due for one task and returns the record as it now stands. */
   async function step(id: string): Promise<TaskRecord | undefined> {
     let rec = await store.get(id);
     if (!rec || rec.state === 'done') return rec;
-    if (rec.reply.route === 'webhook' && now() >= rec.reply.tokenUsableUntil) rec = await handoff(rec, { notify: true });
+    rec = await delivery.retireToken(rec);
     for (let guard = 0; guard < 4 && rec.state !== 'done' && now() >= rec.nextAt; guard++) {
       const before = rec.state;
       switch (rec.state) {
@@ -476,8 +286,3 @@ export function wakeAt(record: TaskRecord): number | undefined {
 }
 
 export type Engine = ReturnType<typeof createEngine>;
-
-/** Name of the attached mp4; also how a restarted process recognises its own upload. */
-export function videoFileName(record: Pick<TaskRecord, 'id'>): string {
-  return `vidu-${record.id}.mp4`;
-}

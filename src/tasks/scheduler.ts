@@ -1,10 +1,10 @@
 import type { Logger } from '../log.js';
 import { owningGuildId, type TaskRecord } from './record.js';
-import type { PendingEntry, TaskStore } from './store.js';
+import type { PendingEntry, TaskRepository } from '../store/index.js';
 import { wakeAt } from './engine.js';
 
 export interface SchedulerOptions {
-  store: TaskStore;
+  store: TaskRepository;
   step(id: string): Promise<TaskRecord | undefined>;
   logger: Logger;
   /** Steps running at once. Default 16. */

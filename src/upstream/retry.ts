@@ -37,6 +37,15 @@ export const RETRY_DEFAULTS = {
   upload: { maxRetries: 3, baseMs: 500, capMs: 30_000, timeoutMs: 60_000 },
 } as const satisfies Record<RetryOp, RetryBudget>;
 
+/**
+ * The retry waits of every op compressed by `scale` (`VIDU_TIME_SCALE` < 1 in tests and
+ * benchmarks), never below 1 ms; retry counts and timeouts stay as they are.
+ */
+export function scaledRetryBudgets(scale: number): { [op in RetryOp]: Pick<RetryBudget, 'baseMs' | 'capMs'> } {
+  const scaled = (b: RetryBudget) => ({ baseMs: Math.max(1, b.baseMs * scale), capMs: Math.max(1, b.capMs * scale) });
+  return { submit: scaled(RETRY_DEFAULTS.submit), read: scaled(RETRY_DEFAULTS.read), upload: scaled(RETRY_DEFAULTS.upload) };
+}
+
 /** Node/undici error codes of transient connection failures. */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_SOCKET',

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/tasks/store.js';
+import { openStore } from '../../src/store/index.js';
 import { visibleAttachments, type FakeMessage } from '../fakes/discord.js';
 import { autocomplete, button, rawUser, slashCommand, type RawInteraction } from '../fakes/interactions.js';
 import { messageText, startWorld, type World } from './world.js';

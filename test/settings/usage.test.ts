@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, MODEL_WEIGHTS, checkAccess, checkCaps, jobWeight, type GuildSettings } from '../../src/settings/settings.js';
 import { createUsageLedger, describeReservationRefusal, nextUtcMidnight, utcDay } from '../../src/settings/usage.js';
-import { openStore, type TaskStore } from '../../src/tasks/store.js';
+import { openStore, type Store } from '../../src/store/index.js';
 
 let dir: string;
-let store: TaskStore;
+let store: Store;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vidu-usage-'));
   store = await openStore(`sqlite://${join(dir, 's.sqlite')}`);
@@ -36,7 +36,7 @@ describe('weights', () => {
 describe('usage ledger over a real SQLite store', () => {
   it('refuses over the member limit with the numbers, and counts per server', async () => {
     let now = Date.UTC(2026, 10, 24, 12, 0, 0);
-    const ledger = createUsageLedger({ kv: store.meta, now: () => now });
+    const ledger = createUsageLedger({ store, now: () => now });
     expect(await ledger.reserve('g1', 'u1', 15, limits)).toMatchObject({ ok: true, memberLeft: 5, serverLeft: 15 });
     const refused = await ledger.reserve('g1', 'u1', 10, limits);
     expect(refused).toMatchObject({ ok: false, scope: 'member', used: 15, limit: 20, weight: 10 });
@@ -51,7 +51,7 @@ describe('usage ledger over a real SQLite store', () => {
 
   it('a refund gives the weight back', async () => {
     const now = Date.UTC(2026, 10, 24, 12);
-    const ledger = createUsageLedger({ kv: store.meta, now: () => now });
+    const ledger = createUsageLedger({ store, now: () => now });
     const r = await ledger.reserve('g1', 'u1', 20, limits);
     expect(await ledger.reserve('g1', 'u1', 1, limits)).toMatchObject({ ok: false });
     if (!r.ok) throw new Error('unreachable');
@@ -61,21 +61,21 @@ describe('usage ledger over a real SQLite store', () => {
 
   it('resets at the UTC day boundary, and survives a restart (a new store over the same file)', async () => {
     let now = Date.UTC(2026, 10, 24, 23, 59, 0);
-    const ledger = createUsageLedger({ kv: store.meta, now: () => now });
+    const ledger = createUsageLedger({ store, now: () => now });
     await ledger.reserve('g1', 'u1', 20, limits);
     const refused = await ledger.reserve('g1', 'u1', 1, limits);
     expect(refused).toMatchObject({ ok: false, resetsAt: Date.UTC(2026, 10, 25) });
 
     await store.close();
     store = await openStore(`sqlite://${join(dir, 's.sqlite')}`);
-    const after = createUsageLedger({ kv: store.meta, now: () => now });
+    const after = createUsageLedger({ store, now: () => now });
     expect(await after.reserve('g1', 'u1', 1, limits)).toMatchObject({ ok: false, used: 20 });
     now = Date.UTC(2026, 10, 25, 0, 0, 1);
     expect(await after.reserve('g1', 'u1', 20, limits)).toMatchObject({ ok: true, day: '2026-11-25', memberLeft: 0 });
   });
 
   it('concurrent reservations never overspend', async () => {
-    const ledger = createUsageLedger({ kv: store.meta, now: () => Date.UTC(2026, 0, 1) });
+    const ledger = createUsageLedger({ store, now: () => Date.UTC(2026, 0, 1) });
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.reserve('g1', `u${i}`, 5, limits)));
     expect(results.filter((r) => r.ok)).toHaveLength(6);
   });

@@ -1,5 +1,10 @@
 import Keyv from 'keyv';
-import { describe, expect, it } from 'vitest';
+import KeyvSqlite from '@keyv/sqlite';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../src/store/index.js';
 import { RequestError } from '../../src/generation/errors.js';
 import { resolveSubjects } from '../../src/generation/subjects.js';
 import {
@@ -11,7 +16,6 @@ import {
   describeUnknownSubject,
   invalidSubjectName,
   libraryAttachments,
-  parseIndex,
   unattachedMentions,
   type LibraryEntry,
 } from '../../src/subjects/library.js';
@@ -86,20 +90,36 @@ describe('describeUnknownSubject', () => {
   });
 });
 
-describe('parseIndex', () => {
-  it('reads a stored index and treats a damaged one as empty', () => {
-    expect(parseIndex([entry('cat', 2)])).toEqual([entry('cat', 2)]);
-    expect(parseIndex(undefined)).toEqual([]);
-    expect(parseIndex([{ name: 'cat' }])).toEqual([]);
+describe('createSubjectLibrary (over a real SQLite store)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vidu-library-'));
+  const file = join(dir, 'lib.sqlite');
+  let store: Store;
+  beforeAll(async () => {
+    store = await openStore({ kind: 'sqlite', file });
   });
-});
-
-describe('createSubjectLibrary (over an in-memory keyv)', () => {
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
   const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
 
+  it('reads a stored index and treats a damaged one as empty', async () => {
+    const library = createSubjectLibrary(store);
+    const raw = new Keyv({ store: new KeyvSqlite({ uri: `sqlite://${file}` }), namespace: 'meta' });
+    try {
+      await raw.set('subjects:501', [entry('cat', 2)]);
+      expect(await library.list('501')).toEqual([entry('cat', 2)]);
+      expect(await library.list('502')).toEqual([]);
+      await raw.set('subjects:503', [{ name: 'cat' }]);
+      expect(await library.list('503')).toEqual([]);
+    } finally {
+      await raw.disconnect();
+    }
+  });
+
   it('saves, resolves library image URLs to the bytes, and refuses them once removed', async () => {
-    const library = createSubjectLibrary(new Keyv());
+    const library = createSubjectLibrary(store);
     expect(await library.save('42', 'Cat', [{ bytes: png, mimeType: 'image/png' }, { bytes: jpeg, mimeType: 'image/jpeg' }], 1000)).toEqual({ replaced: false, count: 1 });
     const [first, second] = libraryAttachments('42', (await library.find('42', 'cat'))!);
     expect(await library.image(first!.url)).toEqual(png);
@@ -112,19 +132,19 @@ describe('createSubjectLibrary (over an in-memory keyv)', () => {
   });
 
   it('a replaced subject with fewer images makes the old third URL missing', async () => {
-    const library = createSubjectLibrary(new Keyv());
-    await library.save('42', 'dog', [png, png, png].map((bytes) => ({ bytes, mimeType: 'image/png' as const })), 1);
-    const urls = libraryAttachments('42', (await library.find('42', 'dog'))!).map((r) => r.url);
-    expect(await library.save('42', 'DOG', [{ bytes: jpeg, mimeType: 'image/jpeg' }], 2)).toEqual({ replaced: true, count: 1 });
+    const library = createSubjectLibrary(store);
+    await library.save('43', 'dog', [png, png, png].map((bytes) => ({ bytes, mimeType: 'image/png' as const })), 1);
+    const urls = libraryAttachments('43', (await library.find('43', 'dog'))!).map((r) => r.url);
+    expect(await library.save('43', 'DOG', [{ bytes: jpeg, mimeType: 'image/jpeg' }], 2)).toEqual({ replaced: true, count: 1 });
     await expect(library.image(urls[2]!)).rejects.toBeInstanceOf(LibraryImageMissingError);
     // Index 0 now holds the JPEG; its bytes still match the stored type.
     expect(await library.image(urls[0]!)).toEqual(jpeg);
   });
 
   it(`holds at most ${MAX_LIBRARY_SUBJECTS} subjects per member`, async () => {
-    const library = createSubjectLibrary(new Keyv());
-    for (let i = 0; i < MAX_LIBRARY_SUBJECTS; i++) await library.save('42', `s${i}`, [{ bytes: png, mimeType: 'image/png' }], i);
-    const err = await library.save('42', 'one-more', [{ bytes: png, mimeType: 'image/png' }], 99).catch((e: unknown) => e);
+    const library = createSubjectLibrary(store);
+    for (let i = 0; i < MAX_LIBRARY_SUBJECTS; i++) await library.save('44', `s${i}`, [{ bytes: png, mimeType: 'image/png' }], i);
+    const err = await library.save('44', 'one-more', [{ bytes: png, mimeType: 'image/png' }], 99).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LibraryFullError);
     expect((err as LibraryFullError).names).toHaveLength(MAX_LIBRARY_SUBJECTS);
     expect((await library.save('7', 'one-more', [{ bytes: png, mimeType: 'image/png' }], 99)).count).toBe(1);

@@ -10,7 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import type { TaskRecord } from '../../src/tasks/record.js';
-import { StoreError, openStore, redactUrl, type TaskStore } from '../../src/tasks/store.js';
+import { StoreError, openStore, redactUrl, type Store } from '../../src/store/index.js';
+import { GuildSettingsSchema } from '../../src/settings/settings.js';
 import { record, snowflake } from './records.js';
 
 /** A running record with a unique id (Redis is shared between runs). */
@@ -37,8 +38,8 @@ function finished(r: TaskRecord): TaskRecord {
 }
 
 /** The behaviour every backend must share. `open` returns a fresh store over the same data. */
-function storeContract(open: () => Promise<TaskStore>, cleanup: (ids: string[]) => Promise<void>) {
-  let store: TaskStore;
+function storeContract(open: () => Promise<Store>, cleanup: (ids: string[]) => Promise<void>) {
+  let store: Store;
   const created: string[] = [];
   const track = <T extends TaskRecord>(r: T): T => (created.push(r.id), r);
 
@@ -167,20 +168,27 @@ function storeContract(open: () => Promise<TaskStore>, cleanup: (ids: string[]) 
   });
 
   it('keeps per-server settings in their own namespace', async () => {
-    const guild = `guild-${snowflake()}`;
-    await store.settings.set(guild, { maxDuration: 8 });
-    expect(await store.settings.get(guild)).toEqual({ maxDuration: 8 });
-    expect(await store.meta.get(guild)).toBeUndefined();
+    const guild = snowflake();
+    const settings = GuildSettingsSchema.parse({ caps: { maxDuration: 8 } });
+    await store.settings.set(guild, settings);
+    expect(await store.settings.get(guild)).toEqual(settings);
+    expect(await store.memberJobs.get(guild)).toBeUndefined();
     expect(await store.get(guild)).toBeUndefined();
     await store.settings.delete(guild);
     expect(await store.settings.get(guild)).toBeUndefined();
   });
 
-  it('keeps meta values', async () => {
-    const key = `test-${snowflake()}`;
-    await store.meta.set(key, { hash: 'abc' });
-    expect(await store.meta.get(key)).toEqual({ hash: 'abc' });
-    await store.meta.delete(key);
+  it('keeps the small families apart in the meta namespace', async () => {
+    const id = snowflake();
+    await store.commandHash.set(id, 'abc');
+    await store.memberJobs.set(id, ['t1', 't2']);
+    expect(await store.commandHash.get(id)).toBe('abc');
+    expect(await store.memberJobs.get(id)).toEqual(['t1', 't2']);
+    expect(await store.creditAlerts.get(id)).toBeUndefined();
+    await store.memberJobs.delete(id);
+    expect(await store.memberJobs.get(id)).toBeUndefined();
+    expect(await store.commandHash.get(id)).toBe('abc');
+    await store.commandHash.delete(id);
   });
 }
 
@@ -294,7 +302,7 @@ async function probeOpenStore(url: string): Promise<{ code: number | null; stdou
   writeFileSync(
     script,
     [
-      `import { openStore, StoreError } from ${JSON.stringify(pathToFileURL(join(REPO, 'src/tasks/store.ts')).href)};`,
+      `import { openStore, StoreError } from ${JSON.stringify(pathToFileURL(join(REPO, 'src/store/index.ts')).href)};`,
       'try {',
       '  const store = await openStore(process.argv[2]);',
       "  console.log('OPENED');",

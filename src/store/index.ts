@@ -1,0 +1,80 @@
+/**
+ * The store: typed record families over keyv (SQLite file or Redis). Module map:
+ * - keyv.ts — namespaces, {@link StoreLocation}, timeouts, {@link StoreError}
+ * - family.ts — {@link defineFamily}: schema + key + namespace → typed get/set/delete
+ * - one file per family: tasks.ts, settings.ts, usage.ts, subjects.ts, member-jobs.ts,
+ *   poll-history.ts, command-hash.ts, alerts.ts, animations.ts
+ *
+ * New family: copy member-jobs.ts, then add one line to {@link openStore} below.
+ */
+import { creditAlerts } from './alerts.js';
+import { pendingAnimations } from './animations.js';
+import { commandHash } from './command-hash.js';
+import { memberJobs } from './member-jobs.js';
+import { pollHistory } from './poll-history.js';
+import { guildSettings } from './settings.js';
+import { subjectIndex, subjects } from './subjects.js';
+import { createTaskRepository, type TaskRepository } from './tasks.js';
+import { usage } from './usage.js';
+import { NAMESPACES, StoreError, describeLocation, openNamespaces, parseStoreUrl, timed, type StoreLocation } from './keyv.js';
+
+export { StoreError, describeLocation, parseStoreUrl, redactUrl, type StoreLocation } from './keyv.js';
+export { StoredValueError, absentIfCorrupt, type Family } from './family.js';
+export type { PendingEntry, TaskRepository } from './tasks.js';
+
+function families(ns: ReturnType<typeof openNamespaces>) {
+  return {
+    settings: guildSettings(ns),
+    usage: usage(ns),
+    subjectIndex: subjectIndex(ns),
+    subjects: subjects(ns),
+    memberJobs: memberJobs(ns),
+    pollHistory: pollHistory(ns),
+    commandHash: commandHash(ns),
+    creditAlerts: creditAlerts(ns),
+    pendingAnimations: pendingAnimations(ns),
+  };
+}
+
+/** Every record family, by name. */
+export type Families = ReturnType<typeof families>;
+
+/** The opened store: the job records (as {@link TaskRepository}) plus every other family. */
+export interface Store extends TaskRepository, Families {
+  /** Touches every namespace; rejects when any is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the store at `location` (or a `STORE_URL` string) and checks that every namespace answers. */
+export async function openStore(location: StoreLocation | string): Promise<Store> {
+  const where = typeof location === 'string' ? parseStoreUrl(location) : location;
+  if (!where) throw new StoreError('STORE_URL must be sqlite://path/file.sqlite or redis://host:port/db');
+  const ns = openNamespaces(where);
+  let firstError: unknown;
+  for (const name of NAMESPACES) ns[name].on('error', (err) => (firstError ??= err));
+
+  const store: Store = {
+    ...createTaskRepository(ns),
+    ...families(ns),
+    async ping() {
+      // Every namespace opens its own connection: touch them all, so none fails unobserved.
+      await Promise.all([ns.meta.set('ping', Date.now()), ns.task.get('ping'), ns.pending.get('ping'), ns.settings.get('ping')].map((p) => timed('ping', p)));
+      if (firstError) {
+        const err = firstError;
+        firstError = undefined;
+        throw err;
+      }
+    },
+    async close() {
+      await Promise.allSettled(NAMESPACES.map((n) => timed('close', ns[n].disconnect())));
+    },
+  };
+  try {
+    await store.ping();
+  } catch (err) {
+    await store.close();
+    throw new StoreError(`cannot open store ${describeLocation(where)}: ${(err as Error).message}`);
+  }
+  return store;
+}

@@ -1,0 +1,66 @@
+/**
+ * Job records (`task` namespace, keyed by task id) and the index of unfinished ones (`pending`
+ * namespace), so a restart rebuilds its timers without scanning finished history.
+ */
+import { z } from 'zod';
+import { TaskRecordSchema, isFinished, owningGuildId, type TaskRecord } from '../tasks/record.js';
+import { defineFamily } from './family.js';
+import { StoreError, timed, type Namespaces } from './keyv.js';
+
+/** Finished records are kept this long for lookups (ms). Default 30 days. */
+export const FINISHED_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+export const PendingEntrySchema = z.object({
+  id: z.string().min(1),
+  guildId: z.string().nullable(),
+  userId: z.string(),
+  nextAt: z.number(),
+});
+export type PendingEntry = z.infer<typeof PendingEntrySchema>;
+
+/** Keyed by task id. */
+export const taskRecords = defineFamily({ name: 'task', namespace: 'task', schema: TaskRecordSchema, key: (id: string) => id });
+/** Keyed by task id; owns the `pending` namespace. */
+export const pendingEntries = defineFamily({ name: 'pending entry', namespace: 'pending', schema: PendingEntrySchema, key: (id: string) => id });
+
+/** The job records with their pending index kept in step. */
+export interface TaskRepository {
+  /** Throws {@link StoredValueError} (a {@link StoreError}) when the stored record does not parse. */
+  get(id: string): Promise<TaskRecord | undefined>;
+  /** Writes the record and keeps the pending index in step with it. */
+  put(record: TaskRecord): Promise<void>;
+  /** Every unfinished task (entries that do not parse are skipped). */
+  listPending(): Promise<PendingEntry[]>;
+  getMany(ids: string[]): Promise<(TaskRecord | undefined)[]>;
+}
+
+export function createTaskRepository(ns: Namespaces): TaskRepository {
+  const tasks = taskRecords(ns);
+  const pending = pendingEntries(ns);
+  return {
+    get: (id) => tasks.get(id),
+    async getMany(ids) {
+      if (ids.length === 0) return [];
+      const raws = (await timed('read', ns.task.get(ids))) as unknown[];
+      return raws.map((raw, i) => tasks.parse(ids[i]!, raw));
+    },
+    async put(record) {
+      const valid = TaskRecordSchema.parse(record);
+      if (isFinished(valid)) {
+        await tasks.set(valid.id, valid, FINISHED_TTL_MS);
+        await pending.delete(valid.id);
+      } else {
+        // Index first: a crash between the two writes leaves an index entry pointing at an
+        // older record, which the engine re-reads anyway — never an unindexed running task.
+        await pending.set(valid.id, { id: valid.id, guildId: owningGuildId(valid.owner), userId: valid.owner.userId, nextAt: valid.nextAt });
+        await tasks.set(valid.id, valid);
+      }
+    },
+    async listPending() {
+      const out: PendingEntry[] = [];
+      if (!ns.pending.iterator) throw new StoreError('store cannot iterate');
+      for await (const [, value] of pending.entries()) if (!(value instanceof StoreError)) out.push(value);
+      return out;
+    },
+  };
+}
