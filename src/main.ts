@@ -73,7 +73,10 @@ export async function startBot(env: Record<string, string | undefined>, override
   const logger = createLogger({ level: config.logLevel, secrets, destination: overrides.logDestination });
   const schedule = scaledSchedule(config.timeScale);
 
-  const store = await openStore(config.store);
+  // A row that does not parse is moved to quarantine once and logged here; the bot carries on.
+  const store = await openStore(config.store, {
+    onCorrupt: (row) => logger.warn({ family: row.family, key: row.key, issue: row.issue, quarantine: row.quarantineKey }, 'corrupted store row set aside'),
+  });
   logger.info({ store: describeLocation(config.store) }, 'store open');
 
   const client = new Client({
