@@ -106,3 +106,20 @@ describe.each(locations)('corrupted rows at start (%s)', (_kind, where) => {
     expect((await store.settings.get('g-good'))?.paused).toBe(false);
   });
 });
+
+describe('store.ping (what /healthz calls on every probe)', () => {
+  it('reads only: the stored probe value does not change however often it is called', async () => {
+    const location: StoreLocation = { kind: 'sqlite', file: join(dir, 'ping.sqlite') };
+    const store = await openStore(location);
+    const ns = openNamespaces(location);
+    try {
+      const before = await ns.meta.get('ping');
+      expect(typeof before).toBe('number');
+      for (let i = 0; i < 5; i++) await store.ping();
+      expect(await ns.meta.get('ping')).toBe(before);
+    } finally {
+      await store.close();
+      await Promise.all(Object.values(ns).map((k) => k.disconnect()));
+    }
+  });
+});
