@@ -31,6 +31,7 @@ import { StoreError, describeLocation, openStore } from './store/index.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
 import { createFetchGuard } from './upstream/guard.js';
+import { SWEEP_INTERVAL_MS } from './store/sweep.js';
 import { createSubjectLibrary } from './subjects/library.js';
 import { createRateLimiter, type RateLimiter } from './upstream/ratelimit.js';
 import { createRedisRateLimiter, type RedisRateLimiter } from './upstream/ratelimit-redis.js';
@@ -154,6 +155,14 @@ export async function startBot(env: Record<string, string | undefined>, override
   const outbox = createOutbox(client.rest, () => applicationId, { onError: (err) => metrics.discordError(err.code, err.status), webhookRest });
   const settings = createSettingsCache({ store, logger: logger.child({ mod: 'settings' }) });
   await settings.start();
+  // Expired rows are deleted on SQLite (keyv alone never does): at start, then periodically.
+  const sweep = () =>
+    void store.sweepExpired().then(
+      (n) => n > 0 && logger.info({ deleted: n }, 'expired store rows deleted'),
+      (err: unknown) => logger.warn({ err }, 'store sweep failed'),
+    );
+  sweep();
+  const sweepTimer = setInterval(sweep, SWEEP_INTERVAL_MS * config.timeScale).unref();
   const usage = createUsageLedger({ store, now });
   const alerts = createAdminAlerts({
     outbox,
@@ -300,6 +309,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       await httpServer?.close();
       durations.stop();
       settings.stop();
+      clearInterval(sweepTimer);
       // Let running steps finish; whatever still waits on the network after that is cut off
       // and resumes from its stored state on the next start.
       await scheduler.stop(timeoutMs);

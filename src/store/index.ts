@@ -16,6 +16,7 @@ import { guildSettings } from './settings.js';
 import { subjectIndex, subjects } from './subjects.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
 import { usage } from './usage.js';
+import { sweepExpired } from './sweep.js';
 import { NAMESPACES, StoreError, describeLocation, openNamespaces, parseStoreUrl, timed, type StoreLocation } from './keyv.js';
 
 export { StoreError, describeLocation, parseStoreUrl, redactUrl, type StoreLocation } from './keyv.js';
@@ -42,8 +43,10 @@ export type Families = ReturnType<typeof families>;
 
 /** The opened store: the job records (as {@link TaskRepository}) plus every other family. */
 export interface Store extends TaskRepository, Families {
-  /** Touches every namespace; rejects when any is unreachable. */
+  /** Touches every namespace (reads only); rejects when any is unreachable. */
   ping(): Promise<void>;
+  /** Deletes expired rows (SQLite; Redis expires keys itself); returns how many (src/store/sweep.ts). */
+  sweepExpired(nowMs?: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -71,6 +74,7 @@ export async function openStore(location: StoreLocation | string, options: Famil
         throw err;
       }
     },
+    sweepExpired: (nowMs) => sweepExpired(where, ns, nowMs),
     async close() {
       await Promise.allSettled(NAMESPACES.map((n) => timed('close', ns[n].disconnect())));
     },
