@@ -32,6 +32,7 @@ import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
 import { createFetchGuard } from './upstream/guard.js';
 import { SWEEP_INTERVAL_MS } from './store/sweep.js';
+import { createProcessTmpDir } from './tasks/tmpdir.js';
 import { createSubjectLibrary } from './subjects/library.js';
 import { createRateLimiter, type RateLimiter } from './upstream/ratelimit.js';
 import { createRedisRateLimiter, type RedisRateLimiter } from './upstream/ratelimit-redis.js';
@@ -137,8 +138,10 @@ export async function startBot(env: Record<string, string | undefined>, override
     logger: logger.child({ mod: 'upstream' }),
     onRequest: (info) => metrics.upstreamRequest(info),
   });
-  const tmpDir = join(tmpdir(), 'vidu-bot');
-  await mkdir(tmpDir, { recursive: true });
+  // This process's own staging directory; what dead processes left behind is removed now.
+  const staging = await createProcessTmpDir({ base: join(tmpdir(), 'vidu-bot') });
+  const tmpDir = staging.path;
+  if (staging.swept > 0) logger.info({ swept: staging.swept }, 'removed staging directories of earlier processes');
 
   let applicationId = '';
   // What past jobs took (submit → result), by model/resolution/length: shapes the polling.
@@ -320,6 +323,8 @@ export async function startBot(env: Record<string, string | undefined>, override
       webhookRest.clearHandlerSweeper();
       await client.destroy();
       await store.close();
+      // After the steps stopped: none is still writing a staged file.
+      await staging.remove().catch(() => undefined);
       logger.info('stopped');
       logger.flush?.();
     },
