@@ -1,6 +1,6 @@
 import { SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { t } from '../src/i18n/index.js';
-import { failureText, renderFinal, renderRefusal, type MessagePayload, type VideoDelivery } from '../src/render/render.js';
+import { failureDetail, failureText, renderFinal, renderRefusal, type MessagePayload, type VideoDelivery } from '../src/render/render.js';
 import { videoFileName } from '../src/discord/deliver.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { DownloadHttpError, DownloadTooLargeError } from '../src/upstream/download.js';
@@ -23,7 +23,8 @@ export const say = {
   failed: (locale: string, record: TaskRecord) => {
     const outcome = record.outcome as Extract<TaskRecord['outcome'], { kind: 'failed' }>;
     const title = failureText(outcome.code, locale).title;
-    return outcome.detail ? t(locale, 'show.failedDetail', { title, detail: outcome.detail }) : t(locale, 'show.failed', { title });
+    const detail = failureDetail(outcome, locale);
+    return detail ? t(locale, 'show.failedDetail', { title, detail }) : t(locale, 'show.failed', { title });
   },
   deleted: (locale: string) => t(locale, 'show.deleted'),
   gone: (locale: string) => t(locale, 'show.gone'),

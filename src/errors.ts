@@ -1,6 +1,4 @@
 import { RequestError, describeRequestError } from './generation/errors.js';
-import { t } from './i18n/index.js';
-import { escapeMarkdown } from './render/escape.js';
 import {
   UpstreamAuthError,
   UpstreamBadRequestError,
@@ -9,19 +7,20 @@ import {
   UpstreamInsufficientCreditsError,
   sanitizeUpstreamText,
 } from './upstream/errors.js';
-import type { FailureCode } from './tasks/record.js';
+import type { FailureCode, FailureReason } from './tasks/record.js';
 
 /**
- * The only error whose words reach Discord: a stable code plus an optional detail that is safe
- * to show (sanitised upstream text or our own validation message).
+ * The only error whose words reach Discord: a stable code plus, optionally, a `reason` (code and
+ * parameters, rendered in the reader's locale) or a `detail` text that is safe to show.
  */
 export class UserFacingError extends Error {
   override name = 'UserFacingError';
   constructor(
     readonly code: FailureCode,
     readonly detail?: string,
+    readonly reason?: FailureReason,
   ) {
-    super(detail ? `${code}: ${detail}` : code);
+    super(detail ? `${code}: ${detail}` : reason ? `${code}: ${reason.code}` : code);
   }
 }
 
@@ -35,12 +34,12 @@ export function toUserFacing(err: unknown, secrets: readonly string[] = [], loca
   if (err instanceof RequestError) return new UserFacingError('invalid_input', describeRequestError(err, locale));
   if (err instanceof UpstreamError) {
     const raw = err.upstreamMessage ? sanitizeUpstreamText(err.upstreamMessage, secrets) : undefined;
-    const said = raw && t(locale, 'failure.upstreamSaid', { said: escapeMarkdown(raw) });
-    if (err instanceof UpstreamBadRequestError) return new UserFacingError('bad_request', said);
+    const said = raw ? ({ code: 'upstream_said', said: raw } as const) : undefined;
+    if (err instanceof UpstreamBadRequestError) return new UserFacingError('bad_request', undefined, said);
     // Never show what the upstream said about our key.
     if (err instanceof UpstreamAuthError) return new UserFacingError('misconfigured');
     if (err instanceof UpstreamInsufficientCreditsError) return new UserFacingError('out_of_credits');
-    if (err instanceof UpstreamContentRefusedError) return new UserFacingError('content_refused', said);
+    if (err instanceof UpstreamContentRefusedError) return new UserFacingError('content_refused', undefined, said);
     return new UserFacingError('upstream_unavailable');
   }
   return new UserFacingError('upstream_unavailable');

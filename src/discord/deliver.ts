@@ -249,7 +249,7 @@ export function createDelivery(options: DeliveryOptions) {
         const refused = fetchRefusalFailure(err, 'video_unavailable', record.owner.locale);
         if (refused) throw refused;
         if (isRetryableDownload(err) && record.attempts + 1 < MAX_VIDEO_ATTEMPTS) throw err;
-        throw new UserFacingError('video_unavailable', `The file of task ${record.upstream?.taskId ?? record.id} could not be downloaded.`);
+        throw new UserFacingError('video_unavailable', undefined, { code: 'video_download_failed', taskId: record.upstream?.taskId ?? record.id });
       }
       try {
         // Streamed from disk into the upload: the video is never held in memory whole.

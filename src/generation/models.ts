@@ -109,6 +109,17 @@ export const MAX_SUBJECT_IMAGES = 3;
 /** Longest `@name`, in characters. */
 export const MAX_SUBJECT_NAME_CHARS = 32;
 
+/** Every model's durations together, s (1–16): the bounds of every duration option and setting. */
+export const DURATION_RANGE_S = {
+  min: Math.min(...Object.values(MODELS).map((m) => m.minDuration)),
+  max: Math.max(...Object.values(MODELS).map((m) => m.maxDuration)),
+} as const;
+
+/** The model used when the member names none: the default, or the one that takes many images. */
+export function defaultModelFor(imageCount: number): ModelId {
+  return imageCount > MODELS[GENERATION_DEFAULTS.model].maxImages ? GENERATION_DEFAULTS.modelForManyImages : GENERATION_DEFAULTS.model;
+}
+
 export function isModelId(value: string): value is ModelId {
   return Object.hasOwn(MODELS, value);
 }

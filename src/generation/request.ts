@@ -3,6 +3,7 @@ import { RequestError } from './errors.js';
 import { declaredTypeIsNotAnImage } from './images.js';
 import {
   GENERATION_DEFAULTS,
+  defaultModelFor,
   MAX_IMAGE_BYTES,
   MAX_PROMPT_CHARS,
   MAX_SEED,
@@ -175,11 +176,7 @@ export function buildGenerationRequest(
 
 function pickModel(given: string | null | undefined, imageCount: number): ModelId {
   const model = given?.trim();
-  if (model === undefined || model === '') {
-    return imageCount > MODELS[GENERATION_DEFAULTS.model].maxImages
-      ? GENERATION_DEFAULTS.modelForManyImages
-      : GENERATION_DEFAULTS.model;
-  }
+  if (model === undefined || model === '') return defaultModelFor(imageCount);
   if (!isModelId(model)) throw new RequestError('invalid_model', { model });
   return model;
 }

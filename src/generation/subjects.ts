@@ -8,8 +8,8 @@ import { MAX_SUBJECT_IMAGES, MAX_SUBJECT_NAME_CHARS } from './models.js';
  */
 const MENTION = /(?<![\p{L}\p{M}\p{N}_<])@([\p{L}\p{M}\p{N}_-]+)/gu;
 
-/** Case-insensitive comparison key for subject names and file stems. */
-function subjectKey(name: string): string {
+/** Case-insensitive comparison key for subject names and file stems (also the saved subject's key). */
+export function subjectNameKey(name: string): string {
   return name.normalize('NFC').toLowerCase();
 }
 
@@ -20,7 +20,7 @@ export function parseSubjectMentions(prompt: string): string[] {
   for (const match of prompt.matchAll(MENTION)) {
     const name = match[1]!;
     if ([...name].length > MAX_SUBJECT_NAME_CHARS) continue;
-    const key = subjectKey(name);
+    const key = subjectNameKey(name);
     if (seen.has(key)) continue;
     seen.add(key);
     names.push(name);
@@ -61,9 +61,9 @@ export function resolveSubjects(prompt: string, filenames: readonly string[]): R
   const mentions = parseSubjectMentions(prompt);
   if (mentions.length === 0) return [];
 
-  const stemKeys = filenames.map((f) => subjectKey(fileStem(f)));
+  const stemKeys = filenames.map((f) => subjectNameKey(fileStem(f)));
   const subjects = mentions.map((name) => {
-    const key = subjectKey(name);
+    const key = subjectNameKey(name);
     const imageIndexes = stemKeys.flatMap((stemKey, i) => (stemKey === key ? [i] : []));
     return { name, imageIndexes };
   });
@@ -88,7 +88,7 @@ function distinctStems(filenames: readonly string[]): string[] {
   const stems: string[] = [];
   for (const filename of filenames) {
     const stem = fileStem(filename);
-    const key = subjectKey(stem);
+    const key = subjectNameKey(stem);
     if (seen.has(key)) continue;
     seen.add(key);
     stems.push(stem);

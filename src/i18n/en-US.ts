@@ -310,4 +310,8 @@ export const en = {
   'fetch.reason.private': 'its link points into a private network',
   'fetch.reason.redirects': 'its link redirects too many times',
   'fetch.reason.notVideo': 'it is not an MP4 video',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': 'The last frame of the video could not be extracted.',
+  'failure.reason.task_unknown': 'Vidu no longer knows task {taskId}.',
+  'failure.reason.video_download_failed': 'The file of task {taskId} could not be downloaded.',
 } as const;

@@ -302,4 +302,8 @@ export const es: Record<keyof typeof en, string> = {
   'fetch.reason.private': 'su enlace apunta a una red privada',
   'fetch.reason.redirects': 'su enlace redirige demasiadas veces',
   'fetch.reason.notVideo': 'no es un vídeo MP4',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': 'No se pudo extraer el último fotograma del vídeo.',
+  'failure.reason.task_unknown': 'Vidu ya no reconoce la tarea {taskId}.',
+  'failure.reason.video_download_failed': 'No se pudo descargar el archivo de la tarea {taskId}.',
 };

@@ -295,4 +295,8 @@ export const ja: Record<keyof typeof en, string> = {
   'fetch.reason.private': 'リンクがプライベートネットワークを指しています',
   'fetch.reason.redirects': 'リンクのリダイレクトが多すぎます',
   'fetch.reason.notVideo': 'MP4 動画ではありません',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': '動画の最後のフレームを取り出せませんでした。',
+  'failure.reason.task_unknown': 'Vidu にタスク {taskId} がもう存在しません。',
+  'failure.reason.video_download_failed': 'タスク {taskId} のファイルをダウンロードできませんでした。',
 };

@@ -296,4 +296,8 @@ export const ko: Record<keyof typeof en, string> = {
   'fetch.reason.private': '링크가 사설 네트워크를 가리킵니다',
   'fetch.reason.redirects': '링크의 리디렉션이 너무 많습니다',
   'fetch.reason.notVideo': 'MP4 동영상이 아닙니다',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': '영상의 마지막 프레임을 추출할 수 없었어요.',
+  'failure.reason.task_unknown': 'Vidu에 작업 {taskId}이(가) 더 이상 없어요.',
+  'failure.reason.video_download_failed': '작업 {taskId}의 파일을 내려받을 수 없었어요.',
 };

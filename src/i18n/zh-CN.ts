@@ -290,4 +290,8 @@ export const zh: Record<keyof typeof en, string> = {
   'fetch.reason.private': '它的链接指向私有网络',
   'fetch.reason.redirects': '它的链接重定向次数过多',
   'fetch.reason.notVideo': '它不是 MP4 视频',
+  // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
+  'failure.reason.last_frame_failed': '无法提取该视频的最后一帧。',
+  'failure.reason.task_unknown': 'Vidu 已找不到任务 {taskId}。',
+  'failure.reason.video_download_failed': '无法下载任务 {taskId} 的文件。',
 };

@@ -7,7 +7,7 @@ import {
 } from 'discord.js';
 import { t, tn } from '../i18n/index.js';
 import { escapeMarkdown, excerpt as cut } from './escape.js';
-import { FAILURE_CODES, type FailureCode, type TaskRecord } from '../tasks/record.js';
+import type { FailureCode, Outcome, TaskRecord } from '../tasks/record.js';
 
 /** A message body as Discord's REST API takes it (Components V2). Pure data. */
 export interface MessagePayload {
@@ -32,11 +32,6 @@ export function modeLabel(mode: TaskRecord['request']['mode'], locale = 'en-US')
 export function failureText(code: FailureCode, locale = 'en-US'): { title: string; hint: string } {
   return { title: t(locale, `failure.${code}.title`), hint: t(locale, `failure.${code}.hint`) };
 }
-
-/** Title and hint of each failure, in English; {@link failureText} gives them in a member's locale. */
-export const FAILURE_TEXT: Readonly<Record<FailureCode, { title: string; hint: string }>> = Object.fromEntries(
-  FAILURE_CODES.map((code) => [code, failureText(code)]),
-) as Record<FailureCode, { title: string; hint: string }>;
 
 /** Cuts by code point, so an emoji is never split into half a surrogate pair (src/render/escape.ts). */
 const excerpt = (text: string, max = PROMPT_EXCERPT_CHARS): string => cut(text, max);
@@ -194,8 +189,8 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
   if (outcome.kind === 'failed') {
     const failure = failureText(outcome.code, locale);
     const body = [`❌ **${failure.title}**`];
-    // The detail is stored text (English, or the upstream's own words); see the TaskRecord outcome.
-    if (outcome.detail) body.push(outcome.detail);
+    const detail = failureDetail(outcome, locale);
+    if (detail) body.push(detail);
     body.push(`-# ${failure.hint}`);
     if (record.upstream) body.push(`-# ${t(locale, 'final.task', { taskId: record.upstream.taskId })}`);
     return payload([container(ACCENT.failed, [...header(record), text(body.join('\n')), jobButtons(record)])]);
@@ -230,6 +225,28 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
   }
   children.push(jobButtons(record));
   return payload([container(ACCENT.done, children)], []);
+}
+
+/**
+ * The line under a failure's title, in `locale`: its `reason` from the catalogs, else the stored
+ * `detail` text (older records, request refusals); `undefined` when there is neither.
+ */
+export function failureDetail(outcome: Pick<Extract<Outcome, { kind: 'failed' }>, 'reason' | 'detail'>, locale: string): string | undefined {
+  const reason = outcome.reason;
+  if (!reason) return outcome.detail;
+  switch (reason.code) {
+    case 'last_frame_failed':
+      return t(locale, 'failure.reason.last_frame_failed');
+    case 'task_unknown':
+      return t(locale, 'failure.reason.task_unknown', { taskId: reason.taskId });
+    case 'video_download_failed':
+      return t(locale, 'failure.reason.video_download_failed', { taskId: reason.taskId });
+    case 'upstream_said':
+      // The upstream's own words: shown through the one escape (src/render/escape.ts).
+      return t(locale, 'failure.upstreamSaid', { said: escapeMarkdown(reason.said) });
+    case 'library_image_missing':
+      return t(locale, 'subjects.imageMissing', { name: reason.name });
+  }
 }
 
 /** One-off ephemeral refusal (no Components V2: it is sent as the first response). */

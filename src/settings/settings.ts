@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MODEL_IDS, RESOLUTIONS, type ModelId, type Resolution } from '../generation/models.js';
+import { DURATION_RANGE_S, MODEL_IDS, RESOLUTIONS, type ModelId, type Resolution } from '../generation/models.js';
 import { joinList, listOr, t } from '../i18n/index.js';
 
 /**
@@ -15,7 +15,7 @@ export const GuildSettingsSchema = z.object({
     .object({
       model: z.enum(MODEL_IDS).optional(),
       resolution: z.enum(RESOLUTIONS).optional(),
-      duration: z.number().int().min(1).max(16).optional(),
+      duration: z.number().int().min(DURATION_RANGE_S.min).max(DURATION_RANGE_S.max).optional(),
     })
     .default({}),
   caps: z
@@ -23,7 +23,7 @@ export const GuildSettingsSchema = z.object({
       /** Models members may use; empty = all. */
       models: z.array(z.enum(MODEL_IDS)).default([]),
       maxResolution: z.enum(RESOLUTIONS).optional(),
-      maxDuration: z.number().int().min(1).max(16).optional(),
+      maxDuration: z.number().int().min(DURATION_RANGE_S.min).max(DURATION_RANGE_S.max).optional(),
     })
     .default({ models: [] }),
   /** Weighted video-seconds one member may use per UTC day. */

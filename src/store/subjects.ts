@@ -24,7 +24,6 @@ export const StoredSubjectSchema = z.object({
   createdAt: z.number(),
   images: z.array(z.object({ mimeType: z.enum(SUBJECT_MIME_TYPES), data: z.string().min(1) })).min(1).max(MAX_SUBJECT_IMAGES),
 });
-export type StoredSubject = z.infer<typeof StoredSubjectSchema>;
 
 /** Keyed by the member's user id. */
 export const subjectIndex = defineFamily({

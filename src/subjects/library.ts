@@ -14,9 +14,9 @@
  */
 import { RequestError, describeRequestError } from '../generation/errors.js';
 import { sniffImage, type ImageMimeType } from '../generation/images.js';
-import { GENERATION_DEFAULTS, MAX_SUBJECT_IMAGES, MAX_SUBJECT_NAME_CHARS, MODELS, isModelId } from '../generation/models.js';
+import { MAX_SUBJECT_IMAGES, MAX_SUBJECT_NAME_CHARS, MODELS, defaultModelFor, isModelId } from '../generation/models.js';
 import type { AttachmentRef, RawVideoOptions } from '../generation/request.js';
-import { fileStem, parseSubjectMentions } from '../generation/subjects.js';
+import { fileStem, parseSubjectMentions, subjectNameKey } from '../generation/subjects.js';
 import { joinList, t } from '../i18n/index.js';
 import { absentIfCorrupt, type Store } from '../store/index.js';
 import type { SubjectIndexEntry } from '../store/subjects.js';
@@ -33,10 +33,8 @@ export const MAX_LIBRARY_SUBJECT_IMAGES = MAX_SUBJECT_IMAGES;
 /** Same characters as an `@name` mention in a prompt (src/generation/subjects.ts). */
 const NAME = /^[\p{L}\p{M}\p{N}_-]+$/u;
 
-/** Case-insensitive key of a name, as subject mentions compare them. */
-export function nameKey(name: string): string {
-  return name.normalize('NFC').toLowerCase();
-}
+/** Case-insensitive key of a name, as subject mentions compare them (src/generation/subjects.ts). */
+export const nameKey = subjectNameKey;
 
 /**
  * Why `name` cannot name a subject, in `locale` (a Discord locale; default en-US), or `undefined`
@@ -212,12 +210,7 @@ export type SubjectLibrary = ReturnType<typeof createSubjectLibrary>;
  * @returns the member's saved subjects when they were read, else `undefined`.
  */
 export async function addSavedSubjects(options: RawVideoOptions, userId: string, library: SubjectLibrary): Promise<LibraryEntry[] | undefined> {
-  const given = options.model?.trim();
-  const model = given
-    ? given
-    : options.images.length > MODELS[GENERATION_DEFAULTS.model].maxImages
-      ? GENERATION_DEFAULTS.modelForManyImages
-      : GENERATION_DEFAULTS.model;
+  const model = options.model?.trim() || defaultModelFor(options.images.length);
   if (!isModelId(model) || !MODELS[model].subjects) return undefined;
   const wanted = unattachedMentions(options.prompt, options.images.map((i) => i.filename));
   if (wanted.length === 0) return undefined;

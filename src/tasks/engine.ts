@@ -12,7 +12,6 @@ import { taskPhase, type UpstreamTask } from '../upstream/schemas.js';
 import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
 import { FrameExtractionError, LAST_FRAME_SCHEME } from './frames.js';
 import { fetchRefusalFailure } from './fetch-failure.js';
-import { escapeMarkdown } from '../render/escape.js';
 import { LIBRARY_SCHEME, LibraryImageMissingError } from '../subjects/library.js';
 import type { TaskRecord } from './record.js';
 import { nextPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
@@ -75,7 +74,7 @@ export function createEngine(options: EngineOptions) {
   const fail = (record: TaskRecord, err: unknown): Promise<TaskRecord> => {
     const ufe = err instanceof UserFacingError ? err : toUserFacing(err, options.secrets, record.owner.locale);
     logger.info({ task: record.id, code: ufe.code, err }, 'job failed');
-    return save(record, { state: 'delivering', outcome: { kind: 'failed', code: ufe.code, detail: ufe.detail }, nextAt: now(), attempts: 0 });
+    return save(record, { state: 'delivering', outcome: { kind: 'failed', code: ufe.code, detail: ufe.detail, reason: ufe.reason }, nextAt: now(), attempts: 0 });
   };
 
   /** Retry this step later; after `max` attempts (or past `giveUpAt`) fail with `err`. */
@@ -105,8 +104,8 @@ export function createEngine(options: EngineOptions) {
             ? await options.libraryImage(image.url.slice(LIBRARY_SCHEME.length))
             : await download.bytes(image.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: schedule.imageDownloadTimeoutMs });
       } catch (err) {
-        if (err instanceof FrameExtractionError) return fail(rec, new UserFacingError('images_unavailable', 'The last frame of the video could not be extracted.'));
-        if (err instanceof LibraryImageMissingError) return fail(rec, new UserFacingError('images_unavailable', err.describe(rec.owner.locale)));
+        if (err instanceof FrameExtractionError) return fail(rec, new UserFacingError('images_unavailable', undefined, { code: 'last_frame_failed' }));
+        if (err instanceof LibraryImageMissingError) return fail(rec, new UserFacingError('images_unavailable', undefined, { code: 'library_image_missing', name: err.subject }));
         const refused = fetchRefusalFailure(err, 'images_unavailable', rec.owner.locale);
         if (refused) return fail(rec, refused);
         if (err instanceof DownloadTooLargeError) {
@@ -184,7 +183,7 @@ export function createEngine(options: EngineOptions) {
     } catch (err) {
       if (now() >= deadlineAt) return fail(record, new UserFacingError('timed_out'));
       if (err instanceof UpstreamNotFoundError) {
-        return fail(record, new UserFacingError('generation_failed', `Vidu no longer knows task ${up.taskId}.`));
+        return fail(record, new UserFacingError('generation_failed', undefined, { code: 'task_unknown', taskId: up.taskId }));
       }
       const retryAfterMs = err instanceof UpstreamRateLimitError ? err.retryAfterMs : undefined;
       // A status read never charges: keep reading until the deadline, backing off.
@@ -214,7 +213,7 @@ export function createEngine(options: EngineOptions) {
     }
     if (phase === 'failed') {
       const said = task.error?.message ? sanitizeUpstreamText(task.error.message, options.secrets) : undefined;
-      return fail({ ...record, upstream: { ...up, status: task.status } }, new UserFacingError('generation_failed', said && `Vidu said: “${escapeMarkdown(said)}”`));
+      return fail({ ...record, upstream: { ...up, status: task.status } }, new UserFacingError('generation_failed', undefined, said ? { code: 'upstream_said', said } : undefined));
     }
     if (now() >= deadlineAt) return fail(record, new UserFacingError('timed_out'));
     const rec = await save(record, {
@@ -285,4 +284,3 @@ export function wakeAt(record: TaskRecord): number | undefined {
   return record.reply.route === 'webhook' ? Math.min(record.nextAt, record.reply.tokenUsableUntil) : record.nextAt;
 }
 
-export type Engine = ReturnType<typeof createEngine>;

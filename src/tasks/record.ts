@@ -12,7 +12,6 @@ import { GenerationRequestSchema } from '../generation/request.js';
  */
 export const TASK_STATES = ['accepted', 'submitting', 'running', 'delivering', 'done'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
-export const RUNNING_STATES: readonly TaskState[] = ['accepted', 'submitting', 'running', 'delivering'];
 export const FINISHED_STATES: readonly TaskState[] = ['done'];
 
 /** Stable codes of the failures a member can see. */
@@ -30,6 +29,20 @@ export const FAILURE_CODES = [
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
+/**
+ * Why a job failed beyond its code, as a catalog key's parameters: the text is rendered in the
+ * reader's locale when shown (src/render/render.ts `failureDetail`), never stored.
+ */
+export const FailureReasonSchema = z.discriminatedUnion('code', [
+  z.object({ code: z.literal('last_frame_failed') }),
+  z.object({ code: z.literal('task_unknown'), taskId: z.string().max(200) }),
+  z.object({ code: z.literal('video_download_failed'), taskId: z.string().max(200) }),
+  /** The upstream's own words, already sanitised (src/upstream/errors.ts). */
+  z.object({ code: z.literal('upstream_said'), said: z.string().max(600) }),
+  z.object({ code: z.literal('library_image_missing'), name: z.string().max(200) }),
+]);
+export type FailureReason = z.infer<typeof FailureReasonSchema>;
+
 const OutcomeSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('video'),
@@ -41,7 +54,12 @@ const OutcomeSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('failed'),
     code: z.enum(FAILURE_CODES),
-    /** Member-readable detail (already sanitised), shown under the failure title. */
+    /** Why, as a code and parameters; rendered in the reader's locale. */
+    reason: FailureReasonSchema.optional(),
+    /**
+     * Member-readable text (already sanitised) shown under the title when there is no `reason`:
+     * request refusals (in the owner's locale) and records stored before reasons existed.
+     */
     detail: z.string().max(600).optional(),
   }),
 ]);

@@ -8,9 +8,6 @@ import { z } from 'zod';
 /** Where a task is in its life, whatever spelling the upstream used for it. */
 export type TaskPhase = 'queued' | 'running' | 'completed' | 'failed';
 
-/** Finished phases: polling stops here. */
-export const TERMINAL_PHASES: ReadonlySet<TaskPhase> = new Set(['completed', 'failed']);
-
 /**
  * Maps an upstream `status` to a {@link TaskPhase}. `queued`, `submitted` (EN status table) and
  * `pending` (seen from toapis via litellm) are `queued`; `in_progress`, `processing` and every

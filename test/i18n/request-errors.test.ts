@@ -7,6 +7,7 @@ import {
   type RequestErrorParams,
 } from '../../src/generation/errors.js';
 import { toUserFacing } from '../../src/errors.js';
+import { failureDetail } from '../../src/render/render.js';
 import { LOCALES } from '../../src/i18n/index.js';
 import { UpstreamContentRefusedError } from '../../src/upstream/errors.js';
 
@@ -94,9 +95,28 @@ describe('toUserFacing with the owner’s locale (failure details stored on the 
     expect(toUserFacing(err).detail).toBe(describeRequestError(err));
   });
 
-  it('the upstream’s own words are quoted in the locale, still sanitised', () => {
+  it('the upstream’s own words are stored as a reason and quoted in the reader’s locale, still sanitised', () => {
     const err = new UpstreamContentRefusedError({ requestPath: '/v1/videos/generations', status: 422, upstreamMessage: 'refused for key sk-live-abc123' });
-    expect(toUserFacing(err, [], 'es-ES').detail).toBe('Vidu dijo: «refused for key \\[redacted\\]»');
-    expect(toUserFacing(err, []).detail).toBe('Vidu said: “refused for key \\[redacted\\]”');
+    const ufe = toUserFacing(err, []);
+    expect(ufe.detail).toBeUndefined();
+    expect(failureDetail(ufe, 'es-ES')).toBe('Vidu dijo: «refused for key \\[redacted\\]»');
+    expect(failureDetail(ufe, 'en-US')).toBe('Vidu said: “refused for key \\[redacted\\]”');
+  });
+
+  it.each(LOCALES)('failure reasons read in %s, with their parameters, and old records keep their stored text', (locale) => {
+    const reasons = [
+      { code: 'last_frame_failed' },
+      { code: 'task_unknown', taskId: 'task-77' },
+      { code: 'video_download_failed', taskId: 'task-78' },
+      { code: 'library_image_missing', name: 'Cat' },
+    ] as const;
+    const texts = reasons.map((reason) => failureDetail({ reason }, locale)!);
+    expect(new Set(texts).size).toBe(reasons.length);
+    expect(texts[1]).toContain('task-77');
+    expect(texts[2]).toContain('task-78');
+    expect(texts[3]).toContain('@Cat');
+    if (locale !== 'en-US') expect(texts[0]).not.toBe(failureDetail({ reason: reasons[0] }, 'en-US'));
+    expect(failureDetail({ detail: 'stored before reasons existed' }, locale)).toBe('stored before reasons existed');
+    expect(failureDetail({}, locale)).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserFacingError, toUserFacing } from '../../src/errors.js';
+import { failureDetail } from '../../src/render/render.js';
 import { RequestError, describeRequestError } from '../../src/generation/errors.js';
 import {
   UpstreamAuthError,
@@ -43,8 +44,10 @@ describe('toUserFacing: one row per upstream error class', () => {
     expect(ufe).toBeInstanceOf(UserFacingError);
     expect(ufe.name).toBe('UserFacingError');
     expect(ufe.code).toBe(code);
-    expect(ufe.detail).toBe(detail);
-    expect(ufe.message).toBe(detail ? `${code}: ${detail}` : code);
+    // What the member reads under the title (the upstream's words arrive as a reason, rendered per locale).
+    expect(failureDetail(ufe, 'en-US')).toBe(detail);
+    expect(ufe.detail).toBeUndefined();
+    expect(ufe.message).toBe(ufe.reason ? `${code}: ${ufe.reason.code}` : code);
   });
 
   it('classes chosen by errorFromResponse map the same way', () => {
@@ -78,13 +81,14 @@ describe('toUserFacing: secrets', () => {
     const secret = 'MTk4NjIy.Cl2FMQ.token-echo';
     const err = new UpstreamBadRequestError({ requestPath: PATH, status: 400, upstreamMessage: `bad field near ${secret}` });
     const ufe = toUserFacing(err, [secret]);
-    expect(ufe.detail).toBe('Vidu said: “bad field near \\[redacted\\]”');
+    expect(ufe.reason).toEqual({ code: 'upstream_said', said: 'bad field near [redacted]' });
+    expect(failureDetail(ufe, 'en-US')).toBe('Vidu said: “bad field near \\[redacted\\]”');
   });
 
   it('masks key-shaped text even without the secrets list', () => {
     const err = new UpstreamContentRefusedError({ requestPath: PATH, status: 422, upstreamMessage: 'refused for key sk-live-abc123 Bearer abc.def' });
     const ufe = toUserFacing(err);
-    expect(ufe.detail).toBe('Vidu said: “refused for key \\[redacted\\] Bearer \\[redacted\\]”');
+    expect(failureDetail(ufe, 'en-US')).toBe('Vidu said: “refused for key \\[redacted\\] Bearer \\[redacted\\]”');
   });
 });
 
