@@ -9,6 +9,7 @@ import { RequestError, describeRequestError } from '../src/generation/errors.js'
 import { MODEL_IDS, MODELS, RESOLUTIONS } from '../src/generation/models.js';
 import { buildGenerationRequest, type GenerationRequest, type RawVideoOptions } from '../src/generation/request.js';
 import { t, type PlainKey } from '../src/i18n/index.js';
+import { codeText, escapeMarkdown } from '../src/render/escape.js';
 import { describeSettings, messageUrl, modeLabel, renderRefusal, type JobAction } from '../src/render/render.js';
 import { LAST_FRAME_SCHEME } from '../src/tasks/frames.js';
 import type { TaskRecord } from '../src/tasks/record.js';
@@ -46,17 +47,19 @@ export function renderDetails(record: TaskRecord, locale = 'en-US'): string {
   const r = record.request;
   const when = (ms: number | undefined) => (ms ? `<t:${Math.floor(ms / 1000)}:f>` : '—');
   const label = (key: PlainKey) => `**${t(locale, key)}**`;
-  const subjects = r.subjects.length ? ` (${t(locale, 'details.subjects', { names: r.subjects.map((s) => `@${s.name}`).join(', ') })})` : '';
+  const subjects = r.subjects.length ? ` (${t(locale, 'details.subjects', { names: r.subjects.map((s) => escapeMarkdown(`@${s.name}`)).join(', ') })})` : '';
+  const promptChars = [...r.prompt];
   const ratio = r.aspectRatio ?? t(locale, r.aspectRatioDropped ? 'details.ratioFromImage' : 'details.ratioDefault');
   const lines = [
-    `${label('details.prompt')}\n${r.prompt.slice(0, 1200)}${r.prompt.length > 1200 ? '…' : ''}`,
+    `${label('details.prompt')}\n${escapeMarkdown(promptChars.slice(0, 1200).join(''))}${promptChars.length > 1200 ? '…' : ''}`,
     `${label('details.settings')} ${describeSettings(r, locale)}`,
     `${label('details.model')} ${r.model} · ${label('details.mode')} ${modeLabel(r.mode, locale)} · ${label('details.duration')} ${r.duration} s · ${label('details.resolution')} ${r.resolution}`,
     `${label('details.aspectRatio')} ${ratio} · ${label('details.audio')} ${t(locale, r.audio ? 'details.on' : 'details.off')} · ${label('details.seed')} ${r.seed}`,
     `${label('details.references')} ${r.images.length}${subjects}`,
-    `${label('details.task')} ${record.upstream ? `\`${record.upstream.taskId}\`` : '—'} · ${label('details.job')} \`${record.id}\``,
+    `${label('details.task')} ${record.upstream ? `\`${codeText(record.upstream.taskId)}\`` : '—'} · ${label('details.job')} \`${record.id}\``,
     `${label('details.requested')} ${when(record.createdAt)} · ${label('details.finished')} ${when(record.outcome?.kind === 'video' ? record.outcome.completedAt : record.delivered?.at)}`,
-    `${label('details.reproduce')}\n\`\`\`\n${reproduceLine(r).slice(0, 1500)}\n\`\`\``,
+    // In a code block: a prompt with ``` must not close it and let the rest render as markdown.
+    `${label('details.reproduce')}\n\`\`\`\n${codeText(reproduceLine(r).slice(0, 1500))}\n\`\`\``,
   ];
   return lines.join('\n').slice(0, 2000);
 }

@@ -11,21 +11,16 @@ import { failureText, messageUrl } from '../src/render/render.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { absentIfCorrupt } from '../src/store/index.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, customId, type Command, type CommandContext, type ComponentRoute } from './types.js';
+import { escapeMarkdown, excerpt } from '../src/render/escape.js';
 
 /** Jobs shown per page of `/vidu-jobs`. */
 export const JOBS_PER_PAGE = 5;
 /** Longest prompt excerpt in a list line or an autocomplete choice, in characters. */
 const EXCERPT_CHARS = 60;
 
-/** Flattened, cut by code point, with an ellipsis when cut. */
+/** Flattened, cut by code point, with an ellipsis when cut (plain text: escape before showing in markdown). */
 export function promptExcerpt(prompt: string, max = EXCERPT_CHARS): string {
-  const chars = [...prompt.replace(/\s+/g, ' ').trim()];
-  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
-}
-
-/** Escapes Discord markdown so a prompt shows as written. */
-function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_~`|>#\[\]()-])/g, '\\$1');
+  return excerpt(prompt, max);
 }
 
 /**

@@ -11,6 +11,7 @@ import { RequestError, describeRequestError } from '../src/generation/errors.js'
 import { checkImage, declaredTypeIsNotAnImage } from '../src/generation/images.js';
 import { MAX_IMAGE_BYTES, MAX_SUBJECT_NAME_CHARS } from '../src/generation/models.js';
 import { joinList, t, tn } from '../src/i18n/index.js';
+import { codeText, escapeMarkdown } from '../src/render/escape.js';
 import { renderRefusal } from '../src/render/render.js';
 import {
   LibraryFullError,
@@ -35,7 +36,7 @@ const MODAL_TITLE_CHARS = 45;
 
 const mb = (bytes: number) => `${(Math.ceil((bytes / (1024 * 1024)) * 10) / 10).toFixed(1).replace(/\.0$/, '')} MB`;
 const cut = (text: string, max: number) => [...text].slice(0, max).join('');
-const codeList = (locale: string, names: readonly string[]) => joinList(locale, names.map((n) => `\`${n}\``));
+const codeList = (locale: string, names: readonly string[]) => joinList(locale, names.map((n) => `\`${codeText(n)}\``));
 
 const nameOption = (o: SlashCommandStringOption, description: string, autocomplete: boolean) =>
   o.setName('name').setDescription(description).setRequired(true).setMaxLength(MAX_SUBJECT_NAME_CHARS + 1).setAutocomplete(autocomplete);
@@ -81,28 +82,29 @@ export const say = {
   full: (locale: string, names: readonly string[]) => t(locale, 'subjects.full', { max: MAX_LIBRARY_SUBJECTS, names: codeList(locale, names) }),
   notSaved: (locale: string, name: string, entries: readonly LibraryEntry[]) =>
     t(locale, 'subjects.notSaved', {
-      name,
+      // What the member typed, shown inside a code span.
+      name: codeText(name),
       more: entries.length > 0 ? t(locale, 'subjects.yours', { names: codeList(locale, entries.map((e) => e.name)) }) : t(locale, 'subjects.saveOne'),
     }),
   tooLargeToStore: (locale: string, filename: string, size: number) =>
-    t(locale, 'subjects.tooLargeToStore', { filename, size: mb(size), max: mb(MAX_STORED_IMAGE_BYTES) }),
-  downloadFailed: (locale: string, filename: string) => t(locale, 'subjects.downloadFailed', { filename }),
+    t(locale, 'subjects.tooLargeToStore', { filename: codeText(filename), size: mb(size), max: mb(MAX_STORED_IMAGE_BYTES) }),
+  downloadFailed: (locale: string, filename: string) => t(locale, 'subjects.downloadFailed', { filename: codeText(filename) }),
   imageCount: (locale: string, count: number) => t(locale, 'subjects.imageCount', { max: MAX_LIBRARY_SUBJECT_IMAGES, count }),
   saved: (locale: string, name: string, images: number, replaced: boolean, count: number) =>
-    t(locale, replaced ? 'subjects.replaced' : 'subjects.saved', { name, images: tn(locale, 'count.images', images), count, max: MAX_LIBRARY_SUBJECTS }),
-  removed: (locale: string, name: string, count: number) => t(locale, 'subjects.removed', { name, count, max: MAX_LIBRARY_SUBJECTS }),
+    t(locale, replaced ? 'subjects.replaced' : 'subjects.saved', { name: escapeMarkdown(name), images: tn(locale, 'count.images', images), count, max: MAX_LIBRARY_SUBJECTS }),
+  removed: (locale: string, name: string, count: number) => t(locale, 'subjects.removed', { name: escapeMarkdown(name), count, max: MAX_LIBRARY_SUBJECTS }),
   list: (locale: string, entries: readonly LibraryEntry[]) =>
     entries.length === 0
       ? t(locale, 'subjects.listEmpty', { max: MAX_LIBRARY_SUBJECTS })
       : [
           t(locale, 'subjects.listHeader', { count: entries.length, max: MAX_LIBRARY_SUBJECTS }),
           ...entries.map((e) =>
-            t(locale, 'subjects.listLine', { name: e.name, images: tn(locale, 'count.images', e.images.length), when: relative(e.createdAt) }),
+            t(locale, 'subjects.listLine', { name: codeText(e.name), images: tn(locale, 'count.images', e.images.length), when: relative(e.createdAt) }),
           ),
           `-# ${t(locale, 'subjects.listFooter')}`,
         ].join('\n'),
   shown: (locale: string, name: string, images: number, createdAt: number) =>
-    t(locale, 'subjects.showHeader', { name, images: tn(locale, 'count.images', images), when: relative(createdAt) }),
+    t(locale, 'subjects.showHeader', { name: escapeMarkdown(name), images: tn(locale, 'count.images', images), when: relative(createdAt) }),
 };
 
 async function add(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {

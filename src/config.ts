@@ -1,6 +1,8 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseStoreUrl, type StoreLocation } from './store/keyv.js';
 import type { RateGroup } from './upstream/ratelimit.js';
+import { isLoopbackHttpUrl } from './upstream/guard.js';
 
 /**
  * The process contract (see DESIGN.md): every environment variable the bot reads, parsed once.
@@ -16,7 +18,10 @@ const optionalUrl = z
 const EnvSchema = z.object({
   DISCORD_TOKEN: z.string().trim().min(1, 'is required (the bot token from the Developer Portal)'),
   TOAPIS_API_KEY: z.string().trim().min(1, 'is required (your toapis.com key, starts with sk-)'),
-  TOAPIS_BASE_URL: optionalUrl.default('https://toapis.com'),
+  // Our API key travels to this URL: plain http only to this machine (tests, local proxies).
+  TOAPIS_BASE_URL: optionalUrl
+    .refine((u) => u.startsWith('https://') || isLoopbackHttpUrl(u), 'must be an https:// URL (http:// only for localhost, 127.x.x.x or [::1])')
+    .default('https://toapis.com'),
   DISCORD_API_URL: optionalUrl.optional(),
   STORE_URL: z
     .string()
@@ -30,6 +35,12 @@ const EnvSchema = z.object({
     }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** Address the HTTP server binds. Default 127.0.0.1 (the Docker image sets 0.0.0.0). */
+  HTTP_HOST: z
+    .string()
+    .trim()
+    .refine((h) => isIP(h) !== 0 || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(h), 'must be an IP address or a host name')
+    .default('127.0.0.1'),
   /** Give up on an upstream task this long after submit, in seconds. Default 1800 (30 min). */
   VIDU_TASK_DEADLINE_S: positiveInt(1800),
   /** The account's documented rate-limit group: sets the submit and status-query buckets. */
@@ -89,6 +100,8 @@ export type Config = {
   store: StoreLocation;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   httpPort?: number;
+  /** Address the HTTP server binds (`HTTP_HOST`). */
+  httpHost: string;
   taskDeadlineMs: number;
   rateGroup: RateGroup;
   /** Webhook signing secret; set = the webhook receiver is on. */
@@ -134,6 +147,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     store: e.STORE_URL,
     logLevel: e.LOG_LEVEL,
     httpPort: e.HTTP_PORT,
+    httpHost: e.HTTP_HOST,
     taskDeadlineMs: e.VIDU_TASK_DEADLINE_S * 1000,
     rateGroup: e.TOAPIS_RATE_GROUP,
     webhookSecret: e.TOAPIS_WEBHOOK_SECRET,

@@ -34,6 +34,9 @@ import { createScheduler } from './tasks/scheduler.js';
 import { StoreError, absentIfCorrupt, describeLocation, openStore } from './store/index.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
+import { createFetchGuard } from './upstream/guard.js';
+import { SWEEP_INTERVAL_MS } from './store/sweep.js';
+import { createProcessTmpDir } from './tasks/tmpdir.js';
 import { createSubjectLibrary } from './subjects/library.js';
 import { scaledRetryBudgets } from './upstream/retry.js';
 import { createUpstreamBudgets } from './upstream/budgets.js';
@@ -78,11 +81,16 @@ export async function startBot(env: Record<string, string | undefined>, override
   const logger = createLogger({ level: config.logLevel, secrets, destination: overrides.logDestination });
   const schedule = scaledSchedule(config.timeScale);
 
-  const store = await openStore(config.store);
+  // A row that does not parse is moved to quarantine once and logged here; the bot carries on.
+  const store = await openStore(config.store, {
+    onCorrupt: (row) => logger.warn({ family: row.family, key: row.key, issue: row.issue, quarantine: row.quarantineKey }, 'corrupted store row set aside'),
+  });
   logger.info({ store: describeLocation(config.store) }, 'store open');
 
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
+    // Nothing the bot sends pings anyone unless a payload names the user explicitly.
+    allowedMentions: { parse: [] },
     rest: {
       ...(config.discordApiUrl ? { api: config.discordApiUrl } : {}),
       // Uploads of large mp4s need more than the 15 s default.
@@ -100,6 +108,9 @@ export async function startBot(env: Record<string, string | undefined>, override
   // Our own connection pool: @discordjs/rest installs its bundled undici as the global
   // dispatcher, which our undici's interceptors cannot drive.
   const http = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
+  // Every URL we download (upstream videos and frames, Discord attachments) is checked: https,
+  // public addresses only, redirects re-checked; the configured loopback fakes are trusted.
+  const guard = createFetchGuard({ trustedOrigins: [config.toapisBaseUrl, config.discordApiUrl] });
   // The documented budgets hold across processes: shared through Redis when the store is Redis;
   // otherwise (or while Redis does not answer) each process keeps to its shards' share of them.
   const budgets = await createUpstreamBudgets({
@@ -132,8 +143,10 @@ export async function startBot(env: Record<string, string | undefined>, override
         },
       })
     : baseUpstream;
-  const tmpDir = join(tmpdir(), 'vidu-bot');
-  await mkdir(tmpDir, { recursive: true });
+  // This process's own staging directory; what dead processes left behind is removed now.
+  const staging = await createProcessTmpDir({ base: join(tmpdir(), 'vidu-bot') });
+  const tmpDir = staging.path;
+  if (staging.swept > 0) logger.info({ swept: staging.swept }, 'removed staging directories of earlier processes');
 
   let applicationId = '';
   // What past jobs took (submit → result), by model/resolution/length: shapes the polling.
@@ -165,6 +178,14 @@ export async function startBot(env: Record<string, string | undefined>, override
   const outbox = createOutbox(client.rest, () => applicationId, { onError: (err) => metrics.discordError(err.code, err.status), webhookRest });
   const settings = createSettingsCache({ store, logger: logger.child({ mod: 'settings' }) });
   await settings.start();
+  // Expired rows are deleted on SQLite (keyv alone never does): at start, then periodically.
+  const sweep = () =>
+    void store.sweepExpired().then(
+      (n) => n > 0 && logger.info({ deleted: n }, 'expired store rows deleted'),
+      (err: unknown) => logger.warn({ err }, 'store sweep failed'),
+    );
+  sweep();
+  const sweepTimer = setInterval(sweep, SWEEP_INTERVAL_MS * config.timeScale).unref();
   const usage = createUsageLedger({ store, now });
   // Operator caps and member safeguards: in the store, atomic across shards on Redis.
   const counters = await openCounters(config.store, store);
@@ -187,7 +208,8 @@ export async function startBot(env: Record<string, string | undefined>, override
     now,
   });
   const memberPrefs = createMemberPrefs({ family: store.memberPrefs });
-  const downloadFile = (url: string, path: string, o: { maxBytes: number; timeoutMs: number }) => downloadToFile(url, path, { ...o, dispatcher: http });
+  // Only finished videos are downloaded to files: nothing but an MP4/QuickTime is posted.
+  const downloadFile = (url: string, path: string, o: { maxBytes: number; timeoutMs: number }) => downloadToFile(url, path, { ...o, guard, expect: 'mp4' });
   const delivery = createDelivery({
     outbox,
     store,
@@ -208,7 +230,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     store,
     upstream,
     delivery,
-    download: { bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }) },
+    download: { bytes: (url, o) => downloadBytes(url, { ...o, guard }) },
     logger: logger.child({ mod: 'engine' }),
     schedule,
     taskDeadlineMs: config.taskDeadlineMs,
@@ -280,8 +302,8 @@ export async function startBot(env: Record<string, string | undefined>, override
     random,
     tokenMarginMs: schedule.tokenMarginMs,
     download: {
-      bytes: (url, o) => downloadBytes(url, { ...o, dispatcher: http }),
-      toFile: (url, path, o) => downloadToFile(url, path, { ...o, dispatcher: http }),
+      bytes: (url, o) => downloadBytes(url, { ...o, guard }),
+      toFile: downloadFile,
     },
     outbox,
     tmpDir,
@@ -319,6 +341,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       : await startHttpServer({
           // One port per shard process: HTTP_PORT + its first shard id.
           port: config.httpPort === 0 ? 0 : config.httpPort + (shardIds?.[0] ?? 0),
+          host: config.httpHost,
           checks: {
             store: () => store.ping(),
             gateway: async () => client.ws.shards.size > 0 && client.ws.shards.every((shard) => shard.status === Status.Ready),
@@ -348,16 +371,20 @@ export async function startBot(env: Record<string, string | undefined>, override
       await httpServer?.close();
       durations.stop();
       settings.stop();
+      clearInterval(sweepTimer);
       // Let running steps finish; whatever still waits on the network after that is cut off
       // and resumes from its stored state on the next start.
       await scheduler.stop(timeoutMs);
       await http.destroy();
       await budgets.close();
+      await guard.dispatcher.destroy();
       webhookRest.clearHashSweeper();
       webhookRest.clearHandlerSweeper();
       await client.destroy();
       await counters.close();
       await store.close();
+      // After the steps stopped: none is still writing a staged file.
+      await staging.remove().catch(() => undefined);
       logger.info('stopped');
       logger.flush?.();
     },

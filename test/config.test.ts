@@ -26,6 +26,7 @@ describe('parseConfig: defaults', () => {
       store: { kind: 'sqlite', file: 'data/vidu.sqlite' },
       logLevel: 'info',
       httpPort: undefined,
+      httpHost: '127.0.0.1',
       taskDeadlineMs: 1_800_000,
       rateGroup: 'default',
       webhookSecret: undefined,
@@ -94,6 +95,7 @@ describe('parseConfig: given values', () => {
       store: { kind: 'redis', url: 'redis://127.0.0.1:6379/3' },
       logLevel: 'debug',
       httpPort: 9090,
+      httpHost: '127.0.0.1',
       taskDeadlineMs: 600_000,
       rateGroup: 'vip',
       webhookSecret: 'whsec-0123456789abcdef0123456789abcdef',
@@ -239,4 +241,24 @@ describe('parseConfig: URL schemes', () => {
       expect(configError({ ...required, TOAPIS_BASE_URL: url }).message.startsWith('TOAPIS_BASE_URL ')).toBe(true);
     },
   );
+});
+
+describe('parseConfig: transport security', () => {
+  // Our API key is sent to TOAPIS_BASE_URL: plain http would hand it to anyone on the path.
+  it.each(['http://toapis.com', 'http://10.0.0.5:8080', 'http://example.localhost.evil.com'])('refuses plain-http TOAPIS_BASE_URL %s', (url) => {
+    expect(configError({ ...required, TOAPIS_BASE_URL: url }).message).toBe(
+      'TOAPIS_BASE_URL must be an https:// URL (http:// only for localhost, 127.x.x.x or [::1])',
+    );
+  });
+
+  it.each(['https://toapis.com', 'http://127.0.0.1:4010', 'http://localhost:4010', 'http://[::1]:4010'])('accepts TOAPIS_BASE_URL %s', (url) => {
+    expect(parseConfig({ ...required, TOAPIS_BASE_URL: url }).toapisBaseUrl).toBe(url);
+  });
+
+  it('binds the HTTP server to 127.0.0.1 unless HTTP_HOST says otherwise', () => {
+    expect(parseConfig(required).httpHost).toBe('127.0.0.1');
+    expect(parseConfig({ ...required, HTTP_HOST: '0.0.0.0' }).httpHost).toBe('0.0.0.0');
+    expect(parseConfig({ ...required, HTTP_HOST: '::' }).httpHost).toBe('::');
+    expect(configError({ ...required, HTTP_HOST: 'a b/c' }).message).toBe('HTTP_HOST must be an IP address or a host name');
+  });
 });

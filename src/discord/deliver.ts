@@ -10,6 +10,7 @@ import type { Fitter } from '../media/fit.js';
 import { createVideoStager, type StagedVideo } from '../media/stage.js';
 import { renderDmNotice, renderFinal, renderProgress, renderStopped, progressLine, type MessagePayload, type VideoDelivery } from '../render/render.js';
 import type { Eta } from '../tasks/eta.js';
+import { fetchRefusalFailure } from '../tasks/fetch-failure.js';
 import type { TaskRecord } from '../tasks/record.js';
 import type { Schedule } from '../tasks/schedule.js';
 import type { TaskRepository } from '../store/index.js';
@@ -263,6 +264,8 @@ export function createDelivery(options: DeliveryOptions) {
         staged = await stager.stage(record.id, url, limit);
       } catch (err) {
         logger.warn({ task: record.id, err, attempt: record.attempts + 1 }, 'video download failed');
+        const refused = fetchRefusalFailure(err, 'video_unavailable', record.owner.locale);
+        if (refused) throw refused;
         if (isRetryableDownload(err) && record.attempts + 1 < MAX_VIDEO_ATTEMPTS) throw err;
         throw new UserFacingError('video_unavailable', undefined, { code: 'video_download_failed', taskId: record.upstream?.taskId ?? record.id });
       }

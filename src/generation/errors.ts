@@ -9,6 +9,7 @@ import {
   type ModelId,
 } from './models.js';
 import { joinList, listOr, resolveLocale, t, tn, type Locale } from '../i18n/index.js';
+import { inlineCode } from '../render/escape.js';
 
 /** Parameters carried by each kind of refusal, for rendering. */
 export interface RequestErrorParams {
@@ -60,12 +61,7 @@ type Templates = { [C in RequestErrorCode]: (params: RequestErrorParams[C], loca
 export const MAX_REQUEST_ERROR_MESSAGE_CHARS = 300;
 
 /** Quotes a member-supplied value as inline code, bounded so the message stays short. */
-function quote(value: string, maxChars = 40): string {
-  const clean = value.replace(/[`\r\n]/g, '');
-  const chars = [...clean];
-  const shown = chars.length > maxChars ? `${chars.slice(0, maxChars - 1).join('')}…` : clean;
-  return `\`${shown}\``;
-}
+const quote = (value: string, maxChars = 40): string => inlineCode(value, maxChars);
 
 /** Quoted items, as many as fit in `budgetChars`, then "and N more". */
 function quotedList(locale: Locale, items: readonly string[], maxCharsEach: number, budgetChars: number): string {

@@ -18,6 +18,7 @@ import {
   type Resolution,
 } from './models.js';
 import { resolveSubjects } from './subjects.js';
+import { isBlank } from '../render/escape.js';
 
 /** A Discord attachment as the command layer hands it over (nothing downloaded yet). */
 export interface AttachmentRef {
@@ -113,7 +114,8 @@ export function buildGenerationRequest(
   const random = options.random ?? Math.random;
 
   const prompt = raw.prompt.trim();
-  if (prompt.length === 0) throw new RequestError('prompt_empty', {});
+  // Only invisible or control characters (zero-width spaces, bidi marks, Braille blanks) is empty too.
+  if (isBlank(prompt)) throw new RequestError('prompt_empty', {});
   const promptChars = [...prompt].length;
   if (promptChars > MAX_PROMPT_CHARS) {
     throw new RequestError('prompt_too_long', { length: promptChars, max: MAX_PROMPT_CHARS });

@@ -374,6 +374,12 @@ export const en = {
   'storyboard.shotHint': 'What happens. Optional last line: Camera: slow dolly in',
   'storyboard.built': '🎞️ **Prompt built from your shots** ({length} characters):',
   'storyboard.cut': '(the first {shown} characters; Details on the result shows it all)',
+  // ---- fetch & show safety (issue 9, trust-b) ----
+  'fetch.refused': 'The bot did not fetch the file Vidu returned: {reason}.',
+  'fetch.reason.scheme': 'its link is not https',
+  'fetch.reason.private': 'its link points into a private network',
+  'fetch.reason.redirects': 'its link redirects too many times',
+  'fetch.reason.notVideo': 'it is not an MP4 video',
   // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
   'failure.reason.last_frame_failed': 'The last frame of the video could not be extracted.',
   'failure.reason.task_unknown': 'Vidu no longer knows task {taskId}.',

@@ -366,6 +366,12 @@ export const es: Record<keyof typeof en, string> = {
   'storyboard.shotHint': 'Qué pasa. Última línea opcional: Cámara: travelling lento hacia delante',
   'storyboard.built': '🎞️ **Prompt creado a partir de tus planos** ({length} caracteres):',
   'storyboard.cut': '(los primeros {shown} caracteres; los Detalles del resultado lo muestran entero)',
+  // ---- fetch & show safety (issue 9, trust-b) ----
+  'fetch.refused': 'El bot no descargó el archivo que devolvió Vidu: {reason}.',
+  'fetch.reason.scheme': 'su enlace no es https',
+  'fetch.reason.private': 'su enlace apunta a una red privada',
+  'fetch.reason.redirects': 'su enlace redirige demasiadas veces',
+  'fetch.reason.notVideo': 'no es un vídeo MP4',
   // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
   'failure.reason.last_frame_failed': 'No se pudo extraer el último fotograma del vídeo.',
   'failure.reason.task_unknown': 'Vidu ya no reconoce la tarea {taskId}.',

@@ -359,6 +359,12 @@ export const ja: Record<keyof typeof en, string> = {
   'storyboard.shotHint': '何が起きるか。任意で最後の行に「カメラ：ゆっくりドリーイン」',
   'storyboard.built': '🎞️ **ショットから作ったプロンプト**（{length} 文字）：',
   'storyboard.cut': '（最初の {shown} 文字のみ。結果の「詳細」で全文を確認できます）',
+  // ---- fetch & show safety (issue 9, trust-b) ----
+  'fetch.refused': 'Vidu が返したファイルは取得しませんでした：{reason}。',
+  'fetch.reason.scheme': 'リンクが https ではありません',
+  'fetch.reason.private': 'リンクがプライベートネットワークを指しています',
+  'fetch.reason.redirects': 'リンクのリダイレクトが多すぎます',
+  'fetch.reason.notVideo': 'MP4 動画ではありません',
   // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
   'failure.reason.last_frame_failed': '動画の最後のフレームを取り出せませんでした。',
   'failure.reason.task_unknown': 'Vidu にタスク {taskId} がもう存在しません。',

@@ -360,6 +360,12 @@ export const ko: Record<keyof typeof en, string> = {
   'storyboard.shotHint': '무슨 일이 일어나는지. 선택: 마지막 줄에 카메라: 천천히 달리 인',
   'storyboard.built': '🎞️ **숏으로 만든 프롬프트** ({length}자):',
   'storyboard.cut': '(앞의 {shown}자만 표시; 결과의 세부 정보에서 전체를 볼 수 있어요)',
+  // ---- fetch & show safety (issue 9, trust-b) ----
+  'fetch.refused': '봇이 Vidu가 반환한 파일을 가져오지 않았습니다: {reason}.',
+  'fetch.reason.scheme': '링크가 https가 아닙니다',
+  'fetch.reason.private': '링크가 사설 네트워크를 가리킵니다',
+  'fetch.reason.redirects': '링크의 리디렉션이 너무 많습니다',
+  'fetch.reason.notVideo': 'MP4 동영상이 아닙니다',
   // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
   'failure.reason.last_frame_failed': '영상의 마지막 프레임을 추출할 수 없었어요.',
   'failure.reason.task_unknown': 'Vidu에 작업 {taskId}이(가) 더 이상 없어요.',

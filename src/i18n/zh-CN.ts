@@ -354,6 +354,12 @@ export const zh: Record<keyof typeof en, string> = {
   'storyboard.shotHint': '发生了什么。可选的最后一行：镜头：缓慢推进',
   'storyboard.built': '🎞️ **根据你的镜头生成的提示词**（{length} 个字符）：',
   'storyboard.cut': '（仅显示前 {shown} 个字符；结果的“详情”中有完整内容）',
+  // ---- fetch & show safety (issue 9, trust-b) ----
+  'fetch.refused': '机器人没有获取 Vidu 返回的文件：{reason}。',
+  'fetch.reason.scheme': '它的链接不是 https',
+  'fetch.reason.private': '它的链接指向私有网络',
+  'fetch.reason.redirects': '它的链接重定向次数过多',
+  'fetch.reason.notVideo': '它不是 MP4 视频',
   // ---- failure reasons as codes (issue 13, src/render/render.ts failureDetail) ----
   'failure.reason.last_frame_failed': '无法提取该视频的最后一帧。',
   'failure.reason.task_unknown': 'Vidu 已找不到任务 {taskId}。',

@@ -6,6 +6,7 @@ import {
   type APIComponentInContainer,
 } from 'discord.js';
 import { t, tn } from '../i18n/index.js';
+import { escapeMarkdown, excerpt as cut } from './escape.js';
 import type { Eta } from '../tasks/eta.js';
 import { FAILURE_CODES, type FailureCode, type Outcome, type TaskRecord } from '../tasks/record.js';
 
@@ -33,16 +34,8 @@ export function failureText(code: FailureCode, locale = 'en-US'): { title: strin
   return { title: t(locale, `failure.${code}.title`), hint: t(locale, `failure.${code}.hint`) };
 }
 
-/** Cuts by code point, so an emoji is never split into half a surrogate pair. */
-function excerpt(text: string, max = PROMPT_EXCERPT_CHARS): string {
-  const chars = [...text.replace(/\s+/g, ' ').trim()];
-  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
-}
-
-/** Escapes Discord markdown so a prompt shows as written. */
-function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_~`|>#\[\]()-])/g, '\\$1').replace(/@/g, '@\u200b');
-}
+/** Cuts by code point, so an emoji is never split into half a surrogate pair (src/render/escape.ts). */
+const excerpt = (text: string, max = PROMPT_EXCERPT_CHARS): string => cut(text, max);
 
 const unix = (ms: number) => Math.floor(ms / 1000);
 
@@ -55,7 +48,7 @@ export function describeSettings(request: TaskRecord['request'], locale = 'en-US
   if (request.audioType) parts.push(t(locale, 'card.audioType', { type: request.audioType }));
   if (request.offPeak) parts.push(t(locale, 'card.offPeak'));
   if (request.images.length > 0) parts.push(tn(locale, 'count.images', request.images.length));
-  if (request.subjects.length > 0) parts.push(t(locale, 'card.subjects', { names: request.subjects.map((s) => `@${s.name}`).join(' ') }));
+  if (request.subjects.length > 0) parts.push(t(locale, 'card.subjects', { names: request.subjects.map((s) => escapeMarkdown(`@${s.name}`)).join(' ') }));
   parts.push(t(locale, 'card.seed', { seed: request.seed }));
   return parts.join(' · ');
 }
@@ -268,7 +261,8 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
       ? t(locale, 'final.tooLarge', { size: formatBytes(reason.sizeBytes), limit: formatBytes(reason.limitBytes) })
       : t(locale, 'final.uploadFailed');
   const expiry = outcome.expiresAt ? t(locale, 'final.linkExpiry', { time: `<t:${unix(outcome.expiresAt)}:f>` }) : '';
-  children.push(text(`${t(locale, 'final.linked', { took, why, expiry })}\n${outcome.url}`));
+  // The upstream's URL, shown as a link that does not unfurl (and cannot carry markdown).
+  children.push(text(`${t(locale, 'final.linked', { took, why, expiry })}\n${escapeMarkdown(outcome.url)}`));
   // Link buttons take URLs up to 512 characters.
   if (outcome.url.length <= 512) {
     children.push({
@@ -317,13 +311,15 @@ export function failureDetail(outcome: Pick<Extract<Outcome, { kind: 'failed' }>
     case 'video_download_failed':
       return t(locale, 'failure.reason.video_download_failed', { taskId: reason.taskId });
     case 'upstream_said':
-      return t(locale, 'failure.upstreamSaid', { said: reason.said });
+      // The upstream's own words: shown through the one escape (src/render/escape.ts).
+      return t(locale, 'failure.upstreamSaid', { said: escapeMarkdown(reason.said) });
     case 'library_image_missing':
       return t(locale, 'subjects.imageMissing', { name: reason.name });
   }
 }
 
 /** One-off ephemeral refusal (no Components V2: it is sent as the first response). */
-export function renderRefusal(message: string): { content: string; flags: number; allowed_mentions: { parse: [] } } {
-  return { content: excerpt(`⚠️ ${message}`, 2000), flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } };
+export function renderRefusal(message: string): { content: string; flags: number; allowedMentions: { parse: [] } } {
+  // discord.js reads `allowedMentions` (camelCase) from reply options; `allowed_mentions` would be dropped.
+  return { content: excerpt(`⚠️ ${message}`, 2000), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } };
 }

@@ -2,6 +2,9 @@ import { StoredValueError, type Store } from '../store/index.js';
 import type { Logger } from '../log.js';
 import { DEFAULT_SETTINGS, GuildSettingsSchema, type GuildSettings } from './settings.js';
 
+/** What a server whose stored settings cannot be read gets: paused, until an admin looks. */
+const PAUSED_SETTINGS: GuildSettings = { ...DEFAULT_SETTINGS, paused: true };
+
 /** How often settings written by another process are picked up, ms. Default 30 s. */
 export const SETTINGS_REFRESH_MS = 30_000;
 
@@ -15,8 +18,9 @@ export function createSettingsCache(options: { store: Pick<Store, 'settings'>; l
 
   const usable = (guildId: string, value: GuildSettings | StoredValueError): GuildSettings => {
     if (!(value instanceof StoredValueError)) return value;
-    options.logger.warn({ guild: guildId, issue: value.issue }, 'stored settings do not parse; using defaults');
-    return DEFAULT_SETTINGS;
+    // Fail closed (the stored row was replaced by a paused one: src/store/settings.ts).
+    options.logger.warn({ guild: guildId, issue: value.issue }, 'stored settings do not parse; the server is paused');
+    return PAUSED_SETTINGS;
   };
 
   async function loadAll(): Promise<number> {

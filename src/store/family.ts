@@ -6,8 +6,35 @@
  * To add a family, copy src/store/member-jobs.ts (the smallest), change the schema and key, and
  * add one line to `openStore` in src/store/index.ts.
  */
+import type Keyv from 'keyv';
 import type { z } from 'zod';
 import { StoreError, timed, type NamespaceName, type Namespaces } from './keyv.js';
+
+/** What {@link FamilyHooks.onCorrupt} is told about a row that was set aside. */
+export interface CorruptRow {
+  family: string;
+  namespace: NamespaceName;
+  key: string;
+  issue: string;
+  /** Where the raw value now lives (namespace `meta`), or undefined when it could not be moved. */
+  quarantineKey?: string;
+}
+
+/** Store-wide callbacks (src/store/index.ts `openStore` options). */
+export interface FamilyHooks {
+  /** A row that did not parse was moved to quarantine: called once per row (it is gone afterwards). */
+  onCorrupt?(row: CorruptRow): void;
+}
+
+/** Quarantined rows are kept this long for an operator to look at, ms. Default 30 days. */
+export const QUARANTINE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** Longest raw value kept in quarantine, characters. */
+const QUARANTINE_MAX_CHARS = 64 * 1024;
+
+/** The key as the adapter sees it: keyv prefixes `namespace:` itself unless the adapter does (Redis). */
+export function adapterKey(kv: Keyv, key: string): string {
+  return kv.useKeyPrefix && kv.namespace ? `${kv.namespace}:${key}` : key;
+}
 
 /** A stored value that does not match its family's schema. */
 export class StoredValueError extends StoreError {
@@ -30,6 +57,11 @@ export interface FamilySpec<K, S extends z.ZodType> {
   key(id: K): string;
   /** Default time to live of a write, ms; none = kept. */
   ttlMs?: number;
+  /**
+   * Written in place of a row that does not parse (after it is quarantined), instead of leaving
+   * the key empty: how a family fails closed (settings: the server is paused). Default none.
+   */
+  replaceCorrupt?: () => z.output<S>;
 }
 
 /** Typed access to one family. */
@@ -47,22 +79,60 @@ export interface Family<K, V> {
 }
 
 /** Builds a family over the opened namespaces; see the module comment. */
-export function defineFamily<K, S extends z.ZodType>(spec: FamilySpec<K, S>): (ns: Namespaces) => Family<K, z.output<S>> {
+export function defineFamily<K, S extends z.ZodType>(spec: FamilySpec<K, S>): (ns: Namespaces, hooks?: FamilyHooks) => Family<K, z.output<S>> {
   type V = z.output<S>;
-  return (ns) => {
+  return (ns, hooks = {}) => {
     const kv = ns[spec.namespace];
-    const parse = (key: string, raw: unknown): V | undefined => {
+    const check = (key: string, raw: unknown): V | undefined => {
       if (raw === undefined || raw === null) return undefined;
       const parsed = spec.schema.safeParse(raw);
       if (!parsed.success) throw new StoredValueError(spec.name, key, parsed.error.issues[0]?.message ?? 'invalid');
       return parsed.data;
     };
+    /** The row as stored, without keyv's deserialisation (which throws on a non-JSON row). */
+    const rawRow = async (key: string): Promise<unknown> =>
+      (kv.store as { get(k: string): Promise<unknown> }).get(adapterKey(kv, key));
+
+    /**
+     * Sets a bad row aside: its raw text goes to `meta` under `quarantine:<namespace>:<key>`, the
+     * row is deleted (or replaced, {@link FamilySpec.replaceCorrupt}), and the hook is told once.
+     * Best effort: when the store fails here the row stays and the caller still gets the error.
+     */
+    const quarantine = async (key: string, issue: string, raw: unknown): Promise<StoredValueError> => {
+      const err = new StoredValueError(spec.name, key, issue);
+      const quarantineKey = `quarantine:${spec.namespace}:${key}`;
+      try {
+        const text = typeof raw === 'string' ? raw : JSON.stringify(raw ?? null);
+        await timed('write', ns.meta.set(quarantineKey, { family: spec.name, key, issue, raw: text.slice(0, QUARANTINE_MAX_CHARS), at: Date.now() }, QUARANTINE_TTL_MS));
+        if (spec.replaceCorrupt) await timed('write', kv.set(key, spec.schema.parse(spec.replaceCorrupt()), spec.ttlMs));
+        else await timed('write', kv.delete(key));
+        hooks.onCorrupt?.({ family: spec.name, namespace: spec.namespace, key, issue, quarantineKey });
+      } catch {
+        hooks.onCorrupt?.({ family: spec.name, namespace: spec.namespace, key, issue });
+      }
+      return err;
+    };
+    const parse = (key: string, raw: unknown): V | undefined => check(key, raw);
+
     return {
       name: spec.name,
       parse,
       async get(id) {
         const key = spec.key(id);
-        return parse(key, await timed('read', kv.get(key)));
+        let raw: unknown;
+        try {
+          raw = await timed('read', kv.get(key));
+        } catch (err) {
+          if (err instanceof StoreError) throw err;
+          // keyv could not deserialise the row (not JSON): set the raw text aside.
+          throw await quarantine(key, 'not JSON', await rawRow(key).catch(() => undefined));
+        }
+        try {
+          return check(key, raw);
+        } catch (err) {
+          if (!(err instanceof StoredValueError)) throw err;
+          throw await quarantine(key, err.issue, raw);
+        }
       },
       async set(id, value, ttlMs) {
         const valid = spec.schema.parse(value);
@@ -72,16 +142,37 @@ export function defineFamily<K, S extends z.ZodType>(spec: FamilySpec<K, S>): (n
         await timed('write', kv.delete(spec.key(id)));
       },
       async *entries() {
-        if (!kv.iterator) throw new StoreError('store cannot iterate');
+        // The adapter's own iterator yields raw rows: keyv's would throw on the first row that
+        // is not JSON (or is `null`) and end the whole iteration, i.e. the bot's start.
+        const adapter = kv.store as { iterator?(ns: string | undefined): AsyncIterable<[string, unknown]>; namespace?: string };
+        if (!adapter.iterator) throw new StoreError('store cannot iterate');
         const prefix = `${spec.namespace}:`;
-        for await (const [rawKey, raw] of kv.iterator(undefined)) {
+        const now = Date.now();
+        for await (const [rawKey, stored] of adapter.iterator(adapter.namespace ?? spec.namespace)) {
           const key = String(rawKey).startsWith(prefix) ? String(rawKey).slice(prefix.length) : String(rawKey);
+          let data: { value?: unknown; expires?: unknown } | undefined;
           try {
-            const value = parse(key, raw);
+            data = (typeof stored === 'string' ? await (kv.deserialize ?? JSON.parse)(stored) : stored) as typeof data;
+          } catch {
+            yield [key, await quarantine(key, 'not JSON', stored)];
+            continue;
+          }
+          if (!data || typeof data !== 'object') {
+            yield [key, await quarantine(key, 'not a keyv entry', stored)];
+            continue;
+          }
+          // Expired but never read again: keyv would only drop it on a read; drop it now.
+          if (typeof data.expires === 'number' && data.expires < now) {
+            await timed('write', kv.delete(key));
+            continue;
+          }
+          try {
+            if (data.value === null) throw new StoredValueError(spec.name, key, 'null');
+            const value = check(key, data.value);
             if (value !== undefined) yield [key, value];
           } catch (err) {
             if (!(err instanceof StoredValueError)) throw err;
-            yield [key, err];
+            yield [key, await quarantine(key, err.issue, stored)];
           }
         }
       },

@@ -20,31 +20,33 @@ import { subjectIndex, subjects } from './subjects.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
 import { usage } from './usage.js';
 import { jobsByBusinessId, jobsByTask, pushedResults, webhookEvents } from './webhooks.js';
+import { sweepExpired } from './sweep.js';
 import { NAMESPACES, StoreError, describeLocation, openNamespaces, parseStoreUrl, timed, type StoreLocation } from './keyv.js';
 
 export { StoreError, describeLocation, parseStoreUrl, redactUrl, type StoreLocation } from './keyv.js';
-export { StoredValueError, absentIfCorrupt, type Family } from './family.js';
+export { StoredValueError, absentIfCorrupt, type CorruptRow, type Family } from './family.js';
+import type { FamilyHooks } from './family.js';
 export type { PendingEntry, TaskRepository } from './tasks.js';
 
-function families(ns: ReturnType<typeof openNamespaces>) {
+function families(ns: ReturnType<typeof openNamespaces>, hooks: FamilyHooks) {
   return {
-    settings: guildSettings(ns),
-    usage: usage(ns),
-    subjectIndex: subjectIndex(ns),
-    subjects: subjects(ns),
-    memberJobs: memberJobs(ns),
-    memberPrefs: memberPrefs(ns),
-    pollHistory: pollHistory(ns),
-    commandHash: commandHash(ns),
-    creditAlerts: creditAlerts(ns),
-    pendingAnimations: pendingAnimations(ns),
-    spendLines: spendLines(ns),
-    memberGates: memberGates(ns),
-    stopMarks: stopMarks(ns),
-    webhookEvents: webhookEvents(ns),
-    jobsByTask: jobsByTask(ns),
-    jobsByBusinessId: jobsByBusinessId(ns),
-    pushedResults: pushedResults(ns),
+    settings: guildSettings(ns, hooks),
+    usage: usage(ns, hooks),
+    subjectIndex: subjectIndex(ns, hooks),
+    subjects: subjects(ns, hooks),
+    memberJobs: memberJobs(ns, hooks),
+    memberPrefs: memberPrefs(ns, hooks),
+    pollHistory: pollHistory(ns, hooks),
+    commandHash: commandHash(ns, hooks),
+    creditAlerts: creditAlerts(ns, hooks),
+    pendingAnimations: pendingAnimations(ns, hooks),
+    spendLines: spendLines(ns, hooks),
+    memberGates: memberGates(ns, hooks),
+    stopMarks: stopMarks(ns, hooks),
+    webhookEvents: webhookEvents(ns, hooks),
+    jobsByTask: jobsByTask(ns, hooks),
+    jobsByBusinessId: jobsByBusinessId(ns, hooks),
+    pushedResults: pushedResults(ns, hooks),
   };
 }
 
@@ -53,13 +55,18 @@ export type Families = ReturnType<typeof families>;
 
 /** The opened store: the job records (as {@link TaskRepository}) plus every other family. */
 export interface Store extends TaskRepository, Families {
-  /** Touches every namespace; rejects when any is unreachable. */
+  /** Touches every namespace (reads only); rejects when any is unreachable. */
   ping(): Promise<void>;
+  /** Deletes expired rows (SQLite; Redis expires keys itself); returns how many (src/store/sweep.ts). */
+  sweepExpired(nowMs?: number): Promise<number>;
   close(): Promise<void>;
 }
 
-/** Opens the store at `location` (or a `STORE_URL` string) and checks that every namespace answers. */
-export async function openStore(location: StoreLocation | string): Promise<Store> {
+/**
+ * Opens the store at `location` (or a `STORE_URL` string) and checks that every namespace answers.
+ * `onCorrupt` hears of every row that did not parse and was set aside (src/store/family.ts).
+ */
+export async function openStore(location: StoreLocation | string, options: FamilyHooks = {}): Promise<Store> {
   const where = typeof location === 'string' ? parseStoreUrl(location) : location;
   if (!where) throw new StoreError('STORE_URL must be sqlite://path/file.sqlite or redis://host:port/db');
   const ns = openNamespaces(where);
@@ -67,22 +74,26 @@ export async function openStore(location: StoreLocation | string): Promise<Store
   for (const name of NAMESPACES) ns[name].on('error', (err) => (firstError ??= err));
 
   const store: Store = {
-    ...createTaskRepository(ns),
-    ...families(ns),
+    ...createTaskRepository(ns, options),
+    ...families(ns, options),
     async ping() {
       // Every namespace opens its own connection: touch them all, so none fails unobserved.
-      await Promise.all([ns.meta.set('ping', Date.now()), ns.task.get('ping'), ns.pending.get('ping'), ns.settings.get('ping')].map((p) => timed('ping', p)));
+      // Reads only: /healthz calls this on every probe and must not write each time.
+      await Promise.all(NAMESPACES.map((n) => timed('ping', ns[n].get('ping'))));
       if (firstError) {
         const err = firstError;
         firstError = undefined;
         throw err;
       }
     },
+    sweepExpired: (nowMs) => sweepExpired(where, ns, nowMs),
     async close() {
       await Promise.allSettled(NAMESPACES.map((n) => timed('close', ns[n].disconnect())));
     },
   };
   try {
+    // Once at open, a write too: a read-only file or a full disk fails the start, not a job.
+    await timed('ping', ns.meta.set('ping', Date.now()));
     await store.ping();
   } catch (err) {
     await store.close();

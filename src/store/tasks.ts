@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { TaskRecordSchema, isFinished, owningGuildId, type TaskRecord } from '../tasks/record.js';
-import { defineFamily } from './family.js';
+import { StoredValueError, defineFamily, type FamilyHooks } from './family.js';
 import { StoreError, timed, type Namespaces } from './keyv.js';
 
 /** Finished records are kept this long for lookups (ms). Default 30 days. */
@@ -34,11 +34,19 @@ export interface TaskRepository {
   getMany(ids: string[]): Promise<(TaskRecord | undefined)[]>;
 }
 
-export function createTaskRepository(ns: Namespaces): TaskRepository {
-  const tasks = taskRecords(ns);
-  const pending = pendingEntries(ns);
+export function createTaskRepository(ns: Namespaces, hooks: FamilyHooks = {}): TaskRepository {
+  const tasks = taskRecords(ns, hooks);
+  const pending = pendingEntries(ns, hooks);
   return {
-    get: (id) => tasks.get(id),
+    async get(id) {
+      try {
+        return await tasks.get(id);
+      } catch (err) {
+        // The record was set aside: drop its pending entry too, so no restart resumes it again.
+        if (err instanceof StoredValueError) await pending.delete(id).catch(() => undefined);
+        throw err;
+      }
+    },
     async getMany(ids) {
       if (ids.length === 0) return [];
       const raws = (await timed('read', ns.task.get(ids))) as unknown[];

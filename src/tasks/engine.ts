@@ -11,6 +11,7 @@ import { isRetryable } from '../upstream/retry.js';
 import { taskPhase, type UpstreamTask } from '../upstream/schemas.js';
 import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
 import { FrameExtractionError, LAST_FRAME_SCHEME } from './frames.js';
+import { fetchRefusalFailure } from './fetch-failure.js';
 import { LIBRARY_SCHEME, LibraryImageMissingError } from '../subjects/library.js';
 import type { TaskRecord } from './record.js';
 import { nextPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
@@ -128,6 +129,8 @@ export function createEngine(options: EngineOptions) {
       } catch (err) {
         if (err instanceof FrameExtractionError) return fail(rec, new UserFacingError('images_unavailable', undefined, { code: 'last_frame_failed' }));
         if (err instanceof LibraryImageMissingError) return fail(rec, new UserFacingError('images_unavailable', undefined, { code: 'library_image_missing', name: err.subject }));
+        const refused = fetchRefusalFailure(err, 'images_unavailable', rec.owner.locale);
+        if (refused) return fail(rec, refused);
         if (err instanceof DownloadTooLargeError) {
           return fail(rec, new RequestError('image_too_large', { filename: image.filename, size: image.size, max: MAX_IMAGE_BYTES }));
         }

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { runFfmpegFiles, safeInputArgs } from '../media/ffmpeg.js';
 
 /**
  * Image URLs with this prefix stand for "the last frame of this video": the engine extracts it
@@ -23,6 +20,7 @@ export class FrameExtractionError extends Error {
  * `ffmpeg` package; `ffmpegPath` overrides).
  */
 export function createLastFrameExtractor(options: {
+  /** Must refuse non-MP4 bodies and URLs the bot does not fetch (main.ts passes the guarded download). */
   downloadToFile(url: string, path: string, o: { maxBytes: number; timeoutMs: number }): Promise<unknown>;
   tmpDir: string;
   timeoutMs: number;
@@ -35,8 +33,10 @@ export function createLastFrameExtractor(options: {
       await options.downloadToFile(videoUrl, video, { maxBytes: LAST_FRAME_MAX_VIDEO_BYTES, timeoutMs: options.timeoutMs });
       try {
         // -sseof seeks from the end; -update 1 keeps overwriting so the last decoded frame wins.
-        await run(options.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-sseof', '-1', '-i', video, '-update', '1', '-frames:v', '30', frame], {
-          timeout: options.timeoutMs,
+        // The input is read as MP4/QuickTime only, from the file only (src/media/ffmpeg.ts).
+        await runFfmpegFiles(['-sseof', '-1', ...safeInputArgs('mov', video), '-update', '1', '-frames:v', '30', '-f', 'image2', '-c:v', 'png', frame], {
+          timeoutMs: options.timeoutMs,
+          ...(options.ffmpegPath === undefined ? {} : { ffmpegPath: options.ffmpegPath }),
         });
       } catch (err) {
         throw new FrameExtractionError(`ffmpeg could not read the last frame: ${(err as Error).message.split('\n')[0]}`);

@@ -1,14 +1,17 @@
 /**
  * Bounded downloads of plain URLs (Discord attachment CDN, finished upstream videos): a byte
  * cap enforced while streaming, a total timeout, and typed failures. Nothing is buffered
- * beyond `maxBytes`; {@link downloadToFile} never holds the body in memory.
+ * beyond `maxBytes`; {@link downloadToFile} never holds the body in memory. With a
+ * {@link FetchGuard} every URL, and every redirect hop, is checked before it is fetched
+ * (src/upstream/guard.ts), and `expect: 'mp4'` refuses a body that is not an MP4/QuickTime file.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici';
+import { getGlobalDispatcher, request, type Dispatcher } from 'undici';
 import { parseRetryAfter } from './errors.js';
+import { FetchRefusedError, type FetchGuard } from './guard.js';
 import { isAbortError } from './retry.js';
 
 /** Options of {@link downloadBytes} and {@link downloadToFile}. */
@@ -17,8 +20,12 @@ export interface DownloadOptions {
   maxBytes: number;
   /** Budget for the whole download (connect, headers and body), in ms. */
   timeoutMs: number;
-  /** undici dispatcher. Default: undici's global dispatcher. */
+  /** undici dispatcher. Default: the guard's, else undici's global dispatcher. */
   dispatcher?: Dispatcher;
+  /** Checks the URL and every redirect target; its dispatcher re-checks DNS at connect. Default none. */
+  guard?: FetchGuard;
+  /** `mp4`: the body must start with an ISO-BMFF `ftyp` box (MP4/QuickTime), else {@link DownloadNotVideoError}. */
+  expect?: 'mp4';
   /** Caller's cancellation; an abort rejects with the signal's reason (not a DownloadError). */
   signal?: AbortSignal;
   /** Redirects followed. Default 3. */
@@ -105,11 +112,40 @@ export class DownloadTruncatedError extends DownloadError {
   }
 }
 
+/**
+ * The URL (or a redirect target) is not one the bot fetches: not https, a private/loopback/
+ * link-local address, or too many redirects. Not retryable; `reason` says which.
+ */
+export class DownloadRefusedError extends DownloadError {
+  readonly reason: FetchRefusedError['reason'] | 'too_many_redirects';
+  constructor(url: string, reason: DownloadRefusedError['reason'], detail: string, cause?: unknown) {
+    super(detail, url, { cause });
+    this.reason = reason;
+  }
+}
+
+/** The body is not an MP4/QuickTime file (no `ftyp` box at its start). Not retryable. */
+export class DownloadNotVideoError extends DownloadError {
+  constructor(url: string) {
+    super('not an MP4/QuickTime file', url);
+  }
+}
+
 /** Whether another attempt of a failed download may succeed (caller aborts never are). */
 export function isRetryableDownload(err: unknown): boolean {
   if (err instanceof DownloadHttpError) return err.status === 408 || err.status === 429 || err.status >= 500;
   return err instanceof DownloadTimeoutError || err instanceof DownloadNetworkError || err instanceof DownloadTruncatedError;
 }
+
+/** A {@link FetchRefusedError} anywhere in `err`'s cause chain (undici wraps connect errors). */
+function refusalIn(err: unknown): FetchRefusedError | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof FetchRefusedError) return e;
+  }
+  return undefined;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const PROGRAMMING_ERROR_CODES = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_URL', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE']);
@@ -134,6 +170,8 @@ async function open(url: string, options: DownloadOptions): Promise<OpenedDownlo
   const fail = (err: unknown): unknown => {
     if (err instanceof DownloadError) return err;
     if (options.signal?.aborted) return options.signal.reason ?? err;
+    const refused = refusalIn(err);
+    if (refused) return new DownloadRefusedError(refused.url, refused.reason, refused.message, err);
     const code = (err as { code?: unknown } | null)?.code;
     if (timeoutSignal.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
       return new DownloadTimeoutError(url, options.timeoutMs, err);
@@ -146,15 +184,28 @@ async function open(url: string, options: DownloadOptions): Promise<OpenedDownlo
     return new DownloadNetworkError(url, err);
   };
 
-  const base = options.dispatcher ?? getGlobalDispatcher();
+  const dispatcher = options.dispatcher ?? options.guard?.dispatcher ?? getGlobalDispatcher();
   const maxRedirections = options.maxRedirections ?? DOWNLOAD_DEFAULTS.maxRedirections;
-  const dispatcher = maxRedirections > 0 ? base.compose(interceptors.redirect({ maxRedirections })) : base;
 
+  // Redirects are followed here, not by undici, so each target is checked like the first URL.
   let res: Dispatcher.ResponseData;
-  try {
-    res = await request(url, { method: 'GET', headers: options.headers, signal, dispatcher });
-  } catch (err) {
-    throw fail(err);
+  let target = url;
+  for (let hop = 0; ; hop++) {
+    try {
+      options.guard?.check(target);
+      res = await request(target, { method: 'GET', headers: options.headers, signal, dispatcher });
+    } catch (err) {
+      throw fail(err);
+    }
+    const location = res.headers.location;
+    if (!REDIRECT_STATUSES.has(res.statusCode) || typeof location !== 'string') break;
+    await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    if (hop >= maxRedirections) throw new DownloadRefusedError(url, 'too_many_redirects', `more than ${maxRedirections} redirects`);
+    try {
+      target = new URL(location, target).href;
+    } catch (err) {
+      throw new DownloadRefusedError(url, 'invalid_url', 'redirect to an invalid URL', err);
+    }
   }
   if (res.statusCode < 200 || res.statusCode > 299) {
     // Drain a little so the connection can be reused; drop the rest.
@@ -185,14 +236,30 @@ async function open(url: string, options: DownloadOptions): Promise<OpenedDownlo
   };
 }
 
-/** Counts bytes through a pipeline and stops at the cap. */
-function byteCap(url: string, maxBytes: number, progress: Progress) {
+/** Whether `head` (the first bytes of a file) starts with an ISO-BMFF `ftyp` box: MP4, QuickTime, 3GP. */
+export function looksLikeMp4(head: Buffer): boolean {
+  return head.length >= 12 && head.toString('latin1', 4, 8) === 'ftyp' && head.readUInt32BE(0) >= 8;
+}
+
+/** Counts bytes through a pipeline and stops at the cap; with `expect`, checks the first 12 bytes. */
+function byteCap(url: string, maxBytes: number, progress: Progress, expect?: 'mp4') {
   return async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    // Held back until the head is known, so not one byte of a wrong file reaches the sink.
+    let head: Buffer | undefined = expect === undefined ? undefined : Buffer.alloc(0);
     for await (const chunk of source) {
       progress.receivedBytes += chunk.length;
       if (progress.receivedBytes > maxBytes) throw new DownloadTooLargeError(url, maxBytes);
-      yield chunk;
+      if (head === undefined) {
+        yield chunk;
+        continue;
+      }
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 12) continue;
+      if (!looksLikeMp4(head)) throw new DownloadNotVideoError(url);
+      yield head;
+      head = undefined;
     }
+    if (head !== undefined) throw new DownloadNotVideoError(url);
   };
 }
 
@@ -213,7 +280,7 @@ export async function downloadBytes(url: string, options: DownloadOptions): Prom
   const { body, progress, fail } = await open(url, options);
   const chunks: Buffer[] = [];
   try {
-    for await (const chunk of byteCap(url, options.maxBytes, progress)(body as AsyncIterable<Buffer>)) {
+    for await (const chunk of byteCap(url, options.maxBytes, progress, options.expect)(body as AsyncIterable<Buffer>)) {
       chunks.push(chunk);
     }
     checkComplete(url, progress);
@@ -239,7 +306,7 @@ export async function downloadToFile(
   const { body, contentType, progress, fail } = await open(url, options);
   const partPath = `${filePath}.${randomBytes(4).toString('hex')}.part`;
   try {
-    await pipeline(body, byteCap(url, options.maxBytes, progress), createWriteStream(partPath));
+    await pipeline(body, byteCap(url, options.maxBytes, progress, options.expect), createWriteStream(partPath));
     checkComplete(url, progress);
     await rename(partPath, filePath);
   } catch (err) {

@@ -27,6 +27,9 @@ describe('bad input is refused at once, ephemeral, naming the fix, and nothing r
     ['duration 2 on viduq3', () => world.vidu({ options: { model: 'viduq3', duration: 2 }, images: [png()] }), /3.16/],
     ['a prompt of 5001 characters', () => world.vidu({ prompt: 'x'.repeat(5001) }), /5000/],
     ['a prompt that is only spaces', () => world.vidu({ prompt: '    ' }), /prompt/i],
+    // Looks like text to a validator counting characters; shows as nothing (issue 9).
+    ['a prompt of zero-width spaces and bidi marks', () => world.vidu({ prompt: '\u200b\u200b\u202e\u2066\ufeff' }), /prompt/i],
+    ['a prompt of control characters and Braille blanks', () => world.vidu({ prompt: '\u0007\u0000\u2800\u3164' }), /prompt/i],
     ['an aspect ratio that is not W:H', () => world.vidu({ options: { aspect_ratio: 'wide' } }), /16:9|W:H/],
     ['an attachment over 10 MB', () => world.vidu({ images: [{ ...png(), size: 10 * 1024 * 1024 + 1 }] }), /10 ?MB/],
     [

@@ -30,6 +30,10 @@ export interface FakeTaskPlan {
   statusOverride?: string;
   /** Stay running forever. */
   neverFinish?: boolean;
+  /** `result.data[0].url` reported instead of the fake's own file URL (a hostile or broken upstream). */
+  videoUrl?: string;
+  /** The fake's video file answers `302 Location: <this>` instead of the bytes. */
+  videoRedirect?: string;
 }
 
 /** Default lifecycle: 2 s queued, 8 s running, then completed. */
@@ -565,7 +569,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
         type: 'video',
         data: [
           {
-            url: `${fake.url}/files/videos/${task.id}.mp4`,
+            url: plan.videoUrl ?? `${fake.url}/files/videos/${task.id}.mp4`,
             format: 'mp4',
             ...(plan.lastFrame === undefined ? {} : { last_frame_url: `${fake.url}/files/frames/${task.id}.jpg` }),
           },
@@ -788,6 +792,10 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
       const state = snapshot(task);
       // Video URLs die at expires_at (24 h after completion).
       if (state.status !== 'completed' || Math.floor(now() / 1000) >= (state.expires_at as number)) return notFoundFile(res);
+      if (task.plan.videoRedirect !== undefined) {
+        res.writeHead(302, { location: task.plan.videoRedirect, 'content-length': '0' });
+        return void res.end();
+      }
       return serveFile(res, task.video, 'video/mp4', fault !== undefined && 'truncateVideo' in fault);
     }
 

@@ -264,6 +264,12 @@ describe('buildGenerationRequest: every refusal', () => {
       says: ['prompt', 'Describe'],
     },
     {
+      name: 'prompt of invisible and control characters only (zero-width, bidi, BOM, bell, Braille blank)',
+      raw: options({ prompt: '\u200b\u202e\ufeff\u0007\u2800\u200d' }),
+      code: 'prompt_empty',
+      says: ['prompt', 'Describe'],
+    },
+    {
       name: 'prompt of 5001 characters',
       raw: options({ prompt: 'a'.repeat(5001) }),
       code: 'prompt_too_long',

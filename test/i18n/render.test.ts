@@ -82,7 +82,7 @@ describe('a job card in Japanese', () => {
     const done = rec('ja', {}, { state: 'done', outcome: { kind: 'video', url: VIDEO_URL, completedAt: CREATED + 100_000, expiresAt: 1_700_086_400_000 } });
     const text = allText(renderFinal(done, { linkReason: { kind: 'too_large', sizeBytes: 31_457_280, limitBytes: 10_485_760 } }));
     expect(text).toContain(
-      `✅ 完了（1分40秒）。動画は 30.0 MB で、ここでのアップロード上限 10.0 MB を超えるため、添付ではなくリンクでお送りします。リンクの有効期限は <t:1700086400:f> までです。\n${VIDEO_URL}`,
+      `✅ 完了（1分40秒）。動画は 30.0 MB で、ここでのアップロード上限 10.0 MB を超えるため、添付ではなくリンクでお送りします。リンクの有効期限は <t:1700086400:f> までです。\n<${VIDEO_URL}>`,
     );
     expect(text).toContain('動画を開く');
     expect(text).not.toMatch(ENGLISH);

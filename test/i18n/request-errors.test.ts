@@ -101,8 +101,8 @@ describe('toUserFacing with the owner’s locale (failure details stored on the 
     const err = new UpstreamContentRefusedError({ requestPath: '/v1/videos/generations', status: 422, upstreamMessage: 'refused for key sk-live-abc123' });
     const ufe = toUserFacing(err, []);
     expect(ufe.detail).toBeUndefined();
-    expect(failureDetail(ufe, 'es-ES')).toBe('Vidu dijo: «refused for key [redacted]»');
-    expect(failureDetail(ufe, 'en-US')).toBe('Vidu said: “refused for key [redacted]”');
+    expect(failureDetail(ufe, 'es-ES')).toBe('Vidu dijo: «refused for key \\[redacted\\]»');
+    expect(failureDetail(ufe, 'en-US')).toBe('Vidu said: “refused for key \\[redacted\\]”');
   });
 
   it.each(LOCALES)('failure reasons read in %s, with their parameters, and old records keep their stored text', (locale) => {

@@ -186,7 +186,7 @@ describe('prompt text in messages', () => {
     const r = rec({ prompt: '**bold** _it_ ~~gone~~ `code` ||spoiler|| # title > quote [link](https://x.y) @everyone a\\b' });
     const first = texts(renderProgress(r))[0]!;
     expect(first).toBe(
-      '**\\*\\*bold\\*\\* \\_it\\_ \\~\\~gone\\~\\~ \\`code\\` \\|\\|spoiler\\|\\| \\# title \\> quote \\[link\\]\\(https://x.y\\) @\u200beveryone a\\\\b**',
+      '**\\*\\*bold\\*\\* \\_it\\_ \\~\\~gone\\~\\~ \\`code\\` \\|\\|spoiler\\|\\| \\# title \\> quote \\[link\\]\\(<https://x.y)> @\u200beveryone a\\\\b**',
     );
     expect(first).not.toContain('@everyone');
   });
@@ -272,7 +272,7 @@ describe('renderFinal: video', () => {
   it('too large: says both sizes in MB, shows the URL and a Link button, attaches nothing', () => {
     const p = renderFinal(done, { linkReason: { kind: 'too_large', sizeBytes: 31_457_280, limitBytes: 10_485_760 } });
     expect(texts(p).at(-1)).toBe(
-      `✅ Done in 1m 40s. The video is 30.0 MB, over the 10.0 MB upload limit here, so it is linked instead of attached.\n${VIDEO_URL}`,
+      `✅ Done in 1m 40s. The video is 30.0 MB, over the 10.0 MB upload limit here, so it is linked instead of attached.\n<${VIDEO_URL}>`,
     );
     expect(linkButtons(p)).toEqual([{ type: T.Button, style: 5, label: 'Open video', url: VIDEO_URL }]);
     expect(walk(p).some((n) => n.type === T.MediaGallery)).toBe(false);
@@ -283,7 +283,7 @@ describe('renderFinal: video', () => {
     const expiring = rec({}, { state: 'done', outcome: videoOutcome({ expiresAt: 1_700_086_400_000 }) });
     const p = renderFinal(expiring, { linkReason: { kind: 'upload_failed' } });
     expect(texts(p).at(-1)).toBe(
-      `✅ Done in 1m 40s. The video could not be uploaded to Discord, so it is linked instead. The link works until <t:1700086400:f>.\n${VIDEO_URL}`,
+      `✅ Done in 1m 40s. The video could not be uploaded to Discord, so it is linked instead. The link works until <t:1700086400:f>.\n<${VIDEO_URL}>`,
     );
   });
 
@@ -306,7 +306,7 @@ describe('renderFinal: video', () => {
     const p = renderFinal(r, { linkReason: { kind: 'upload_failed' } });
     expect(linkButtons(p)).toHaveLength(buttons);
     for (const button of linkButtons(p)) expect(button.url!.length).toBeLessThanOrEqual(512);
-    expect(texts(p).at(-1)!.endsWith(`\n${url}`)).toBe(true);
+    expect(texts(p).at(-1)!.endsWith(`\n<${url}>`)).toBe(true);
   });
 
   it('throws when the record has no outcome', () => {
@@ -381,7 +381,8 @@ describe('renderRefusal', () => {
     expect(renderRefusal('You already have 3 videos in progress.')).toEqual({
       content: '⚠️ You already have 3 videos in progress.',
       flags: 64,
-      allowed_mentions: { parse: [] },
+      // The camelCase form: discord.js's reply() reads `allowedMentions` and drops `allowed_mentions`.
+      allowedMentions: { parse: [] },
     });
   });
 

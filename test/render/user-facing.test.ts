@@ -82,13 +82,13 @@ describe('toUserFacing: secrets', () => {
     const err = new UpstreamBadRequestError({ requestPath: PATH, status: 400, upstreamMessage: `bad field near ${secret}` });
     const ufe = toUserFacing(err, [secret]);
     expect(ufe.reason).toEqual({ code: 'upstream_said', said: 'bad field near [redacted]' });
-    expect(failureDetail(ufe, 'en-US')).toBe('Vidu said: “bad field near [redacted]”');
+    expect(failureDetail(ufe, 'en-US')).toBe('Vidu said: “bad field near \\[redacted\\]”');
   });
 
   it('masks key-shaped text even without the secrets list', () => {
     const err = new UpstreamContentRefusedError({ requestPath: PATH, status: 422, upstreamMessage: 'refused for key sk-live-abc123 Bearer abc.def' });
     const ufe = toUserFacing(err);
-    expect(failureDetail(ufe, 'en-US')).toBe('Vidu said: “refused for key [redacted] Bearer [redacted]”');
+    expect(failureDetail(ufe, 'en-US')).toBe('Vidu said: “refused for key \\[redacted\\] Bearer \\[redacted\\]”');
   });
 });
 

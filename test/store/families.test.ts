@@ -70,7 +70,7 @@ describe('a stored value that does not parse', () => {
     expect(await meta.get('jobs:u10')).toBeUndefined();
   });
 
-  it('settings: the cache falls back to defaults for that server and keeps the others', async () => {
+  it('settings: the cache fails closed for that server (paused, issue 9) and keeps the others', async () => {
     const good = GuildSettingsSchema.parse({ allowedRoles: ['r1'] });
     await store.settings.set('g3', good);
     await settingsNs.set('g4', { allowedRoles: 'everyone' });
@@ -80,7 +80,9 @@ describe('a stored value that does not parse', () => {
     await cache.start();
     cache.stop();
     expect(cache.get('g3')).toEqual(good);
-    expect(cache.get('g4')).toEqual(DEFAULT_SETTINGS);
+    // Never the defaults: those would drop the server's channel/role limits and caps.
+    expect(cache.get('g4')).toEqual({ ...DEFAULT_SETTINGS, paused: true });
+    expect((await store.settings.get('g4'))?.paused).toBe(true);
     expect(lines.some((l) => l.includes('stored settings do not parse') && l.includes('g4'))).toBe(true);
   });
 
