@@ -93,7 +93,7 @@ export const animate: Command = {
         },
       ],
     } as never);
-    await ctx.store.meta.set(pendingKey(interaction.id), entry, PENDING_TTL_MS).catch((err) => ctx.logger.warn({ err }, 'could not persist the pending animation'));
+    await ctx.store.meta.set(pendingKey(interaction.id), entry, PENDING_TTL_MS).catch((err: unknown) => ctx.logger.warn({ err }, 'could not persist the pending animation'));
   },
 };
 

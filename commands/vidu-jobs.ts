@@ -25,7 +25,7 @@ export function promptExcerpt(prompt: string, max = EXCERPT_CHARS): string {
 
 /** Escapes Discord markdown so a prompt shows as written. */
 function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_~`|>#\[\]()-])/g, '\\$1');
+  return text.replace(/([\\*_~`|>#[\]()-])/g, '\\$1');
 }
 
 /**

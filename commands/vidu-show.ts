@@ -35,7 +35,8 @@ async function repost(interaction: ChatInputCommandInteraction, ctx: CommandCont
   await interaction.deferReply();
   const limit = interaction.attachmentSizeLimit;
   const send = (payload: MessagePayload, files?: { attachment: Buffer; name: string; description?: string }[]) =>
-    interaction.editReply({ flags: payload.flags, components: payload.components, allowedMentions: { parse: [] }, ...(files ? { files } : {}) } as never);
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- render's flags are a plain bitfield number
+    interaction.editReply({ flags: payload.flags, components: payload.components, allowedMentions: { parse: [] }, ...(files ? { files } : {}) });
   const link = (linkReason: VideoDelivery['linkReason']) => send(renderFinal(record, { linkReason }));
   let bytes: Buffer;
   try {

@@ -94,7 +94,7 @@ export async function startBot(env: Record<string, string | undefined>, override
   // Sharding (src/shard.ts sets SHARDS/SHARD_COUNT, which the Client reads): this process owns
   // the tasks of its shards' guilds, tasks without a guild belong to shard 0. No list: all shards.
   const shardCount = client.options.shardCount ?? 1;
-  const shardIds = Array.isArray(client.options.shards) && client.options.shards.length < shardCount ? client.options.shards : undefined;
+  const shardIds = Array.isArray(client.options.shards) && client.options.shards.length < shardCount ? (client.options.shards as readonly number[]) : undefined;
   const shardOf = (guildId: string | null) => (guildId ? ShardClientUtil.shardIdForGuildId(guildId, shardCount) : 0);
   const owns = shardIds ? (entry: { guildId: string | null }) => shardIds.includes(shardOf(entry.guildId)) : undefined;
   // Every later line (and child logger) says which shard process wrote it.
@@ -205,7 +205,7 @@ export async function startBot(env: Record<string, string | undefined>, override
         if (record.outcome?.kind !== 'failed') return;
         // Failed jobs are not counted against daily limits.
         if (record.quota && record.owner.guildId) {
-          void usage.refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day).catch((err) => logger.warn({ err }, 'refund failed'));
+          void usage.refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day).catch((err: unknown) => logger.warn({ err }, 'refund failed'));
         }
         if (record.outcome.code === 'out_of_credits') void alerts.outOfCredits(record.owner.guildId);
       },
@@ -271,7 +271,8 @@ export async function startBot(env: Record<string, string | undefined>, override
   client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
 
   const ready = new Promise<void>((resolve, reject) => {
-    client.once(Events.ClientReady, async (c) => {
+    client.once(Events.ClientReady, (c) => {
+      void (async () => {
       try {
         applicationId = c.application.id;
         await registerCommandsIfChanged({ rest: client.rest, applicationId, commands: COMMANDS, store, logger });
@@ -282,6 +283,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       } catch (err) {
         reject(err);
       }
+      })();
     });
   });
   // Up before the login: a port in use fails the start at once, and /healthz says "gateway down"
@@ -294,7 +296,7 @@ export async function startBot(env: Record<string, string | undefined>, override
           port: config.httpPort === 0 ? 0 : config.httpPort + (shardIds?.[0] ?? 0),
           checks: {
             store: () => store.ping(),
-            gateway: async () => client.ws.shards.size > 0 && client.ws.shards.every((shard) => shard.status === Status.Ready),
+            gateway: () => Promise.resolve(client.ws.shards.size > 0 && client.ws.shards.every((shard) => shard.status === Status.Ready)),
           },
           metrics: () => metrics.registry.render(),
         });
@@ -329,7 +331,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       await client.destroy();
       await store.close();
       logger.info('stopped');
-      logger.flush?.();
+      logger.flush();
     },
   };
 }

@@ -45,7 +45,7 @@ function excerpt(text: string, max = PROMPT_EXCERPT_CHARS): string {
 
 /** Escapes Discord markdown so a prompt shows as written. */
 function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_~`|>#\[\]()-])/g, '\\$1').replace(/@/g, '@\u200b');
+  return text.replace(/([\\*_~`|>#[\]()-])/g, '\\$1').replace(/@/g, '@\u200b');
 }
 
 const unix = (ms: number) => Math.floor(ms / 1000);

@@ -36,7 +36,7 @@ export function createSettingsCache(options: { kv: Keyv; logger: Logger; refresh
     /** Loads every server's settings and keeps them fresh; call once at start. */
     async start(): Promise<number> {
       const n = await loadAll();
-      timer = setInterval(() => void loadAll().catch((err) => options.logger.warn({ err }, 'settings refresh failed')), options.refreshMs ?? SETTINGS_REFRESH_MS);
+      timer = setInterval(() => void loadAll().catch((err: unknown) => options.logger.warn({ err }, 'settings refresh failed')), options.refreshMs ?? SETTINGS_REFRESH_MS);
       timer.unref();
       return n;
     },

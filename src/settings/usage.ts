@@ -66,7 +66,7 @@ export function createUsageLedger(options: { kv: Keyv; now: () => number }) {
           ok: true,
           day,
           weight,
-          ...(settings.memberDailyLimit !== undefined ? { memberLeft: settings.memberDailyLimit - usage.members[userId]! } : {}),
+          ...(settings.memberDailyLimit !== undefined ? { memberLeft: settings.memberDailyLimit - usage.members[userId] } : {}),
           ...(settings.serverDailyBudget !== undefined ? { serverLeft: settings.serverDailyBudget - usage.total } : {}),
         } as const;
       });

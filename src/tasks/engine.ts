@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RequestError, describeRequestError } from '../generation/errors.js';
+import { RequestError } from '../generation/errors.js';
 import { checkImage } from '../generation/images.js';
 import { MAX_IMAGE_BYTES } from '../generation/models.js';
 import { toSubmitBody } from '../generation/request.js';
@@ -275,7 +275,7 @@ export function createEngine(options: EngineOptions) {
         try {
           const existing = await upstream.getTask(record.clientBusinessId);
           logger.info({ task: record.id, upstreamTask: existing.id }, 'found the earlier submit; not submitting again');
-          return adopt(record, existing);
+          return await adopt(record, existing);
         } catch (err) {
           if (!(err instanceof UpstreamNotFoundError)) throw err;
         }
@@ -283,7 +283,7 @@ export function createEngine(options: EngineOptions) {
       const body = toSubmitBody(record.request, record.uploadedImageUrls ?? [], record.clientBusinessId);
       const task = await upstream.submit(body);
       logger.info({ task: record.id, upstreamTask: task.id, model: body.model }, 'submitted');
-      return adopt(record, task);
+      return await adopt(record, task);
     } catch (err) {
       if (isRetryable(err, 'submit')) {
         return retryLater(record, err, Infinity, record.createdAt + submitDeadlineMs, (err as { retryAfterMs?: number }).retryAfterMs);
@@ -397,7 +397,7 @@ export function createEngine(options: EngineOptions) {
       }
       return retryLater(record, new UserFacingError('video_unavailable'), MAX_TRANSIENT_ATTEMPTS.discord);
     }
-    const done = await save(written!.record, { state: 'done', delivered: written!.delivered, nextAt: now(), attempts: 0 });
+    const done = await save(written.record, { state: 'done', delivered: written.delivered, nextAt: now(), attempts: 0 });
     logger.info({ task: done.id, via: done.delivered?.via, attached: done.delivered?.attached, outcome: outcome.kind }, 'delivered');
     options.events?.finished?.(done);
     return done;

@@ -33,8 +33,8 @@ export type FailureCode = (typeof FAILURE_CODES)[number];
 const OutcomeSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('video'),
-    url: z.string().url(),
-    lastFrameUrl: z.string().url().optional(),
+    url: z.url(),
+    lastFrameUrl: z.url().optional(),
     completedAt: z.number(),
     expiresAt: z.number().optional(),
   }),
@@ -80,7 +80,7 @@ export const TaskRecordSchema = z.object({
   /** Largest attachment Discord accepts for this interaction, in bytes. */
   attachmentSizeLimit: z.number().int().positive(),
   request: GenerationRequestSchema,
-  uploadedImageUrls: z.array(z.string().url()).optional(),
+  uploadedImageUrls: z.array(z.url()).optional(),
   upstream: z
     .object({
       taskId: z.string(),
@@ -106,7 +106,7 @@ export const TaskRecordSchema = z.object({
       id: z.string(),
       kind: z.enum(['reroll', 'edit', 'continue', 'animate']),
       /** Link to the parent's message, when known. */
-      messageUrl: z.string().url().optional(),
+      messageUrl: z.url().optional(),
     })
     .optional(),
   /** Weighted video-seconds reserved against the server's daily limits (given back on failure). */

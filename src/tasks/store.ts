@@ -65,7 +65,7 @@ function openKeyv(url: string, namespace: string): Keyv {
         throw new StoreError(`cannot create the folder of ${file}: ${(err as Error).message}`);
       }
     }
-    const adapter = new KeyvSqlite({ uri: url, busyTimeout: 10_000, iterationLimit: 1000 } as never);
+    const adapter = new KeyvSqlite({ uri: url, busyTimeout: 10_000, iterationLimit: 1000 });
     // WAL: readers never wait for the writer and commits are ~5× cheaper; still fully durable.
     // A failure here surfaces through the first real query (openStore pings every namespace).
     if (file !== ':memory:') void adapter.query('PRAGMA journal_mode=WAL').catch(() => undefined);
@@ -80,7 +80,9 @@ export async function openStore(url: string): Promise<TaskStore> {
   const meta = openKeyv(url, 'meta');
   const settings = openKeyv(url, 'settings');
   let firstError: unknown;
-  for (const k of [tasks, pending, meta, settings]) k.on('error', (err) => (firstError ??= err));
+  for (const k of [tasks, pending, meta, settings]) k.on('error', (err: unknown) => {
+      firstError ??= err;
+    });
 
   const parse = (raw: unknown): TaskRecord | undefined => {
     if (raw === undefined || raw === null) return undefined;
@@ -126,7 +128,7 @@ export async function openStore(url: string): Promise<TaskStore> {
       // Every namespace opens its own connection: touch them all, so none fails unobserved.
       await Promise.all([meta.set('ping', Date.now()), ...[tasks, pending, settings].map((k) => k.get('ping'))].map((p) => timed('ping', p)));
       if (firstError) {
-        const err = firstError;
+        const err: unknown = firstError;
         firstError = undefined;
         throw err;
       }

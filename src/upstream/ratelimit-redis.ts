@@ -84,7 +84,7 @@ export async function createRedisRateLimiter(options: RedisRateLimiterOptions): 
     // Without a listener an 'error' event would crash the process; failures surface per call.
     owned.on('error', () => undefined);
     await owned.connect();
-    client = owned as unknown as RedisScripting;
+    client = owned;
   }
 
   let sha = await client.scriptLoad(ACQUIRE_LUA);
@@ -173,7 +173,7 @@ export async function createRedisRateLimiter(options: RedisRateLimiterOptions): 
           (reason: unknown) => w.reject(reason),
         );
       }
-      if (owned) await owned.close().catch(() => owned!.destroy());
+      if (owned) await owned.close().catch(() => owned.destroy());
     },
   };
 }

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBot, type RunningBot } from '../../src/main.js';
-import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type FakeMessage } from '../fakes/discord.js';
+import { startFakeDiscord, type FakeDiscordOptions, type FakeMessage } from '../fakes/discord.js';
 import { slashCommand, type RawAttachment, type RawCommandOption, type SlashCommandOptions } from '../fakes/interactions.js';
-import { startFakeToapis, type FakeToapis, type FakeTaskPlan } from '../fakes/toapis.js';
+import { startFakeToapis, type FakeTaskPlan } from '../fakes/toapis.js';
 
 export const API_KEY = 'sk-test-key-0123456789';
 // Not starting with "Bot": discord.js strips a leading "Bot" prefix from tokens.

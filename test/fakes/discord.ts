@@ -766,7 +766,7 @@ function validateOptionList(
       if (typeof c.value === 'string' && chars(c.value) > 100) {
         errs.push([[...p, 'choices', j, 'value'], 'BASE_TYPE_MAX_LENGTH', 'Must be 100 or fewer in length.']);
       }
-      total += longestLocalized(c.name, c.name_localizations) + (typeof c.value === 'string' ? chars(c.value) : String(c.value ?? '').length);
+      total += longestLocalized(c.name, c.name_localizations) + (typeof c.value === 'string' ? chars(c.value) : typeof c.value === 'number' ? String(c.value).length : 0);
     });
     for (const key of ['min_length', 'max_length'] as const) {
       const v = o[key];
@@ -1166,7 +1166,7 @@ export class FakeDiscord {
       commandType: raw.type === 2 || raw.type === 4 ? Number(data.type ?? 1) : null,
       commandName: typeof data.name === 'string' ? data.name : null,
       guildId: raw.guild_id ?? null,
-      channelId: raw.channel?.id ? String(raw.channel.id) : raw.channel_id,
+      channelId: typeof raw.channel?.id === 'string' ? raw.channel.id : raw.channel_id,
       userId: user?.id ?? '0',
       injectedAtMs,
       expiresAtMs: injectedAtMs + this.tokenLifetimeMs,
@@ -2259,7 +2259,7 @@ export class FakeDiscord {
       const id = String(a.id);
       const known = this.cdn.get(id);
       if (known) return known;
-      const filename = String(a.filename ?? 'file');
+      const filename = typeof a.filename === 'string' ? a.filename : 'file';
       const stored: FakeStoredAttachment = {
         id,
         filename,
@@ -2489,7 +2489,7 @@ export class FakeDiscord {
   }
 
   private syncAppPermissions(raw: RawInteraction): void {
-    const channelId = raw.channel?.id ? String(raw.channel.id) : raw.channel_id;
+    const channelId = typeof raw.channel?.id === 'string' ? raw.channel.id : raw.channel_id;
     const channel = this.channels.get(channelId);
     if (!channel?.guildId || !this.guilds.get(channel.guildId)?.botMember) return;
     raw.app_permissions = this.appPermissions(channel.id).toString();
@@ -2567,7 +2567,7 @@ export class FakeDiscord {
     });
     ws.on('error', () => undefined);
     ws.on('message', raw => {
-      this.onGatewayMessage(connection, raw.toString()).catch((error: unknown) => {
+      this.onGatewayMessage(connection, new TextDecoder().decode(Array.isArray(raw) ? Buffer.concat(raw) : raw)).catch((error: unknown) => {
         this.internalErrors.push(error instanceof Error ? error : new Error(String(error)));
       });
     });
