@@ -33,6 +33,7 @@ import {
   type RawMessage,
   type RawUser,
 } from './interactions.js';
+import { specProblems } from './discord/spec.js';
 
 // ───────────────────────────────────────────────────────────────────────────────────────────────
 // 1. Public types and options
@@ -89,6 +90,13 @@ export interface RateLimitSpec {
 }
 
 export interface FakeDiscordOptions {
+  /**
+   * Check every request body against Discord's official OpenAPI schemas (./discord/spec.ts) and
+   * answer 400/50035 "Invalid Form Body" when one would be refused. Default false for now: the
+   * generated schemas type int64 bitfields (`default_member_permissions`) as numbers, while
+   * Discord takes the documented strings, so the bot's command registration is refused.
+   */
+  specValidation?: boolean;
   /**
    * Default `TEST-bot-token`. Must not start with `Bot`/`Bearer` (any case): discord.js strips
    * that prefix before sending, so the fake would then see a different token.
@@ -906,6 +914,7 @@ const DEFAULTS = {
 export class FakeDiscord {
   // ── configuration ──
   readonly botToken: string;
+  private readonly specValidation: boolean;
   readonly applicationId: string;
   readonly botUserId: string;
   readonly botUsername: string;
@@ -962,6 +971,7 @@ export class FakeDiscord {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.botToken = options.botToken ?? DEFAULTS.botToken;
+    this.specValidation = options.specValidation ?? false;
     this.applicationId = options.applicationId ?? DEFAULT_IDS.applicationId;
     this.botUserId = options.botUserId ?? this.applicationId;
     this.botUsername = options.botUsername ?? DEFAULTS.botUsername;
@@ -1489,6 +1499,9 @@ export class FakeDiscord {
     try {
       if (parseFailure) throw parseFailure;
       if (route.def.auth === 'bot' && auth !== 'bot') errors.unauthorized();
+      // Discord's official OpenAPI schema for this route's body, before the fake's own checks.
+      const problems = this.specValidation ? specProblems(`${route.def.method} ${route.def.name}`, body) : [];
+      if (problems.length > 0) fail(400, 50035, 'Invalid Form Body', { errors: formErrors(problems.map((p) => [p.path, p.code, p.message])) });
       const limit = route.def.bucket ? this.applyRateLimit(route.def.bucket(ctx)) : null;
       if (limit?.limited) {
         reply = limit.limited;
