@@ -13,6 +13,7 @@
  * `--quick` runs a smaller version of each phase (a smoke test of the benchmark itself).
  * Timings are only measured here, never asserted in tests.
  */
+import { phaseStartup } from './startup.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -45,7 +46,7 @@ import {
 
 const QUICK = process.argv.includes('--quick');
 /** `--only=A,B` runs only those phases (C and D run together). */
-const ONLY = new Set((process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'A,B,C,D,E').toUpperCase().split(','));
+const ONLY = new Set((process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'S,A,B,C,D,E').toUpperCase().split(','));
 const API_KEY = 'sk-bench-key-0123456789';
 const BOT_TOKEN = 'MBENCH0123456789.Gabcde.fakeBotTokenForBench';
 const MIB = 1024 * 1024;
@@ -455,6 +456,7 @@ type Results = Awaited<ReturnType<typeof runAll>>;
 
 function table(r: Results): string {
   const rows: [string, string, string][] = [];
+  if (r.startup) rows.push([`S process start → ready (${r.startup.runs} cold starts, SQLite)`, `${r.startup.processStartToReadyMs.join(' / ')} ms`, '< 2 s']);
   for (const a of [r.ack, r.ackRedis]) {
     if (!a) continue;
     rows.push([
@@ -489,14 +491,27 @@ function table(r: Results): string {
   return [line(['measure', 'result', 'target']), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
 }
 
+/** S: process start → ready (bench/startup.ts). */
+async function startupPhase() {
+  log('S: process start → ready');
+  const toapis = await startFakeToapis({ apiKey: API_KEY });
+  const discord = await startFakeDiscord({ botToken: BOT_TOKEN });
+  try {
+    return await phaseStartup({ boot: (name, storeUrl) => boot(name, baseEnv(toapis.url, discord, storeUrl)), dir: work, runs: QUICK ? 1 : 3 });
+  } finally {
+    await Promise.allSettled([discord.close(), toapis.close()]);
+  }
+}
+
 async function runAll() {
+  const startup = ONLY.has('S') ? await startupPhase() : undefined;
   const ack = ONLY.has('A') ? await phaseAck('sqlite') : undefined;
   const ackRedis = ONLY.has('A') ? await phaseAck('redis') : undefined;
   const polling = ONLY.has('B') ? await phasePolling() : undefined;
   const inFlight = ONLY.has('C') || ONLY.has('D') ? await phaseInFlight() : undefined;
   const restartRedis = ONLY.has('D') ? await phaseRestartRedis() : undefined;
   const video = ONLY.has('E') ? await phaseBigVideo() : undefined;
-  return { ack, ackRedis, polling, inFlight, restartRedis, video };
+  return { startup, ack, ackRedis, polling, inFlight, restartRedis, video };
 }
 
 async function main(): Promise<void> {
@@ -507,7 +522,7 @@ async function main(): Promise<void> {
     const results = await runAll();
     const out = { at: new Date().toISOString(), quick: QUICK, phases: [...ONLY].sort(), machine: machine(), durationS: round((Date.now() - began) / 1000), ...results };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-    const partial = QUICK || ONLY.size < 5;
+    const partial = QUICK || ONLY.size < 6;
     const file = join(ROOT, 'bench', 'results', partial ? 'partial.json' : 'latest.json');
     writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
     console.log(`\n${table(results)}\n\nmachine: ${out.machine.cpus} × ${out.machine.cpuModel}, ${out.machine.memoryGiB} GiB, Node ${out.machine.node}; ${out.durationS} s\nwritten: ${file}`);
