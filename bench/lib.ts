@@ -164,7 +164,7 @@ export async function startRecordingProxy(target: string): Promise<{ url: string
   const child = spawn(process.execPath, ['--import', tsx, `${ROOT}bench/recording-proxy.ts`, target], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (line) resolve((JSON.parse(line) as { port: number }).port);

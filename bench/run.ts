@@ -14,6 +14,7 @@
  * `--quick` runs a smaller version of each phase (a smoke test of the benchmark itself).
  * Timings are only measured here, never asserted in tests.
  */
+import { phaseStartup } from './startup.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -48,7 +49,7 @@ import {
 
 const QUICK = process.argv.includes('--quick');
 /** `--only=A,B` runs only those phases (C and D run together). */
-const ONLY = new Set((process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'A,B,C,D,E,F,W').toUpperCase().split(','));
+const ONLY = new Set((process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'S,A,B,C,D,E,F,W').toUpperCase().split(','));
 const API_KEY = 'sk-bench-key-0123456789';
 const BOT_TOKEN = 'MBENCH0123456789.Gabcde.fakeBotTokenForBench';
 const MIB = 1024 * 1024;
@@ -459,6 +460,7 @@ type Results = Awaited<ReturnType<typeof runAll>>;
 
 function table(r: Results): string {
   const rows: [string, string, string][] = [];
+  if (r.startup) rows.push([`S process start → ready (${r.startup.runs} cold starts, SQLite)`, `${r.startup.processStartToReadyMs.join(' / ')} ms`, '< 2 s']);
   for (const a of [r.ack, r.ackRedis]) {
     if (!a) continue;
     rows.push([
@@ -503,7 +505,20 @@ function table(r: Results): string {
   return [line(['measure', 'result', 'target']), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
 }
 
+/** S: process start → ready (bench/startup.ts). */
+async function startupPhase() {
+  log('S: process start → ready');
+  const toapis = await startFakeToapis({ apiKey: API_KEY });
+  const discord = await startFakeDiscord({ botToken: BOT_TOKEN });
+  try {
+    return await phaseStartup({ boot: (name, storeUrl) => boot(name, baseEnv(toapis.url, discord, storeUrl)), dir: work, runs: QUICK ? 1 : 3 });
+  } finally {
+    await Promise.allSettled([discord.close(), toapis.close()]);
+  }
+}
+
 async function runAll() {
+  const startup = ONLY.has('S') ? await startupPhase() : undefined;
   const ack = ONLY.has('A') ? await phaseAck('sqlite') : undefined;
   const ackRedis = ONLY.has('A') ? await phaseAck('redis') : undefined;
   const polling = ONLY.has('B') ? await phasePolling() : undefined;
@@ -512,7 +527,7 @@ async function runAll() {
   const video = ONLY.has('E') ? await phaseBigVideo() : undefined;
   const encode = ONLY.has('F') ? await phaseEncode(work, QUICK, log) : undefined;
   const webhooks = ONLY.has('W') ? { push: await phaseWebhooks({ work, quick: QUICK, log }), burst: await phaseBurst({ work, quick: QUICK, log }) } : undefined;
-  return { ack, ackRedis, polling, inFlight, restartRedis, video, encode, webhooks };
+  return { startup, ack, ackRedis, polling, inFlight, restartRedis, video, encode, webhooks };
 }
 
 async function main(): Promise<void> {

@@ -520,7 +520,7 @@ function toMap(text: Translated): LocalizationMap {
     map[locale] = text[locale];
     for (const alias of ALSO[locale] ?? []) map[alias] = text[locale];
   }
-  return map as LocalizationMap;
+  return map;
 }
 
 /** The JSON shape shared by commands, options and choices, as far as localization goes. */

@@ -137,7 +137,7 @@ export async function startJob(
   }
   ctx.logger.info({ task: record.id, user: record.owner.userId, model: request.model, mode: request.mode, parent: record.parent?.id }, 'job accepted');
   ctx.scheduler.schedule(record.id, record.owner.userId);
-  await rememberMemberJob(ctx, record).catch((err) => ctx.logger.warn({ err, task: record.id }, 'could not index the job for /vidu-jobs'));
+  await rememberMemberJob(ctx, record).catch((err: unknown) => ctx.logger.warn({ err, task: record.id }, 'could not index the job for /vidu-jobs'));
   return record;
 }
 

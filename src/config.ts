@@ -12,7 +12,7 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 const optionalUrl = z
   .string()
   .trim()
-  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }))
   .transform((u) => u.replace(/\/+$/, ''));
 
 const EnvSchema = z.object({

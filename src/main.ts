@@ -263,7 +263,7 @@ export async function startBot(env: Record<string, string | undefined>, override
         }
         // Failed jobs are not counted against daily limits.
         if (record.quota && record.owner.guildId) {
-          void usage.refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day).catch((err) => logger.warn({ err }, 'refund failed'));
+          void usage.refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day).catch((err: unknown) => logger.warn({ err }, 'refund failed'));
         }
         if (record.outcome.code === 'out_of_credits') void alerts.outOfCredits(record.owner.guildId);
       },
@@ -320,7 +320,8 @@ export async function startBot(env: Record<string, string | undefined>, override
   client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
 
   const ready = new Promise<void>((resolve, reject) => {
-    client.once(Events.ClientReady, async (c) => {
+    client.once(Events.ClientReady, (c) => {
+      void (async () => {
       try {
         applicationId = c.application.id;
         await registerCommandsIfChanged({ rest: client.rest, applicationId, commands: COMMANDS, store, logger });
@@ -331,6 +332,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       } catch (err) {
         reject(err);
       }
+      })();
     });
   });
   // Up before the login: a port in use fails the start at once, and /healthz says "gateway down"
@@ -344,7 +346,7 @@ export async function startBot(env: Record<string, string | undefined>, override
           host: config.httpHost,
           checks: {
             store: () => store.ping(),
-            gateway: async () => client.ws.shards.size > 0 && client.ws.shards.every((shard) => shard.status === Status.Ready),
+            gateway: () => Promise.resolve(client.ws.shards.size > 0 && client.ws.shards.every((shard) => shard.status === Status.Ready)),
           },
           metrics: () => metrics.registry.render(),
           ...(push ? { routes: push.routes } : {}),
@@ -386,7 +388,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       // After the steps stopped: none is still writing a staged file.
       await staging.remove().catch(() => undefined);
       logger.info('stopped');
-      logger.flush?.();
+      logger.flush();
     },
   };
 }

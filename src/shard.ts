@@ -118,7 +118,7 @@ export async function startShards(env: Record<string, string | undefined>, optio
       });
       await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       logger.info('all shards stopped');
-      logger.flush?.();
+      logger.flush();
     },
   };
 }

@@ -114,12 +114,12 @@ export function createOutbox(
   const withFiles = async (body: object, files?: OutFile[]) => {
     if (!files || files.length === 0) return { body };
     if (files.every((f) => f.data !== undefined)) {
-      return { body, files: files.map((f) => ({ name: f.name, data: f.data!, contentType: f.contentType })) };
+      return { body, files: files.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType })) };
     }
     const form = new FormData();
     form.append('payload_json', JSON.stringify(body));
     for (const [i, f] of files.entries()) {
-      const blob = f.path !== undefined ? await openAsBlob(f.path, { type: f.contentType ?? 'application/octet-stream' }) : new Blob([new Uint8Array(f.data!)], { type: f.contentType });
+      const blob = f.path !== undefined ? await openAsBlob(f.path, { type: f.contentType ?? 'application/octet-stream' }) : new Blob([new Uint8Array(f.data)], { type: f.contentType });
       form.append(`files[${i}]`, blob, f.name);
     }
     return { body: form, passThroughBody: true as const };

@@ -49,9 +49,15 @@ export class RequestError<C extends RequestErrorCode = RequestErrorCode> extends
     this.params = params;
   }
 
+  /** Makes `err instanceof RequestError` narrow to `RequestError` (any code) instead of `RequestError<any>`. */
+  static override [Symbol.hasInstance](value: unknown): value is RequestError {
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
   /** Narrows `code` and `params` together. */
   is<K extends RequestErrorCode>(code: K): this is RequestError<K> {
-    return (this.code as RequestErrorCode) === code;
+    const actual: RequestErrorCode = this.code;
+    return actual === code;
   }
 }
 

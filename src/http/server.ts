@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics.js';
 
 /** One dependency check: resolves when it is reachable, rejects (or resolves `false`) when not. */
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a check may also just resolve (e.g. `store.ping()`)
 export type HealthCheck = () => Promise<boolean | void>;
 
 export interface HttpServerOptions {

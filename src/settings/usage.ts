@@ -67,7 +67,7 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
           ok: true,
           day,
           weight,
-          ...(settings.memberDailyLimit !== undefined ? { memberLeft: settings.memberDailyLimit - usage.members[userId]! } : {}),
+          ...(settings.memberDailyLimit !== undefined ? { memberLeft: settings.memberDailyLimit - usage.members[userId] } : {}),
           ...(settings.serverDailyBudget !== undefined ? { serverLeft: settings.serverDailyBudget - usage.total } : {}),
         } as const;
       });

@@ -189,7 +189,7 @@ export function createEngine(options: EngineOptions) {
         try {
           const existing = await upstream.getTask(record.clientBusinessId);
           logger.info({ task: record.id, upstreamTask: existing.id }, 'found the earlier submit; not submitting again');
-          return adopt(record, existing);
+          return await adopt(record, existing);
         } catch (err) {
           if (!(err instanceof UpstreamNotFoundError)) throw err;
         }
@@ -198,7 +198,7 @@ export function createEngine(options: EngineOptions) {
       await remember(record);
       const task = await upstream.submit(body);
       logger.info({ task: record.id, upstreamTask: task.id, model: body.model }, 'submitted');
-      return adopt(record, task);
+      return await adopt(record, task);
     } catch (err) {
       if (isRetryable(err, 'submit')) {
         return retryLater(record, err, Infinity, record.createdAt + submitDeadlineMs, (err as { retryAfterMs?: number }).retryAfterMs);

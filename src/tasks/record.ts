@@ -46,8 +46,8 @@ export type FailureReason = z.infer<typeof FailureReasonSchema>;
 const OutcomeSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('video'),
-    url: z.string().url(),
-    lastFrameUrl: z.string().url().optional(),
+    url: z.url(),
+    lastFrameUrl: z.url().optional(),
     completedAt: z.number(),
     expiresAt: z.number().optional(),
   }),
@@ -98,7 +98,7 @@ export const TaskRecordSchema = z.object({
   /** Largest attachment Discord accepts for this interaction, in bytes. */
   attachmentSizeLimit: z.number().int().positive(),
   request: GenerationRequestSchema,
-  uploadedImageUrls: z.array(z.string().url()).optional(),
+  uploadedImageUrls: z.array(z.url()).optional(),
   upstream: z
     .object({
       taskId: z.string(),
@@ -124,7 +124,7 @@ export const TaskRecordSchema = z.object({
       id: z.string(),
       kind: z.enum(['reroll', 'edit', 'continue', 'animate']),
       /** Link to the parent's message, when known. */
-      messageUrl: z.string().url().optional(),
+      messageUrl: z.url().optional(),
     })
     .optional(),
   /** Weighted video-seconds reserved against the server's daily limits (given back on failure). */

@@ -60,7 +60,7 @@ export function createScheduler(options: SchedulerOptions) {
       timers.delete(id);
       enqueue(id);
     }, Math.min(delay, 2_147_483_647));
-    timer.unref?.();
+    timer.unref();
     timers.set(id, timer);
   }
 

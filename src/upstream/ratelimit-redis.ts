@@ -111,7 +111,7 @@ export async function createRedisTokenBucket(options: RedisTokenBucketOptions): 
     // Without a listener an 'error' event would crash the process; failures surface per call.
     owned.on('error', () => undefined);
     await owned.connect();
-    client = owned as unknown as RedisScripting;
+    client = owned;
   }
 
   const shas = { take: await client.scriptLoad(TAKE_LUA), feedback: await client.scriptLoad(FEEDBACK_LUA) };
@@ -212,7 +212,7 @@ export async function createRedisTokenBucket(options: RedisTokenBucketOptions): 
       closed = true;
       // Whoever still waits goes through the local share rather than hanging.
       for (const w of waiting.splice(0)) viaFallback(w);
-      if (owned) await owned.close().catch(() => owned!.destroy());
+      if (owned) await owned.close().catch(() => owned.destroy());
     },
   };
 }

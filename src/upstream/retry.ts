@@ -79,7 +79,7 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /** `err`, then `err.cause`, `err.cause.cause`… (at most 8 levels, cycles stop early). */
-function* causeChain(err: unknown): Generator<unknown> {
+function* causeChain(err: unknown): Generator<unknown, void> {
   const seen = new Set<unknown>();
   let current: unknown = err;
   for (let depth = 0; depth < 8 && current !== undefined && current !== null && !seen.has(current); depth++) {
@@ -126,8 +126,7 @@ export function isAbortError(err: unknown): boolean {
  * existing task (upstream/toapis-vidu.md §6). A submit without it must not be retried.
  * A repeated `upload` can at worst store the same image twice, which costs nothing.
  */
-export function isRetryable(err: unknown, op: RetryOp): boolean {
-  void op;
+export function isRetryable(err: unknown, _op: RetryOp): boolean {
   if (isAbortError(err)) return false;
   if (err instanceof UpstreamError) {
     if (

@@ -20,7 +20,7 @@ async function admin(w: World, path: string[], options: RawCommandOption[] = [])
     : [{ name: first!, type: 1, options }];
   const raw = slashCommand({ name: 'vidu-admin', options: inner, memberPermissions: MANAGE_GUILD | PLAIN, user: rawUser({ id: '1300000000000000999' }) });
   // Channel and role options resolve in `data.resolved`, as Discord sends them.
-  const resolved: Record<string, Record<string, unknown>> = {};
+  const resolved: Partial<Record<string, Record<string, unknown>>> = {};
   for (const o of options) {
     if (o.type === 7) (resolved.channels ??= {})[String(o.value)] = { id: o.value, type: 0, name: 'videos', permissions: '0' };
     if (o.type === 8) (resolved.roles ??= {})[String(o.value)] = { id: o.value, name: 'creators', color: 0, hoist: false, position: 1, permissions: '0', managed: false, mentionable: false, flags: 0 };

@@ -54,7 +54,7 @@ describe('Animate with Vidu (message context menu)', () => {
     const body = [...world.toapis.tasks.values()][0]!.body;
     expect(body).toMatchObject({ model: 'viduq3-turbo', prompt: 'make it move', duration: 4, image_urls: [world.toapis.uploads[0]!.url] });
     expect(messageText(message)).toContain('image-to-video');
-    expect(messageText(message)).toContain(`Animated from https://discord.com/channels/${target.guild_id}/${target.channel_id}/${target.id}`);
+    expect(messageText(message)).toContain(`Animated from https://discord.com/channels/${String(target.guild_id)}/${target.channel_id}/${target.id}`);
     expect(visibleAttachments(message)).toHaveLength(1);
   });
 

@@ -46,7 +46,7 @@ describe('/vidu end to end, one test per mode', () => {
     expect(message.flags & (1 << 15)).toBe(1 << 15);
     const text = messageText(message);
     expect(text).toContain('viduq3-pro · text-to-video · 4 s · 1080p · 9:16 · silent · seed 42');
-    expect(text).toContain(`<@${raw.member!.user && (raw.member!.user as { id: string }).id}>`);
+    expect(text).toContain(`<@${(raw.member!.user as { id: string }).id}>`);
   });
 
   it('image-to-video: the attachment is downloaded, re-uploaded, and aspect_ratio is not sent', async () => {

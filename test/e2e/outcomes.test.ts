@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments } from '../fakes/discord.js';
 import { snowflake } from '../fakes/interactions.js';
-import { pngBytes } from '../support/images.js';
 import { API_KEY, BOT_TOKEN, messageText, startWorld, type World } from './world.js';
 
 let world: World | undefined;
@@ -125,7 +124,7 @@ describe('progress', () => {
     const message = await world.finalMessage(raw.token);
     const texts = message.history.map((h) => JSON.stringify(h.components));
     for (let i = 1; i < texts.length; i++) expect(texts[i]).not.toBe(texts[i - 1]);
-    const all = message.history.map((h) => messageText({ content: h.content, components: h.components as never[] })).join('\n');
+    const all = message.history.map((h) => messageText({ content: h.content, components: h.components })).join('\n');
     expect(all).toContain('Queued at Vidu');
     expect(all).toMatch(/Generating · \d+%/);
   });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBot, type RunningBot } from '../../src/main.js';
-import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type FakeMessage } from '../fakes/discord.js';
+import { startFakeDiscord, type FakeDiscordOptions, type FakeMessage } from '../fakes/discord.js';
 import { slashCommand, type RawAttachment, type RawCommandOption, type SlashCommandOptions } from '../fakes/interactions.js';
 import { startFakeToapis, type FakeToapis, type FakeToapisOptions, type FakeTaskPlan } from '../fakes/toapis.js';
 

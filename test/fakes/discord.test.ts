@@ -4,7 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ButtonStyle,
   Client,
+  ComponentType,
   ContainerBuilder,
   DiscordAPIError,
   GatewayIntentBits,
@@ -337,8 +341,8 @@ describe('message rules', () => {
 
   it('stores PUT commands with ids and rejects invalid names with 50035', async () => {
     const commands = await client.application!.commands.set([
-      { name: 'vidu', description: 'Generate a video', options: [{ name: 'prompt', description: 'What to make', type: 3, required: true }] },
-      { name: 'Animate image', type: 3 },
+      { name: 'vidu', description: 'Generate a video', options: [{ name: 'prompt', description: 'What to make', type: ApplicationCommandOptionType.String, required: true }] },
+      { name: 'Animate image', type: ApplicationCommandType.Message },
     ]);
     expect(commands.size).toBe(2);
     expect(fake.commandPuts).toHaveLength(1);
@@ -355,7 +359,7 @@ describe('components, modals, context menus', () => {
     const channel = defaultChannel();
     const host = await channel.send({
       content: 'Generating…',
-      components: [{ type: 1, components: [{ type: 2, style: 1, custom_id: 'vidu:result:42', label: 'Get result' }] }],
+      components: [{ type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style: ButtonStyle.Primary, custom_id: 'vidu:result:42', label: 'Get result' }] }],
     });
     const raw = button({ customId: 'vidu:result:42', message: fake.wireMessage(host.id) });
     const interaction = await deliver(raw);

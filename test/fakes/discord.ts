@@ -33,6 +33,7 @@ import {
   type RawMessage,
   type RawUser,
 } from './interactions.js';
+import { specProblems } from './discord/spec.js';
 
 // ───────────────────────────────────────────────────────────────────────────────────────────────
 // 1. Public types and options
@@ -89,6 +90,13 @@ export interface RateLimitSpec {
 }
 
 export interface FakeDiscordOptions {
+  /**
+   * Check every request body against Discord's official OpenAPI schemas (./discord/spec.ts) and
+   * answer 400/50035 "Invalid Form Body" when one would be refused. Default false for now: the
+   * generated schemas type int64 bitfields (`default_member_permissions`) as numbers, while
+   * Discord takes the documented strings, so the bot's command registration is refused.
+   */
+  specValidation?: boolean;
   /**
    * Default `TEST-bot-token`. Must not start with `Bot`/`Bearer` (any case): discord.js strips
    * that prefix before sending, so the fake would then see a different token.
@@ -766,7 +774,7 @@ function validateOptionList(
       if (typeof c.value === 'string' && chars(c.value) > 100) {
         errs.push([[...p, 'choices', j, 'value'], 'BASE_TYPE_MAX_LENGTH', 'Must be 100 or fewer in length.']);
       }
-      total += longestLocalized(c.name, c.name_localizations) + (typeof c.value === 'string' ? chars(c.value) : String(c.value ?? '').length);
+      total += longestLocalized(c.name, c.name_localizations) + (typeof c.value === 'string' ? chars(c.value) : typeof c.value === 'number' ? String(c.value).length : 0);
     });
     for (const key of ['min_length', 'max_length'] as const) {
       const v = o[key];
@@ -906,6 +914,7 @@ const DEFAULTS = {
 export class FakeDiscord {
   // ── configuration ──
   readonly botToken: string;
+  private readonly specValidation: boolean;
   readonly applicationId: string;
   readonly botUserId: string;
   readonly botUsername: string;
@@ -962,6 +971,7 @@ export class FakeDiscord {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.botToken = options.botToken ?? DEFAULTS.botToken;
+    this.specValidation = options.specValidation ?? false;
     this.applicationId = options.applicationId ?? DEFAULT_IDS.applicationId;
     this.botUserId = options.botUserId ?? this.applicationId;
     this.botUsername = options.botUsername ?? DEFAULTS.botUsername;
@@ -1166,7 +1176,7 @@ export class FakeDiscord {
       commandType: raw.type === 2 || raw.type === 4 ? Number(data.type ?? 1) : null,
       commandName: typeof data.name === 'string' ? data.name : null,
       guildId: raw.guild_id ?? null,
-      channelId: raw.channel?.id ? String(raw.channel.id) : raw.channel_id,
+      channelId: typeof raw.channel?.id === 'string' ? raw.channel.id : raw.channel_id,
       userId: user?.id ?? '0',
       injectedAtMs,
       expiresAtMs: injectedAtMs + this.tokenLifetimeMs,
@@ -1489,6 +1499,9 @@ export class FakeDiscord {
     try {
       if (parseFailure) throw parseFailure;
       if (route.def.auth === 'bot' && auth !== 'bot') errors.unauthorized();
+      // Discord's official OpenAPI schema for this route's body, before the fake's own checks.
+      const problems = this.specValidation ? specProblems(`${route.def.method} ${route.def.name}`, body) : [];
+      if (problems.length > 0) fail(400, 50035, 'Invalid Form Body', { errors: formErrors(problems.map((p) => [p.path, p.code, p.message])) });
       const limit = route.def.bucket ? this.applyRateLimit(route.def.bucket(ctx)) : null;
       if (limit?.limited) {
         reply = limit.limited;
@@ -2259,7 +2272,7 @@ export class FakeDiscord {
       const id = String(a.id);
       const known = this.cdn.get(id);
       if (known) return known;
-      const filename = String(a.filename ?? 'file');
+      const filename = typeof a.filename === 'string' ? a.filename : 'file';
       const stored: FakeStoredAttachment = {
         id,
         filename,
@@ -2489,7 +2502,7 @@ export class FakeDiscord {
   }
 
   private syncAppPermissions(raw: RawInteraction): void {
-    const channelId = raw.channel?.id ? String(raw.channel.id) : raw.channel_id;
+    const channelId = typeof raw.channel?.id === 'string' ? raw.channel.id : raw.channel_id;
     const channel = this.channels.get(channelId);
     if (!channel?.guildId || !this.guilds.get(channel.guildId)?.botMember) return;
     raw.app_permissions = this.appPermissions(channel.id).toString();
@@ -2567,7 +2580,7 @@ export class FakeDiscord {
     });
     ws.on('error', () => undefined);
     ws.on('message', raw => {
-      this.onGatewayMessage(connection, raw.toString()).catch((error: unknown) => {
+      this.onGatewayMessage(connection, new TextDecoder().decode(Array.isArray(raw) ? Buffer.concat(raw) : raw)).catch((error: unknown) => {
         this.internalErrors.push(error instanceof Error ? error : new Error(String(error)));
       });
     });

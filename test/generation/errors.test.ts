@@ -34,7 +34,7 @@ const worstCase: { [C in RequestErrorCode]: RequestErrorParams[C] } = {
 
 describe('describeRequestError', () => {
   it.each(Object.entries(worstCase))('%s stays within 300 characters', (code, params) => {
-    const err = new RequestError(code as RequestErrorCode, params as never);
+    const err = new RequestError(code as RequestErrorCode, params);
     const text = describeRequestError(err);
     expect(text.length).toBeGreaterThan(20);
     expect(text.length).toBeLessThanOrEqual(MAX_REQUEST_ERROR_MESSAGE_CHARS);

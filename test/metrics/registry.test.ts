@@ -58,14 +58,14 @@ function runningRecord(): TaskRecord {
 }
 
 function done(base: TaskRecord, patch: Partial<TaskRecord>): TaskRecord {
-  return { ...base, state: 'done', ...patch } as TaskRecord;
+  return { ...base, state: 'done', ...patch };
 }
 
 describe('createBotMetrics', () => {
   it('keeps jobs by state and model from step results, and counts each finish once', () => {
     const m = createBotMetrics({ process: false });
     const rec = runningRecord();
-    m.trackStep(rec.id, { ...rec, state: 'accepted' } as TaskRecord, 1_000);
+    m.trackStep(rec.id, { ...rec, state: 'accepted' }, 1_000);
     m.trackStep(rec.id, rec, 2_000);
     const text1 = m.registry.render();
     expect(text1).toContain(`vidu_jobs{state="accepted",model="${rec.request.model}"} 0`);

@@ -32,8 +32,8 @@ export function spawnBot(env: Record<string, string>, cwd: string): BotProcess {
     lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     for (const w of waiters) w();
   };
-  child.stdout!.on('data', feed);
-  child.stderr!.on('data', feed);
+  child.stdout.on('data', feed);
+  child.stderr.on('data', feed);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => {
       for (const w of waiters) w();

@@ -333,7 +333,7 @@ describe.skipIf(!REDIS_URL)('openStore: Redis', () => {
     async (ids) => {
       // Remove only what this file wrote; other suites may share the database.
       for (const namespace of ['task', 'pending']) {
-        const k = createRedisKeyv(REDIS_URL!, { namespace });
+        const k = createRedisKeyv(REDIS_URL, { namespace });
         try {
           await k.delete(ids);
         } finally {
