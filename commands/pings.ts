@@ -16,9 +16,15 @@ export const pingButtons: ComponentRoute = {
   async button(interaction, ctx, [action, rawUserId]) {
     const reply = (content: string) => interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
     const userId = UserIdSchema.safeParse(rawUserId);
-    if (action !== 'off' || !userId.success) return void (await reply(`⚠️ ${t(interaction.locale, 'error.generic')}`));
+    if (action !== 'off' || !userId.success) {
+      await reply(`⚠️ ${t(interaction.locale, 'error.generic')}`);
+      return;
+    }
     // Checked here, on the server: the button is visible to everyone in the channel.
-    if (interaction.user.id !== userId.data) return void (await reply(`⚠️ ${t(interaction.locale, 'ping.notYours')}`));
+    if (interaction.user.id !== userId.data) {
+      await reply(`⚠️ ${t(interaction.locale, 'ping.notYours')}`);
+      return;
+    }
     await createMemberPrefs({ family: ctx.store.memberPrefs }).update(userId.data, () => ({ pings: false }));
     ctx.logger.info({ user: userId.data }, 'member turned pings off');
     await reply(t(interaction.locale, 'ping.turnedOff'));

@@ -5,7 +5,7 @@ import { renderRefusal } from '../src/render/render.js';
 import { newTaskRecord } from '../src/tasks/accept.js';
 import { describeLimit, type LimitVerdict } from '../src/tasks/limits.js';
 import { describeOperatorRefusal, type OperatorReservation } from '../src/settings/operator.js';
-import { checkAccess, checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
+import { checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
 import { describeDefaultNote, type DefaultNote } from '../src/settings/effective.js';
 import { describeReservationRefusal, type Reservation } from '../src/settings/usage.js';
 import { absentIfCorrupt } from '../src/store/index.js';
@@ -168,9 +168,9 @@ async function storeNewJob(
   let quota: TaskRecord['quota'];
   /** Gives back whatever was reserved or admitted for this job: nothing was started. */
   const undo = async () => {
-    await ctx.gate.cancel(userId, interaction.id).catch((err) => ctx.logger.warn({ err }, 'could not cancel the admission'));
-    if (operatorQuota) await ctx.operator.refund(userId, operatorQuota.weight, operatorQuota.day).catch((err) => ctx.logger.warn({ err }, 'operator refund failed'));
-    if (quota && interaction.guildId) await ctx.usage.refund(interaction.guildId, userId, quota.weight, quota.day).catch((err) => ctx.logger.warn({ err }, 'refund failed'));
+    await ctx.gate.cancel(userId, interaction.id).catch((err: unknown) => ctx.logger.warn({ err }, 'could not cancel the admission'));
+    if (operatorQuota) await ctx.operator.refund(userId, operatorQuota.weight, operatorQuota.day).catch((err: unknown) => ctx.logger.warn({ err }, 'operator refund failed'));
+    if (quota && interaction.guildId) await ctx.usage.refund(interaction.guildId, userId, quota.weight, quota.day).catch((err: unknown) => ctx.logger.warn({ err }, 'refund failed'));
   };
   try {
     const operator = await ctx.operator.reserve(userId, weight);

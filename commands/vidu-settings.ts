@@ -6,7 +6,7 @@ import {
 } from 'discord.js';
 import { z } from 'zod';
 import { t } from '../src/i18n/index.js';
-import { PREF_FIELDS, fieldOffered, parsePrefValue, renderPrefsPanel, type PanelContext, type PrefField } from '../src/render/prefs-panel.js';
+import { PREF_FIELDS, fieldOffered, parsePrefValue, renderPrefsPanel, type PanelContext } from '../src/render/prefs-panel.js';
 import { renderRefusal } from '../src/render/render.js';
 import { offPeakAllowed } from '../src/settings/effective.js';
 import { createMemberPrefs } from '../src/settings/member.js';
@@ -55,7 +55,7 @@ async function act(interaction: ButtonInteraction | StringSelectMenuInteraction,
   const where = panelContext(interaction, ctx);
   let prefs;
   if (parsed.data[0] === 'set') {
-    const field = parsed.data[1] as PrefField;
+    const field = parsed.data[1];
     const value = interaction.isStringSelectMenu() ? parsePrefValue(field, interaction.values[0] ?? '') : null;
     if (value === null || !fieldOffered(field, where)) {
       await interaction.reply(renderRefusal(t(interaction.locale, 'prefs.invalid')));

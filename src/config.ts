@@ -51,7 +51,7 @@ const EnvSchema = z.object({
   TOAPIS_WEBHOOK_URL: z
     .string()
     .trim()
-    .url({ protocol: /^https$/, error: 'must be a public https:// URL (toapis refuses others)' })
+    .pipe(z.url({ protocol: /^https$/, error: 'must be a public https:// URL (toapis refuses others)' }))
     .optional(),
   /** Jobs one member may have in flight at once. Default 3. */
   VIDU_USER_MAX_IN_FLIGHT: positiveInt(3),

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -255,11 +254,11 @@ export async function startBot(env: Record<string, string | undefined>, override
         void alerts.webhookNotConfigured(record.owner.guildId);
       },
       finished(record) {
-        void gate.finish(record.owner.userId, record.id).catch((err) => logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
+        void gate.finish(record.owner.userId, record.id).catch((err: unknown) => logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
         if (record.outcome?.kind !== 'failed') return;
         if (record.operatorQuota) {
           const q = record.operatorQuota;
-          void operator.refund(record.owner.userId, q.weight, q.day).catch((err) => logger.warn({ err }, 'operator refund failed'));
+          void operator.refund(record.owner.userId, q.weight, q.day).catch((err: unknown) => logger.warn({ err }, 'operator refund failed'));
         }
         // Failed jobs are not counted against daily limits.
         if (record.quota && record.owner.guildId) {

@@ -14,7 +14,7 @@ import { fetchRefusalFailure } from '../tasks/fetch-failure.js';
 import type { TaskRecord } from '../tasks/record.js';
 import type { Schedule } from '../tasks/schedule.js';
 import type { TaskRepository } from '../store/index.js';
-import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
+import { isRetryableDownload } from '../upstream/download.js';
 import { DiscordWriteError, type Outbox, type OutFile } from './outbox.js';
 import { createPinger } from './ping.js';
 
@@ -92,7 +92,7 @@ export function createDelivery(options: DeliveryOptions) {
     logger,
     downloadTimeoutMs: schedule.videoDownloadTimeoutMs,
   });
-  const pinger = createPinger({ outbox, logger, save, now, wantsPings: options.wantsPings ?? (async () => true) });
+  const pinger = createPinger({ outbox, logger, save, now, wantsPings: options.wantsPings ?? (() => Promise.resolve(true)) });
 
   const landed = (via: Delivered['via'], res: { id: string; channel_id: string }, files: OutFile[] | undefined): Delivered => ({
     via,

@@ -31,7 +31,7 @@ export async function runFfmpegFiles(args: string[], options: { timeoutMs: numbe
   try {
     await run(options.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], { timeout: options.timeoutMs });
   } catch (err) {
-    throw new FfmpegError(`ffmpeg failed: ${String((err as Error).message).split('\n')[0]}`, { cause: err });
+    throw new FfmpegError(`ffmpeg failed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
 }
 

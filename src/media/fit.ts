@@ -287,10 +287,10 @@ export function createFitter(options: FitterOptions = {}) {
       let stdout = '';
       let stderr = '';
       let failure: Error | undefined;
-      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         if (collectStdout && stdout.length < 1_000_000) stdout += chunk;
       });
-      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
         stderr = (stderr + chunk).slice(-4_000);
       });
       const kill = (err: Error) => {

@@ -5,7 +5,7 @@
  * removes) what a killed one left behind.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeJobTempFiles } from '../tasks/tempfiles.js';
 import type { Logger } from '../log.js';

@@ -20,6 +20,7 @@
 // eslint-disable-next-line no-control-regex
 const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u206f\ufeff]/g;
 /** What else a reader cannot see on its own: whitespace, joiners, Braille blank, Hangul fillers. */
+// eslint-disable-next-line no-misleading-character-class -- each code point is matched on its own, joiners included
 const BLANK = /[\s\u200c\u200d\u2800\u3164\uffa0\u115f\u1160]/g;
 
 /** Markdown-significant characters, escaped with a backslash (Discord honours `\` before any of them). */

@@ -1,7 +1,7 @@
 import { ButtonStyle, ComponentType, MessageFlags, type APIComponentInContainer, type APISelectMenuOption } from 'discord.js';
 import { ASPECT_RATIO_SUGGESTIONS, GENERATION_DEFAULTS, MODEL_IDS, RESOLUTIONS } from '../generation/models.js';
-import { t, type MessageKey } from '../i18n/index.js';
-import { applyDefaults, describeDefaultNote } from '../settings/effective.js';
+import { t } from '../i18n/index.js';
+import { applyDefaults, describeDefaultNote, type TypedOptions } from '../settings/effective.js';
 import { AUDIO_TYPES, type MemberPrefs } from '../settings/member.js';
 import type { GuildSettings } from '../settings/settings.js';
 import type { MessagePayload } from './render.js';
@@ -50,7 +50,7 @@ function choices(field: PrefField, locale: string): [string, string][] {
     case 'aspectRatio':
       return ASPECT_RATIO_SUGGESTIONS.map((r) => [r, r]);
     case 'audioType':
-      return AUDIO_TYPES.map((a) => [a, t(locale, `prefs.audioType.${a}` as MessageKey & `prefs.audioType.${string}`)]);
+      return AUDIO_TYPES.map((a) => [a, t(locale, `prefs.audioType.${a}`)]);
     case 'audio':
     case 'offPeak':
     case 'privateReplies':
@@ -75,13 +75,14 @@ export function parsePrefValue(field: PrefField, value: string): MemberPrefs[Pre
   if (!choices(field, 'en-US').some(([v]) => v === value)) return null;
   if (field === 'duration') return Number(value);
   if (field === 'audio' || field === 'offPeak' || field === 'privateReplies') return value === 'on';
-  return value as MemberPrefs[PrefField];
+  return value;
 }
 
 /** What an unset field falls back to, as the placeholder says it. */
 function fallback(field: PrefField, ctx: PanelContext): string {
   const d = ctx.settings.defaults;
-  const filled = applyDefaults({ model: null, duration: null, resolution: null, aspectRatio: null, audio: null }, {} as MemberPrefs, ctx.settings, {
+  const nothingTyped: TypedOptions = { model: null, duration: null, resolution: null, aspectRatio: null, audio: null };
+  const filled = applyDefaults(nothingTyped, {} as MemberPrefs, ctx.settings, {
     imageCount: 0,
     inGuild: ctx.inGuild,
     offPeakAllowed: ctx.offPeakAllowed,
@@ -97,6 +98,7 @@ function fallback(field: PrefField, ctx: PanelContext): string {
     case 'aspectRatio':
       return t(ctx.locale, 'prefs.ratioAuto');
     case 'audio':
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a constant today; the text follows it if the default changes
       return t(ctx.locale, GENERATION_DEFAULTS.audio ? 'prefs.on' : 'prefs.off');
     case 'audioType':
       return t(ctx.locale, 'prefs.audioType.all');
@@ -150,7 +152,7 @@ export function renderPrefsPanel(prefs: MemberPrefs, ctx: PanelContext): Message
           max_values: 1,
         },
       ],
-    } as APIComponentInContainer);
+    });
     // Which select is which: Discord shows only the chosen option, so name it above.
     children.splice(children.length - 1, 0, { type: ComponentType.TextDisplay, content: `-# ${name}` });
   }
@@ -165,7 +167,7 @@ export function renderPrefsPanel(prefs: MemberPrefs, ctx: PanelContext): Message
       },
       { type: ComponentType.Button, style: ButtonStyle.Danger, label: t(locale, 'prefs.button.reset'), custom_id: prefsId('reset', ctx.userId) },
     ],
-  } as APIComponentInContainer);
+  });
   return {
     flags: MessageFlags.IsComponentsV2 | MessageFlags.Ephemeral,
     allowed_mentions: { parse: [] },

@@ -8,7 +8,7 @@ import {
 import { t, tn } from '../i18n/index.js';
 import { escapeMarkdown, excerpt as cut } from './escape.js';
 import type { Eta } from '../tasks/eta.js';
-import { FAILURE_CODES, type FailureCode, type Outcome, type TaskRecord } from '../tasks/record.js';
+import { type FailureCode, type Outcome, type TaskRecord } from '../tasks/record.js';
 
 /** A message body as Discord's REST API takes it (Components V2). Pure data. */
 export interface MessagePayload {
@@ -199,7 +199,7 @@ export function renderProgress(record: TaskRecord, eta?: Eta): MessagePayload {
     components: [
       { type: ComponentType.Button, style: ButtonStyle.Secondary, label: t(record.owner.locale, 'button.stop'), emoji: { name: '⏹️' }, custom_id: `job:stop:${record.id}` },
     ],
-  } as APIComponentInContainer;
+  };
   return payload([container(ACCENT.working, [...header(record), text(lines.join('\n')), stop])]);
 }
 

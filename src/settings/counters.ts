@@ -250,15 +250,13 @@ export function createStoreCounters(store: Pick<Families, 'spendLines' | 'member
       return serial(async () => {
         const record = await readGate(window, userId);
         if (!(entryId in record.inFlight)) return;
-        delete record.inFlight[entryId];
-        await store.memberGates.set({ window, userId }, record);
+        await store.memberGates.set({ window, userId }, { ...record, inFlight: without(record.inFlight, entryId) });
       });
     },
     cancel(window, userId, entryId) {
       return serial(async () => {
         const record = await readGate(window, userId);
-        delete record.inFlight[entryId];
-        await store.memberGates.set({ window, userId }, { inFlight: record.inFlight, starts: record.starts.filter((s) => s.id !== entryId) });
+        await store.memberGates.set({ window, userId }, { inFlight: without(record.inFlight, entryId), starts: record.starts.filter((s) => s.id !== entryId) });
       });
     },
     async close() {
@@ -270,4 +268,9 @@ export function createStoreCounters(store: Pick<Families, 'spendLines' | 'member
 /** Counters for the store at `location`: Redis scripts on Redis, else the store's own families. */
 export async function openCounters(location: StoreLocation, store: Pick<Families, 'spendLines' | 'memberGates'>): Promise<Counters> {
   return location.kind === 'redis' ? createRedisCounters(location.url) : createStoreCounters(store);
+}
+
+/** `entries` without `key` (a copy). */
+function without<V>(entries: Record<string, V>, key: string): Record<string, V> {
+  return Object.fromEntries(Object.entries(entries).filter(([k]) => k !== key));
 }

@@ -149,7 +149,7 @@ export function defineFamily<K, S extends z.ZodType>(spec: FamilySpec<K, S>): (n
         const prefix = `${spec.namespace}:`;
         const now = Date.now();
         for await (const [rawKey, stored] of adapter.iterator(adapter.namespace ?? spec.namespace)) {
-          const key = String(rawKey).startsWith(prefix) ? String(rawKey).slice(prefix.length) : String(rawKey);
+          const key = rawKey.startsWith(prefix) ? rawKey.slice(prefix.length) : rawKey;
           let data: { value?: unknown; expires?: unknown } | undefined;
           try {
             data = (typeof stored === 'string' ? await (kv.deserialize ?? JSON.parse)(stored) : stored) as typeof data;

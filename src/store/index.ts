@@ -71,7 +71,9 @@ export async function openStore(location: StoreLocation | string, options: Famil
   if (!where) throw new StoreError('STORE_URL must be sqlite://path/file.sqlite or redis://host:port/db');
   const ns = openNamespaces(where);
   let firstError: unknown;
-  for (const name of NAMESPACES) ns[name].on('error', (err) => (firstError ??= err));
+  for (const name of NAMESPACES) ns[name].on('error', (err: unknown) => {
+    firstError ??= err;
+  });
 
   const store: Store = {
     ...createTaskRepository(ns, options),
@@ -83,7 +85,7 @@ export async function openStore(location: StoreLocation | string, options: Famil
       if (firstError) {
         const err = firstError;
         firstError = undefined;
-        throw err;
+        throw err instanceof Error ? err : new StoreError('store connection failed');
       }
     },
     sweepExpired: (nowMs) => sweepExpired(where, ns, nowMs),

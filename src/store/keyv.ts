@@ -70,7 +70,7 @@ export function openNamespace(location: StoreLocation, namespace: NamespaceName)
         throw new StoreError(`cannot create the folder of ${file}: ${(err as Error).message}`);
       }
     }
-    const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 10_000, iterationLimit: 1000 } as never);
+    const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 10_000, iterationLimit: 1000 });
     // WAL: readers never wait for the writer and commits are ~5× cheaper; still fully durable.
     // A failure here surfaces through the first real query (openStore pings every namespace).
     if (file !== ':memory:') void adapter.query('PRAGMA journal_mode=WAL').catch(() => undefined);

@@ -49,7 +49,7 @@ export function createTaskRepository(ns: Namespaces, hooks: FamilyHooks = {}): T
     },
     async getMany(ids) {
       if (ids.length === 0) return [];
-      const raws = (await timed('read', ns.task.get(ids))) as unknown[];
+      const raws: unknown[] = await timed('read', ns.task.get(ids));
       return raws.map((raw, i) => tasks.parse(ids[i]!, raw));
     },
     async put(record) {

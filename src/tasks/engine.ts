@@ -1,4 +1,4 @@
-import { RequestError, describeRequestError } from '../generation/errors.js';
+import { RequestError } from '../generation/errors.js';
 import { checkImage } from '../generation/images.js';
 import { MAX_IMAGE_BYTES } from '../generation/models.js';
 import { toSubmitBody } from '../generation/request.js';

@@ -30,6 +30,8 @@ export function withCallbackUrl(client: UpstreamClient, options: CallbackUrlOpti
         if (!(err instanceof UpstreamWebhookNotConfiguredError)) throw err;
         const first = sending;
         sending = false;
+        // Another submit may have met it first while this one was in flight: tell the admins once.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `sending` can change across the await above
         if (first) options.onNotConfigured();
         return client.submit(body, signal);
       }

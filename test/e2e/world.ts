@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startBot, type RunningBot } from '../../src/main.js';
 import { startFakeDiscord, type FakeDiscordOptions, type FakeMessage } from '../fakes/discord.js';
 import { slashCommand, type RawAttachment, type RawCommandOption, type SlashCommandOptions } from '../fakes/interactions.js';
-import { startFakeToapis, type FakeToapis, type FakeToapisOptions, type FakeTaskPlan } from '../fakes/toapis.js';
+import { startFakeToapis, type FakeToapisOptions, type FakeTaskPlan } from '../fakes/toapis.js';
 
 export const API_KEY = 'sk-test-key-0123456789';
 // Not starting with "Bot": discord.js strips a leading "Bot" prefix from tokens.

@@ -455,6 +455,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
     const signature = (webhookOf()?.secrets ?? [])
       .map((secret) => `v1=${createHmac('sha256', secret).update(`${eventId}.${timestamp}.${body}`).digest('hex')}`)
       .join(',');
+    // eslint-disable-next-line no-useless-assignment -- 0 stays when fetch throws
     let status = 0;
     try {
       const res = await fetch(url, {

@@ -151,7 +151,7 @@ describe('POST /webhooks/toapis', () => {
     const res =
       'tamper' in how
         ? await post(body.replace('video_known', 'video_other'), { signature: `v1=${webhookSignature(SECRET, e.id, String(Math.floor(Date.now() / 1000)), body)}` })
-        : await post(body, how as { secrets?: string[]; signature?: string });
+        : await post(body, how);
     expect(res.status).toBe(401);
     expect(res.text).not.toContain('video_known');
     expect(await footprint(e.id)).toEqual(before);

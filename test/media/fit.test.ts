@@ -111,7 +111,10 @@ describe('fit', () => {
     const input = join(dir, 'clip.mkv.mp4');
     const { execFile } = await import('node:child_process');
     await new Promise<void>((resolve, reject) =>
-      execFile('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=64x64:rate=5:duration=1', '-f', 'matroska', input], (e) => (e ? reject(e) : resolve())),
+      execFile('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=64x64:rate=5:duration=1', '-f', 'matroska', input], (e) => {
+        if (e) reject(new Error('ffmpeg could not make the test file', { cause: e }));
+        else resolve();
+      }),
     );
     await expect(createFitter().probe(input)).rejects.toBeInstanceOf(ProbeError);
   });

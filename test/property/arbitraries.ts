@@ -16,7 +16,7 @@ export const promptArb: fc.Arbitrary<string> = fc.oneof(
     .map(([text, names]) => `${text} ${names.map((n) => `@${n}`).join(' and ')}`),
   fc
     .tuple(fc.constantFrom('x', 'é', '猫', '😀', '👩‍👩‍👧'), fc.integer({ min: MAX_PROMPT_CHARS - 8, max: MAX_PROMPT_CHARS + 3 }))
-    .map(([unit, n]) => unit.repeat(Math.max(1, Math.floor(n / [...unit].length)))),
+    .map(([unit, n]) => unit.repeat(Math.max(1, Math.floor(n / Array.from(unit).length)))),
 );
 
 /** An option value the member typed (or left empty). */

@@ -14,6 +14,7 @@ function activeMarkup(shown: string): string[] {
   if (/(^|\n)\s*-/.test(rest)) found.push('subtext or list');
   if (/@(everyone|here)\b/.test(rest)) found.push('everyone/here');
   if (/https?:\/\//.test(rest)) found.push('bare link');
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   if (/[\u202a-\u202e\u2066-\u2069\u200b\u200e\u200f\u0000-\u0008]/.test(rest.replace(/@\u200b/g, '@'))) found.push('invisible');
   return found;
 }

@@ -119,6 +119,6 @@ describe('offPeakAllowed', () => {
     ['forbid', false],
     ['force', false],
   ])('server off-peak policy %s → members may choose: %s', (policy, allowed) => {
-    expect(offPeakAllowed({ ...DEFAULT_SETTINGS, ...(policy === undefined ? {} : { offPeak: policy }) } as GuildSettings)).toBe(allowed);
+    expect(offPeakAllowed({ ...DEFAULT_SETTINGS, ...(policy === undefined ? {} : { offPeak: policy }) })).toBe(allowed);
   });
 });

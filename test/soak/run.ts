@@ -203,8 +203,8 @@ function spawnProc(entry: string, env: Record<string, string>): Proc {
     partial = parts.pop() ?? '';
     lines.push(...parts.filter(Boolean));
   };
-  child.stdout!.on('data', feed);
-  child.stderr!.on('data', feed);
+  child.stdout.on('data', feed);
+  child.stderr.on('data', feed);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return { child, lines, exited };
 }

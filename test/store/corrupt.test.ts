@@ -113,7 +113,7 @@ describe('store.ping (what /healthz calls on every probe)', () => {
     const store = await openStore(location);
     const ns = openNamespaces(location);
     try {
-      const before = await ns.meta.get('ping');
+      const before: unknown = await ns.meta.get('ping');
       expect(typeof before).toBe('number');
       for (let i = 0; i < 5; i++) await store.ping();
       expect(await ns.meta.get('ping')).toBe(before);
