@@ -29,11 +29,35 @@ function children(): number[] {
 /** A `testsrc2` + `sine` clip with noise (real footage is noisy; a clean pattern compresses to nothing). */
 function makeClip(path: string, durationS: number): void {
   execFileSync('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=24:duration=${durationS}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${durationS}`,
-    '-vf', 'noise=alls=6:allf=t', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '16', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '128k', '-t', String(durationS), path,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=1920x1080:rate=24:duration=${durationS}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=48000:duration=${durationS}`,
+    '-vf',
+    'noise=alls=6:allf=t',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-qp',
+    '16',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    '-t',
+    String(durationS),
+    path,
   ]);
 }
 
@@ -96,17 +120,29 @@ export async function phaseEncode(work: string, quick: boolean, log: (msg: strin
       eventLoopMaxMs: round(loop.max / 1e6),
     });
   }
-  return { clip: `${durationS} s 1920x1080 24 fps + AAC`, sourceMiB: round(sourceBytes / MIB, 1), loadAverage: os.loadavg().map((x) => round(x)), idleLoop, runs };
+  return {
+    clip: `${durationS} s 1920x1080 24 fps + AAC`,
+    sourceMiB: round(sourceBytes / MIB, 1),
+    loadAverage: os.loadavg().map((x) => round(x)),
+    idleLoop,
+    runs,
+  };
 }
 
 /** Table rows for bench/run.ts. */
 export function encodeRows(r: Awaited<ReturnType<typeof phaseEncode>>): [string, string, string][] {
   const rows: [string, string, string][] = [
-    ['F event-loop delay p99 with no encode (machine load)', `${r.idleLoop.p99Ms} ms (max ${r.idleLoop.maxMs}); load average ${r.loadAverage.join(' ')}`, 'baseline'],
+    [
+      'F event-loop delay p99 with no encode (machine load)',
+      `${r.idleLoop.p99Ms} ms (max ${r.idleLoop.maxMs}); load average ${r.loadAverage.join(' ')}`,
+      'baseline',
+    ],
   ];
-  return rows.concat(r.runs.map((x): [string, string, string] => [
-    `F encode ${r.sourceMiB} MiB ${r.clip.split(' ').slice(0, 3).join(' ')} → ${x.limitMiB} MiB`,
-    `${x.result} ${x.outputMiB ?? '-'} MiB at ${x.resolution ?? '-'}, ${x.wallS} s; ffmpeg peak ${x.ffmpegPeakRssMiB} MiB, bot +${x.botPeakAboveIdleMiB} MiB; loop p99 ${x.eventLoopP99Ms} ms (max ${x.eventLoopMaxMs})`,
-    'fits; loop p99 < 50 ms',
-  ]));
+  return rows.concat(
+    r.runs.map((x): [string, string, string] => [
+      `F encode ${r.sourceMiB} MiB ${r.clip.split(' ').slice(0, 3).join(' ')} → ${x.limitMiB} MiB`,
+      `${x.result} ${x.outputMiB ?? '-'} MiB at ${x.resolution ?? '-'}, ${x.wallS} s; ffmpeg peak ${x.ffmpegPeakRssMiB} MiB, bot +${x.botPeakAboveIdleMiB} MiB; loop p99 ${x.eventLoopP99Ms} ms (max ${x.eventLoopMaxMs})`,
+      'fits; loop p99 < 50 ms',
+    ]),
+  );
 }

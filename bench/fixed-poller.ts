@@ -34,7 +34,11 @@ export interface FixedResult {
 async function runOne(o: FixedPollerOptions, job: FixedJob): Promise<FixedResult> {
   const auth = { authorization: `Bearer ${o.apiKey}` };
   const submitted = (await (
-    await fetch(`${o.toapisUrl}/v1/videos/generations`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(job.body) })
+    await fetch(`${o.toapisUrl}/v1/videos/generations`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(job.body),
+    })
   ).json()) as { id: string };
   let polls = 0;
   let task: { status: string; result?: { data: { url: string }[] } };
@@ -49,7 +53,11 @@ async function runOne(o: FixedPollerOptions, job: FixedJob): Promise<FixedResult
   const businessId = String(job.body.client_business_id);
   form.set('payload_json', JSON.stringify({ content: businessId, attachments: [{ id: 0, filename: `${businessId}.mp4` }] }));
   form.set('files[0]', new Blob([video], { type: 'video/mp4' }), `${businessId}.mp4`);
-  const res = await fetch(`${o.discordApiUrl}/v10/channels/${o.channelId}/messages`, { method: 'POST', headers: { authorization: `Bot ${o.botToken}` }, body: form });
+  const res = await fetch(`${o.discordApiUrl}/v10/channels/${o.channelId}/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bot ${o.botToken}` },
+    body: form,
+  });
   if (!res.ok) throw new Error(`fixed poller: Discord answered ${res.status}`);
   return { businessId, taskId: submitted.id, polls, postedAt: Date.now() };
 }

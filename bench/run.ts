@@ -190,13 +190,17 @@ async function phasePolling() {
   for (let i = 0; i < warm; i++) plans.set(`warm ${i}`, drawPlan(random, scale));
   for (let i = 0; i < measured; i++) plans.set(`job ${i}`, drawPlan(random, scale));
   const planFor = (body: Record<string, unknown>) => plans.get(String(body.prompt));
-  const delivered = (discord: FakeDiscord, raw: RawInteraction) => visibleAttachments(discord.originalMessage(raw.token) ?? ({ attachments: [] } as never)).length > 0;
+  const delivered = (discord: FakeDiscord, raw: RawInteraction) =>
+    visibleAttachments(discord.originalMessage(raw.token) ?? ({ attachments: [] } as never)).length > 0;
 
   const toapis = await startFakeToapis({ apiKey: API_KEY, planFor });
   const discord = await startFakeDiscord({ botToken: BOT_TOKEN });
   const toapis2 = await startFakeToapis({ apiKey: API_KEY, planFor });
   const discord2 = await startFakeDiscord({ botToken: BOT_TOKEN });
-  const { bot } = await boot('polling', baseEnv(toapis.url, discord, `sqlite://${join(work, 'polling', 'vidu.sqlite')}`, { VIDU_TIME_SCALE: String(scale), TOAPIS_RATE_GROUP: 'svip' }));
+  const { bot } = await boot(
+    'polling',
+    baseEnv(toapis.url, discord, `sqlite://${join(work, 'polling', 'vidu.sqlite')}`, { VIDU_TIME_SCALE: String(scale), TOAPIS_RATE_GROUP: 'svip' }),
+  );
   try {
     // Warm-up: what past jobs took is part of the policy, and a running bot has seen jobs before.
     const warmRaws = Array.from({ length: warm }, (_, i) => vidu(100_000 + i, `warm ${i}`));
@@ -336,14 +340,21 @@ async function phaseInFlight() {
       await sleep(5_000);
       const m = await scrape(port);
       scheduled = m.get('vidu_scheduler_tasks') ?? 0;
-      windows.push({ p99S: m.get('nodejs_eventloop_delay_seconds{quantile="0.99"}') ?? Number.NaN, maxS: m.get('nodejs_eventloop_delay_seconds{quantile="1"}') ?? Number.NaN, rss: procMemory(first.bot.pid).rss });
+      windows.push({
+        p99S: m.get('nodejs_eventloop_delay_seconds{quantile="0.99"}') ?? Number.NaN,
+        maxS: m.get('nodejs_eventloop_delay_seconds{quantile="1"}') ?? Number.NaN,
+        rss: procMemory(first.bot.pid).rss,
+      });
     }
     const peakRss = procMemory(first.bot.pid).peak;
     // Only this process's requests: the next one starts with a window of its own.
     const endAt = Date.now();
     const arrivals = (await proxy.arrivals()).filter((t) => t >= readyAt && t <= endAt);
     const upstreamSeconds = await scrape(port);
-    const reads = { count: upstreamSeconds.get('vidu_upstream_request_duration_seconds_count{op="read"}') ?? 0, sum: upstreamSeconds.get('vidu_upstream_request_duration_seconds_sum{op="read"}') ?? 0 };
+    const reads = {
+      count: upstreamSeconds.get('vidu_upstream_request_duration_seconds_count{op="read"}') ?? 0,
+      sum: upstreamSeconds.get('vidu_upstream_request_duration_seconds_sum{op="read"}') ?? 0,
+    };
     const spanS = (Math.max(...arrivals) - Math.min(...arrivals)) / 1000;
     await first.bot.stop();
 
@@ -470,7 +481,11 @@ function table(r: Results): string {
     ]);
   }
   if (r.polling) {
-    rows.push(['B status reads per job: adaptive vs fixed 10 s', `${r.polling.adaptive.statusReadsPerJob} vs ${r.polling.fixed10s.statusReadsPerJob}`, 'fewer than fixed']);
+    rows.push([
+      'B status reads per job: adaptive vs fixed 10 s',
+      `${r.polling.adaptive.statusReadsPerJob} vs ${r.polling.fixed10s.statusReadsPerJob}`,
+      'fewer than fixed',
+    ]);
     rows.push([
       'B completion → Discord edit p50 (p95)',
       `${r.polling.adaptive.delayP50S} s (${r.polling.adaptive.delayP95S} s) vs ${r.polling.fixed10s.delayP50S} s (${r.polling.fixed10s.delayP95S} s)`,
@@ -481,7 +496,11 @@ function table(r: Results): string {
     const c = r.inFlight.inFlight;
     rows.push([`C ${c.tasks} in flight: RSS max (peak)`, `${c.rssMaxMiB} MiB (${c.rssPeakMiB} MiB)`, '< 300 MB']);
     rows.push(['C event-loop delay p99 (worst 5 s window)', `${c.eventLoopP99Ms} ms (max ${c.eventLoopMaxMs} ms)`, '< 50 ms']);
-    rows.push(['C upstream requests, most in any 1 s', `${c.upstreamMaxIn1s} (query bucket ${c.upstreamCapRps}/s, burst 500; mean ${c.upstreamMeanRps}/s)`, '≤ burst + rate']);
+    rows.push([
+      'C upstream requests, most in any 1 s',
+      `${c.upstreamMaxIn1s} (query bucket ${c.upstreamCapRps}/s, burst 500; mean ${c.upstreamMeanRps}/s)`,
+      '≤ burst + rate',
+    ]);
     const d = r.inFlight.restart;
     rows.push([`D restart, ${d.pending} pending (SQLite): all scheduled`, `${d.resumeMs} ms (process start → ready ${d.processStartToReadyMs} ms)`, '< 2 s']);
   }
@@ -492,12 +511,23 @@ function table(r: Results): string {
   if (r.video) rows.push(['E 50 MB video: peak memory above idle', `${r.video.peakAboveIdleMiB} MiB (${r.video.ratioToFile}× the file)`, 'well under 2×']);
   if (r.encode) rows.push(...encodeRows(r.encode));
   if (r.webhooks) {
-    const { push, burst } = r.webhooks as { push: Record<string, { finishedToDiscordP50S: number; finishedToDiscordP95S: number; statusReadsPerJob: number }>; burst: Awaited<ReturnType<typeof phaseBurst>> };
+    const { push, burst } = r.webhooks as {
+      push: Record<string, { finishedToDiscordP50S: number; finishedToDiscordP95S: number; statusReadsPerJob: number }>;
+      burst: Awaited<ReturnType<typeof phaseBurst>>;
+    };
     for (const mode of ['off', 'on'] as const) {
       const m = push[mode]!;
-      rows.push([`W webhooks ${mode}: finished → Discord p50 / p95; status reads per job`, `${m.finishedToDiscordP50S} s / ${m.finishedToDiscordP95S} s; ${m.statusReadsPerJob}`, mode === 'on' ? 'p50 < 1 s; ≤ 1.5' : '(baseline)']);
+      rows.push([
+        `W webhooks ${mode}: finished → Discord p50 / p95; status reads per job`,
+        `${m.finishedToDiscordP50S} s / ${m.finishedToDiscordP95S} s; ${m.statusReadsPerJob}`,
+        mode === 'on' ? 'p50 < 1 s; ≤ 1.5' : '(baseline)',
+      ]);
     }
-    rows.push([`W burst of ${burst.commands} (default group): last delivery`, `${burst.lastDeliveryS} s (buckets allow ${burst.bucketsAllowS} s: ${burst.ratio}×)`, '≤ 1.3×']);
+    rows.push([
+      `W burst of ${burst.commands} (default group): last delivery`,
+      `${burst.lastDeliveryS} s (buckets allow ${burst.bucketsAllowS} s: ${burst.ratio}×)`,
+      '≤ 1.3×',
+    ]);
     rows.push(['W burst: 429s of upstream calls', `${burst.rateLimitedPct} % (${burst.rateLimited} of ${burst.upstreamCalls})`, '< 1 %']);
   }
   const w = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c]!.length), 6));
@@ -536,12 +566,21 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
   try {
     const results = await runAll();
-    const out = { at: new Date().toISOString(), quick: QUICK, phases: [...ONLY].sort(), machine: machine(), durationS: round((Date.now() - began) / 1000), ...results };
+    const out = {
+      at: new Date().toISOString(),
+      quick: QUICK,
+      phases: [...ONLY].sort(),
+      machine: machine(),
+      durationS: round((Date.now() - began) / 1000),
+      ...results,
+    };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     const partial = QUICK || ONLY.size < 6;
     const file = join(ROOT, 'bench', 'results', partial ? 'partial.json' : 'latest.json');
     writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-    console.log(`\n${table(results)}\n\nmachine: ${out.machine.cpus} × ${out.machine.cpuModel}, ${out.machine.memoryGiB} GiB, Node ${out.machine.node}; ${out.durationS} s\nwritten: ${file}`);
+    console.log(
+      `\n${table(results)}\n\nmachine: ${out.machine.cpus} × ${out.machine.cpuModel}, ${out.machine.memoryGiB} GiB, Node ${out.machine.node}; ${out.durationS} s\nwritten: ${file}`,
+    );
   } finally {
     await benchRedis().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });

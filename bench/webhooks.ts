@@ -24,9 +24,11 @@ export interface WebhookBenchOptions {
 }
 
 const userId = (i: number) => String(BigInt(DEFAULT_IDS.userId) + 5_000n + BigInt(i));
-const vidu = (i: number, prompt: string): RawInteraction => slashCommand({ name: 'vidu', user: { id: userId(i) }, options: [{ name: 'prompt', type: 3, value: prompt }] });
+const vidu = (i: number, prompt: string): RawInteraction =>
+  slashCommand({ name: 'vidu', user: { id: userId(i) }, options: [{ name: 'prompt', type: 3, value: prompt }] });
 const completionAt = (task: { createdAtMs: number; plan: FakeTaskPlan }) => task.createdAtMs + task.plan.queuedMs + task.plan.runMs;
-const delivered = (discord: FakeDiscord, raw: RawInteraction) => visibleAttachments(discord.originalMessage(raw.token) ?? ({ attachments: [] } as never)).length > 0;
+const delivered = (discord: FakeDiscord, raw: RawInteraction) =>
+  visibleAttachments(discord.originalMessage(raw.token) ?? ({ attachments: [] } as never)).length > 0;
 
 async function run(
   o: WebhookBenchOptions,

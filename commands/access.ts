@@ -26,9 +26,16 @@ export function isRequester(record: Pick<TaskRecord, 'owner'>, userId: string): 
  * very interaction) include Manage Messages in the job's own server — a moderator elsewhere, or
  * anyone in a DM, moderates nothing.
  */
-export function mayModerate(record: Pick<TaskRecord, 'owner'>, interaction: { user: { id: string }; guildId: string | null; memberPermissions: { has(bit: bigint): boolean } | null }): boolean {
+export function mayModerate(
+  record: Pick<TaskRecord, 'owner'>,
+  interaction: { user: { id: string }; guildId: string | null; memberPermissions: { has(bit: bigint): boolean } | null },
+): boolean {
   if (isRequester(record, interaction.user.id)) return true;
-  return interaction.guildId !== null && interaction.guildId === record.owner.guildId && (interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false);
+  return (
+    interaction.guildId !== null &&
+    interaction.guildId === record.owner.guildId &&
+    (interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false)
+  );
 }
 
 /** The refusal a member gets for someone else's job, in their `locale`. */

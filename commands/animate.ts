@@ -1,10 +1,4 @@
-import {
-  ApplicationCommandType,
-  ComponentType,
-  TextInputStyle,
-  type Attachment,
-  type MessageContextMenuCommandInteraction,
-} from 'discord.js';
+import { ApplicationCommandType, ComponentType, TextInputStyle, type Attachment, type MessageContextMenuCommandInteraction } from 'discord.js';
 import { RequestError, describeRequestError } from '../src/generation/errors.js';
 import { GENERATION_DEFAULTS, MODEL_IDS, MODELS } from '../src/generation/models.js';
 import { buildGenerationRequest, type AttachmentRef } from '../src/generation/request.js';
@@ -58,7 +52,11 @@ export const animate: Command = {
     }
     const now = ctx.now();
     for (const [id, p] of pending) if (now - p.at > PENDING_ANIMATION_TTL_MS) pending.delete(id);
-    const entry: PendingAnimation = { images, messageUrl: messageUrl(target.guildId ?? interaction.guildId, target.channelId, target.id), userId: interaction.user.id };
+    const entry: PendingAnimation = {
+      images,
+      messageUrl: messageUrl(target.guildId ?? interaction.guildId, target.channelId, target.id),
+      userId: interaction.user.id,
+    };
     pending.set(interaction.id, { ...entry, at: now });
     const defaultModel = images.length > 2 ? 'viduq3' : GENERATION_DEFAULTS.model;
     await interaction.showModal({
@@ -84,7 +82,14 @@ export const animate: Command = {
         {
           type: ComponentType.Label,
           label: t(locale, 'form.duration'),
-          component: { type: ComponentType.TextInput, custom_id: 'duration', style: TextInputStyle.Short, required: false, max_length: 2, value: String(GENERATION_DEFAULTS.duration) },
+          component: {
+            type: ComponentType.TextInput,
+            custom_id: 'duration',
+            style: TextInputStyle.Short,
+            required: false,
+            max_length: 2,
+            value: String(GENERATION_DEFAULTS.duration),
+          },
         },
       ],
     } as never);

@@ -12,7 +12,10 @@ import { storyboardModal, viduStoryboard } from './vidu-storyboard.js';
 import { subjectsModal, viduSubjects } from './vidu-subjects.js';
 
 /** Every command the bot registers and routes; registration and the router both read this. */
-export const COMMANDS: readonly Command[] = [vidu, viduAdmin, animate, viduSubjects, viduJobs, viduShow, viduSettings, viduStoryboard].map((c) => ({ ...c, data: localizeCommand(c.data) }));
+export const COMMANDS: readonly Command[] = [vidu, viduAdmin, animate, viduSubjects, viduJobs, viduShow, viduSettings, viduStoryboard].map((c) => ({
+  ...c,
+  data: localizeCommand(c.data),
+}));
 
 /** Button and modal handlers, by custom_id prefix. */
 export const COMPONENTS: readonly ComponentRoute[] = [jobActions, animateModal, subjectsModal, jobsPages, pingButtons, prefsPanel, storyboardModal];

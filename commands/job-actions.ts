@@ -1,10 +1,4 @@
-import {
-  ComponentType,
-  MessageFlags,
-  TextInputStyle,
-  type ButtonInteraction,
-  type ModalSubmitInteraction,
-} from 'discord.js';
+import { ComponentType, MessageFlags, TextInputStyle, type ButtonInteraction, type ModalSubmitInteraction } from 'discord.js';
 import { RequestError, describeRequestError } from '../src/generation/errors.js';
 import { MODEL_IDS, MODELS, RESOLUTIONS } from '../src/generation/models.js';
 import { buildGenerationRequest, type GenerationRequest, type RawVideoOptions } from '../src/generation/request.js';
@@ -121,7 +115,14 @@ const actions: Record<JobAction, (i: ButtonInteraction, ctx: CommandContext, rec
         {
           type: ComponentType.Label,
           label: t(locale, 'form.duration'),
-          component: { type: ComponentType.TextInput, custom_id: 'duration', style: TextInputStyle.Short, required: true, max_length: 2, value: String(r.duration) },
+          component: {
+            type: ComponentType.TextInput,
+            custom_id: 'duration',
+            style: TextInputStyle.Short,
+            required: true,
+            max_length: 2,
+            value: String(r.duration),
+          },
         },
         {
           type: ComponentType.Label,
@@ -252,4 +253,3 @@ export const jobActions: ComponentRoute = {
     });
   },
 };
-

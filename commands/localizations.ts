@@ -49,9 +49,7 @@ const ROLE: Translated = { 'zh-CN': '身份组', ja: 'ロール', ko: '역할', 
 const WHICH_SUBJECT: Translated = { 'zh-CN': '哪个主体', ja: 'どの主体か', ko: '어느 주체인지', 'es-ES': 'Qué sujeto' };
 
 /** The /vidu model choice reads `id — what it is for`, like the English one. */
-const MODEL_CHOICES = Object.fromEntries(
-  MODEL_IDS.map((id) => [id, fromCatalog((locale) => cut(`${id} — ${t(locale, `model.${id}`)}`, CHOICE_NAME_CHARS))]),
-);
+const MODEL_CHOICES = Object.fromEntries(MODEL_IDS.map((id) => [id, fromCatalog((locale) => cut(`${id} — ${t(locale, `model.${id}`)}`, CHOICE_NAME_CHARS))]));
 
 export const COMMAND_LOCALIZATIONS: Table = {
   vidu: {

@@ -26,7 +26,10 @@ class GateTimeoutError extends Error {
 async function withTimeout<T>(op: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([op, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new GateTimeoutError(`member gate: no answer in ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      op,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new GateTimeoutError(`member gate: no answer in ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -112,7 +115,10 @@ export async function startJob(
   try {
     const outcome = await stored;
     if (!outcome.ok) {
-      const content = outcome.refusal.kind === 'operator' ? describeOperatorRefusal(outcome.refusal.verdict, interaction.locale) : describeReservationRefusal(outcome.refusal.verdict, interaction.locale);
+      const content =
+        outcome.refusal.kind === 'operator'
+          ? describeOperatorRefusal(outcome.refusal.verdict, interaction.locale)
+          : describeReservationRefusal(outcome.refusal.verdict, interaction.locale);
       await interaction.editReply({ content: `⚠️ ${content}`, allowedMentions: { parse: [] } });
       return undefined;
     }
@@ -125,7 +131,10 @@ export async function startJob(
   // A deferred response has no `resource.message`; its id comes with the callback's interaction.
   const callback = response.interaction;
   if (callback.responseMessageId && callback.responseMessageId !== record.reply.messageId) {
-    const known: TaskRecord = { ...record, reply: { ...record.reply, messageId: callback.responseMessageId, ephemeral: callback.responseMessageEphemeral ?? ephemeral } };
+    const known: TaskRecord = {
+      ...record,
+      reply: { ...record.reply, messageId: callback.responseMessageId, ephemeral: callback.responseMessageEphemeral ?? ephemeral },
+    };
     // Without it the engine learns the id from its first edit; the job is stored either way.
     record = await ctx.store.put(known).then(
       () => known,
@@ -148,7 +157,10 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 type Stored =
   | { ok: true; record: TaskRecord }
-  | { ok: false; refusal: { kind: 'operator'; verdict: Extract<OperatorReservation, { ok: false }> } | { kind: 'server'; verdict: Extract<Reservation, { ok: false }> } };
+  | {
+      ok: false;
+      refusal: { kind: 'operator'; verdict: Extract<OperatorReservation, { ok: false }> } | { kind: 'server'; verdict: Extract<Reservation, { ok: false }> };
+    };
 
 /**
  * Reserves the job's weight against the operator's caps and the server's budget, then writes its
@@ -169,8 +181,10 @@ async function storeNewJob(
   /** Gives back whatever was reserved or admitted for this job: nothing was started. */
   const undo = async () => {
     await ctx.gate.cancel(userId, interaction.id).catch((err: unknown) => ctx.logger.warn({ err }, 'could not cancel the admission'));
-    if (operatorQuota) await ctx.operator.refund(userId, operatorQuota.weight, operatorQuota.day).catch((err: unknown) => ctx.logger.warn({ err }, 'operator refund failed'));
-    if (quota && interaction.guildId) await ctx.usage.refund(interaction.guildId, userId, quota.weight, quota.day).catch((err: unknown) => ctx.logger.warn({ err }, 'refund failed'));
+    if (operatorQuota)
+      await ctx.operator.refund(userId, operatorQuota.weight, operatorQuota.day).catch((err: unknown) => ctx.logger.warn({ err }, 'operator refund failed'));
+    if (quota && interaction.guildId)
+      await ctx.usage.refund(interaction.guildId, userId, quota.weight, quota.day).catch((err: unknown) => ctx.logger.warn({ err }, 'refund failed'));
   };
   try {
     const operator = await ctx.operator.reserve(userId, weight);

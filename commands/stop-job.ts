@@ -27,7 +27,9 @@ export async function stopJob(interaction: ButtonInteraction, ctx: CommandContex
   await ctx.store.put(stopped);
   ctx.scheduler.release(record.id);
   // The in-flight slot is freed at once; the weight stays counted (toapis cannot cancel).
-  await ctx.gate.finish(record.owner.userId, record.id).catch((err: unknown) => ctx.logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
+  await ctx.gate
+    .finish(record.owner.userId, record.id)
+    .catch((err: unknown) => ctx.logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
   ctx.logger.info({ task: record.id, by: interaction.user.id, state: record.state }, 'job stopped');
   await interaction.editReply(renderStopped(stopped) as never);
 }

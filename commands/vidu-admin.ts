@@ -27,25 +27,59 @@ const builder = new SlashCommandBuilder()
       .setName('channels')
       .setDescription('Channels where /vidu may be used (none = everywhere)')
       .addSubcommand((s) =>
-        s.setName('allow').setDescription('Allow /vidu in a channel').addChannelOption((o) => o.setName('channel').setDescription('Channel').setRequired(true).addChannelTypes(ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum)),
+        s
+          .setName('allow')
+          .setDescription('Allow /vidu in a channel')
+          .addChannelOption((o) =>
+            o
+              .setName('channel')
+              .setDescription('Channel')
+              .setRequired(true)
+              .addChannelTypes(ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum),
+          ),
       )
-      .addSubcommand((s) => s.setName('remove').setDescription('Remove a channel from the list').addChannelOption((o) => o.setName('channel').setDescription('Channel').setRequired(true)))
+      .addSubcommand((s) =>
+        s
+          .setName('remove')
+          .setDescription('Remove a channel from the list')
+          .addChannelOption((o) => o.setName('channel').setDescription('Channel').setRequired(true)),
+      )
       .addSubcommand((s) => s.setName('clear').setDescription('Allow /vidu everywhere again')),
   )
   .addSubcommandGroup((g) =>
     g
       .setName('roles')
       .setDescription('Roles that may use /vidu (none = everyone)')
-      .addSubcommand((s) => s.setName('allow').setDescription('Allow a role').addRoleOption((o) => o.setName('role').setDescription('Role').setRequired(true)))
-      .addSubcommand((s) => s.setName('remove').setDescription('Remove a role from the list').addRoleOption((o) => o.setName('role').setDescription('Role').setRequired(true)))
+      .addSubcommand((s) =>
+        s
+          .setName('allow')
+          .setDescription('Allow a role')
+          .addRoleOption((o) => o.setName('role').setDescription('Role').setRequired(true)),
+      )
+      .addSubcommand((s) =>
+        s
+          .setName('remove')
+          .setDescription('Remove a role from the list')
+          .addRoleOption((o) => o.setName('role').setDescription('Role').setRequired(true)),
+      )
       .addSubcommand((s) => s.setName('clear').setDescription('Let everyone use /vidu again')),
   )
   .addSubcommand((s) =>
     s
       .setName('defaults')
       .setDescription('Defaults for options members leave out')
-      .addStringOption((o) => o.setName('model').setDescription('Default model').addChoices(...MODEL_IDS.map((m) => ({ name: m, value: m }))))
-      .addStringOption((o) => o.setName('resolution').setDescription('Default resolution').addChoices(...RESOLUTIONS.map((r) => ({ name: r, value: r }))))
+      .addStringOption((o) =>
+        o
+          .setName('model')
+          .setDescription('Default model')
+          .addChoices(...MODEL_IDS.map((m) => ({ name: m, value: m }))),
+      )
+      .addStringOption((o) =>
+        o
+          .setName('resolution')
+          .setDescription('Default resolution')
+          .addChoices(...RESOLUTIONS.map((r) => ({ name: r, value: r }))),
+      )
       .addIntegerOption((o) => o.setName('duration').setDescription('Default duration in seconds').setMinValue(1).setMaxValue(16))
       .addBooleanOption((o) => o.setName('reset').setDescription('Clear all defaults first')),
   )
@@ -54,7 +88,12 @@ const builder = new SlashCommandBuilder()
       .setName('caps')
       .setDescription('Upper limits on what members may ask for')
       .addStringOption((o) => o.setName('models').setDescription('Allowed models, comma-separated (e.g. viduq3-turbo,viduq3)'))
-      .addStringOption((o) => o.setName('max_resolution').setDescription('Highest resolution').addChoices(...RESOLUTIONS.map((r) => ({ name: r, value: r }))))
+      .addStringOption((o) =>
+        o
+          .setName('max_resolution')
+          .setDescription('Highest resolution')
+          .addChoices(...RESOLUTIONS.map((r) => ({ name: r, value: r }))),
+      )
       .addIntegerOption((o) => o.setName('max_duration').setDescription('Longest video in seconds').setMinValue(1).setMaxValue(16))
       .addBooleanOption((o) => o.setName('reset').setDescription('Remove all caps first')),
   )
@@ -70,7 +109,13 @@ const builder = new SlashCommandBuilder()
     s
       .setName('replies')
       .setDescription('Public replies, or private ones only the member sees')
-      .addStringOption((o) => o.setName('visibility').setDescription('public or private').setRequired(true).addChoices({ name: 'public', value: 'public' }, { name: 'private', value: 'private' })),
+      .addStringOption((o) =>
+        o
+          .setName('visibility')
+          .setDescription('public or private')
+          .setRequired(true)
+          .addChoices({ name: 'public', value: 'public' }, { name: 'private', value: 'private' }),
+      ),
   )
   .addSubcommand((s) =>
     s
@@ -162,11 +207,21 @@ export const viduAdmin: Command = {
       }
       case 'channels allow': {
         const c = i.options.getChannel('channel', true).id;
-        return change(i, ctx, (s) => ({ ...s, allowedChannels: [...new Set([...s.allowedChannels, c])] }), t(locale, 'admin.channelAllowed', { channel: `<#${c}>` }));
+        return change(
+          i,
+          ctx,
+          (s) => ({ ...s, allowedChannels: [...new Set([...s.allowedChannels, c])] }),
+          t(locale, 'admin.channelAllowed', { channel: `<#${c}>` }),
+        );
       }
       case 'channels remove': {
         const c = i.options.getChannel('channel', true).id;
-        return change(i, ctx, (s) => ({ ...s, allowedChannels: s.allowedChannels.filter((x) => x !== c) }), t(locale, 'admin.channelRemoved', { channel: `<#${c}>` }));
+        return change(
+          i,
+          ctx,
+          (s) => ({ ...s, allowedChannels: s.allowedChannels.filter((x) => x !== c) }),
+          t(locale, 'admin.channelRemoved', { channel: `<#${c}>` }),
+        );
       }
       case 'channels clear':
         return change(i, ctx, (s) => ({ ...s, allowedChannels: [] }), t(locale, 'admin.channelsCleared'));
@@ -199,7 +254,13 @@ export const viduAdmin: Command = {
       }
       case 'caps': {
         const raw = i.options.getString('models');
-        const models = raw === null ? null : raw.split(',').map((m) => m.trim()).filter(Boolean);
+        const models =
+          raw === null
+            ? null
+            : raw
+                .split(',')
+                .map((m) => m.trim())
+                .filter(Boolean);
         const unknown = models?.filter((m) => !(MODEL_IDS as readonly string[]).includes(m)) ?? [];
         if (unknown.length > 0) {
           await i.editReply(`⚠️ ${t(locale, 'admin.unknownModel', { models: unknown.join(', '), known: MODEL_IDS.join(', ') })}`);
@@ -243,7 +304,12 @@ export const viduAdmin: Command = {
       }
       case 'alerts': {
         const c = i.options.getChannel('channel')?.id;
-        return change(i, ctx, (s) => ({ ...s, alertChannelId: c }), c ? t(locale, 'admin.alertsChannel', { channel: `<#${c}>` }) : t(locale, 'admin.alertsOwner'));
+        return change(
+          i,
+          ctx,
+          (s) => ({ ...s, alertChannelId: c }),
+          c ? t(locale, 'admin.alertsChannel', { channel: `<#${c}>` }) : t(locale, 'admin.alertsOwner'),
+        );
       }
     }
   },

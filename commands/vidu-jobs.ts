@@ -1,11 +1,4 @@
-import {
-  ButtonStyle,
-  ComponentType,
-  MessageFlags,
-  SlashCommandBuilder,
-  type APIActionRowComponent,
-  type APIButtonComponent,
-} from 'discord.js';
+import { ButtonStyle, ComponentType, MessageFlags, SlashCommandBuilder, type APIActionRowComponent, type APIButtonComponent } from 'discord.js';
 import { t } from '../src/i18n/index.js';
 import { failureText, messageUrl } from '../src/render/render.js';
 import type { TaskRecord } from '../src/tasks/record.js';
@@ -67,12 +60,7 @@ export interface JobsPage {
  * that page's ids with their records (undefined when the store no longer has one); `page` is
  * 0-based. Pure.
  */
-export function renderJobsPage(
-  entries: readonly { id: string; record: TaskRecord | undefined }[],
-  page: number,
-  total: number,
-  locale = 'en-US',
-): JobsPage {
+export function renderJobsPage(entries: readonly { id: string; record: TaskRecord | undefined }[], page: number, total: number, locale = 'en-US'): JobsPage {
   if (total === 0) return { content: t(locale, 'jobs.none'), components: [] };
   const pages = Math.ceil(total / JOBS_PER_PAGE);
   const lines = [t(locale, 'jobs.header', { page: page + 1, pages, total })];

@@ -1,9 +1,4 @@
-import {
-  MessageFlags,
-  SlashCommandBuilder,
-  type ButtonInteraction,
-  type StringSelectMenuInteraction,
-} from 'discord.js';
+import { MessageFlags, SlashCommandBuilder, type ButtonInteraction, type StringSelectMenuInteraction } from 'discord.js';
 import { z } from 'zod';
 import { t } from '../src/i18n/index.js';
 import { PREF_FIELDS, fieldOffered, parsePrefValue, renderPrefsPanel, type PanelContext } from '../src/render/prefs-panel.js';

@@ -106,9 +106,7 @@ async function showStopped(interaction: ChatInputCommandInteraction, ctx: Comman
     return;
   }
   const text =
-    phase === 'queued' || phase === 'running'
-      ? t(locale, 'show.stoppedRunning', { percent: Math.round(task.progress ?? 0) })
-      : t(locale, 'show.stoppedFailed');
+    phase === 'queued' || phase === 'running' ? t(locale, 'show.stoppedRunning', { percent: Math.round(task.progress ?? 0) }) : t(locale, 'show.stoppedFailed');
   await interaction.editReply({ content: `⚠️ ${text}`, allowedMentions: { parse: [] } });
 }
 
@@ -118,7 +116,9 @@ export const viduShow: Command = {
     .setDescription('Post a finished video of yours again here (when it could not be delivered)')
     .setIntegrationTypes(MEMBER_INTEGRATIONS)
     .setContexts(MEMBER_CONTEXTS)
-    .addStringOption((o) => o.setName('id').setDescription('The job id (suggestions show your recent jobs)').setRequired(true).setAutocomplete(true).setMaxLength(64))
+    .addStringOption((o) =>
+      o.setName('id').setDescription('The job id (suggestions show your recent jobs)').setRequired(true).setAutocomplete(true).setMaxLength(64),
+    )
     .toJSON(),
   async execute(interaction, ctx) {
     const locale = interaction.locale;

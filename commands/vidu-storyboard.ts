@@ -22,7 +22,12 @@ export const viduStoryboard: Command = {
     .setIntegrationTypes(MEMBER_INTEGRATIONS)
     .setContexts(MEMBER_CONTEXTS)
     .addIntegerOption((o) => o.setName('duration').setDescription('Length in seconds: 1–16 (default: yours, else 5)').setMinValue(1).setMaxValue(16))
-    .addStringOption((o) => o.setName('resolution').setDescription('Output resolution').addChoices(...RESOLUTIONS.map((r) => ({ name: r, value: r }))))
+    .addStringOption((o) =>
+      o
+        .setName('resolution')
+        .setDescription('Output resolution')
+        .addChoices(...RESOLUTIONS.map((r) => ({ name: r, value: r }))),
+    )
     .toJSON(),
   async execute(interaction) {
     // The modal must be the first response; the typed options ride in its custom_id.

@@ -36,10 +36,19 @@ const MODAL_TITLE_CHARS = 45;
 
 const mb = (bytes: number) => `${(Math.ceil((bytes / (1024 * 1024)) * 10) / 10).toFixed(1).replace(/\.0$/, '')} MB`;
 const cut = (text: string, max: number) => [...text].slice(0, max).join('');
-const codeList = (locale: string, names: readonly string[]) => joinList(locale, names.map((n) => `\`${codeText(n)}\``));
+const codeList = (locale: string, names: readonly string[]) =>
+  joinList(
+    locale,
+    names.map((n) => `\`${codeText(n)}\``),
+  );
 
 const nameOption = (o: SlashCommandStringOption, description: string, autocomplete: boolean) =>
-  o.setName('name').setDescription(description).setRequired(true).setMaxLength(MAX_SUBJECT_NAME_CHARS + 1).setAutocomplete(autocomplete);
+  o
+    .setName('name')
+    .setDescription(description)
+    .setRequired(true)
+    .setMaxLength(MAX_SUBJECT_NAME_CHARS + 1)
+    .setAutocomplete(autocomplete);
 
 const builder = new SlashCommandBuilder()
   .setName('vidu-subjects')
@@ -84,14 +93,27 @@ export const say = {
     t(locale, 'subjects.notSaved', {
       // What the member typed, shown inside a code span.
       name: codeText(name),
-      more: entries.length > 0 ? t(locale, 'subjects.yours', { names: codeList(locale, entries.map((e) => e.name)) }) : t(locale, 'subjects.saveOne'),
+      more:
+        entries.length > 0
+          ? t(locale, 'subjects.yours', {
+              names: codeList(
+                locale,
+                entries.map((e) => e.name),
+              ),
+            })
+          : t(locale, 'subjects.saveOne'),
     }),
   tooLargeToStore: (locale: string, filename: string, size: number) =>
     t(locale, 'subjects.tooLargeToStore', { filename: codeText(filename), size: mb(size), max: mb(MAX_STORED_IMAGE_BYTES) }),
   downloadFailed: (locale: string, filename: string) => t(locale, 'subjects.downloadFailed', { filename: codeText(filename) }),
   imageCount: (locale: string, count: number) => t(locale, 'subjects.imageCount', { max: MAX_LIBRARY_SUBJECT_IMAGES, count }),
   saved: (locale: string, name: string, images: number, replaced: boolean, count: number) =>
-    t(locale, replaced ? 'subjects.replaced' : 'subjects.saved', { name: escapeMarkdown(name), images: tn(locale, 'count.images', images), count, max: MAX_LIBRARY_SUBJECTS }),
+    t(locale, replaced ? 'subjects.replaced' : 'subjects.saved', {
+      name: escapeMarkdown(name),
+      images: tn(locale, 'count.images', images),
+      count,
+      max: MAX_LIBRARY_SUBJECTS,
+    }),
   removed: (locale: string, name: string, count: number) => t(locale, 'subjects.removed', { name: escapeMarkdown(name), count, max: MAX_LIBRARY_SUBJECTS }),
   list: (locale: string, entries: readonly LibraryEntry[]) =>
     entries.length === 0
@@ -127,7 +149,14 @@ async function add(interaction: ChatInputCommandInteraction, ctx: CommandContext
   }
   const exists = entries.some((e) => nameKey(e.name) === nameKey(name));
   if (!exists && entries.length >= MAX_LIBRARY_SUBJECTS) {
-    await interaction.reply(renderRefusal(say.full(locale, entries.map((e) => e.name))));
+    await interaction.reply(
+      renderRefusal(
+        say.full(
+          locale,
+          entries.map((e) => e.name),
+        ),
+      ),
+    );
     return;
   }
   const title = t(locale, 'subjects.form.title', { name });
@@ -250,9 +279,7 @@ async function remove(interaction: ChatInputCommandInteraction, ctx: CommandCont
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const library = createSubjectLibrary(ctx.store);
   const result = await library.remove(interaction.user.id, name);
-  const content = result
-    ? say.removed(locale, result.removed.name, result.count)
-    : `⚠️ ${say.notSaved(locale, name, await library.list(interaction.user.id))}`;
+  const content = result ? say.removed(locale, result.removed.name, result.count) : `⚠️ ${say.notSaved(locale, name, await library.list(interaction.user.id))}`;
   await interaction.editReply({ content, allowedMentions: { parse: [] } });
 }
 

@@ -1,7 +1,4 @@
-import {
-  SlashCommandBuilder,
-  type ChatInputCommandInteraction,
-} from 'discord.js';
+import { SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { RequestError, describeRequestError } from '../src/generation/errors.js';
 import { ASPECT_RATIO_SUGGESTIONS, MAX_PROMPT_CHARS, MAX_SEED, MODEL_IDS, MODELS, RESOLUTIONS } from '../src/generation/models.js';
 import { buildGenerationRequest, type AttachmentRef, type GenerationRequest } from '../src/generation/request.js';
@@ -35,9 +32,7 @@ const builder = new SlashCommandBuilder()
       .setDescription('Output resolution (default 720p)')
       .addChoices(...RESOLUTIONS.map((r) => ({ name: r, value: r }))),
   )
-  .addStringOption((o) =>
-    o.setName('aspect_ratio').setDescription('W:H such as 16:9 — text-to-video only on pro/turbo').setAutocomplete(true).setMaxLength(11),
-  )
+  .addStringOption((o) => o.setName('aspect_ratio').setDescription('W:H such as 16:9 — text-to-video only on pro/turbo').setAutocomplete(true).setMaxLength(11))
   .addBooleanOption((o) => o.setName('audio').setDescription('Generate speech and sound effects (default on)'))
   .addIntegerOption((o) => o.setName('seed').setDescription('Seed for reproducible results (default random)').setMinValue(0).setMaxValue(MAX_SEED))
   .addStringOption((o) =>
@@ -56,7 +51,11 @@ for (const [i, name] of IMAGE_OPTIONS.entries()) {
     o
       .setName(name)
       .setDescription(
-        i === 0 ? 'First frame (1 image), or a reference (viduq3)' : i === 1 ? 'Last frame (2 images), or a reference (viduq3)' : 'Another reference image (viduq3, up to 7)',
+        i === 0
+          ? 'First frame (1 image), or a reference (viduq3)'
+          : i === 1
+            ? 'Last frame (2 images), or a reference (viduq3)'
+            : 'Another reference image (viduq3, up to 7)',
       ),
   );
 }
@@ -107,7 +106,10 @@ export const vidu: Command = {
       request = buildGenerationRequest(options, { random: ctx.random });
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
-      const text = saved && err.is('unknown_subject') ? describeUnknownSubject(err, options.images, saved, interaction.locale) : describeRequestError(err, interaction.locale);
+      const text =
+        saved && err.is('unknown_subject')
+          ? describeUnknownSubject(err, options.images, saved, interaction.locale)
+          : describeRequestError(err, interaction.locale);
       await interaction.reply(renderRefusal(text));
       return;
     }

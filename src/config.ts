@@ -58,9 +58,15 @@ const EnvSchema = z.object({
   /** Submits one member may make per rolling minute. Default 5. */
   VIDU_USER_SUBMITS_PER_MINUTE: positiveInt(5),
   /** Operator cap: weighted video-seconds one member may use per UTC day, everywhere. Default unlimited. */
-  VIDU_USER_DAILY_LIMIT: z.coerce.number({ error: 'must be a positive number of weighted video-seconds' }).positive('must be a positive number of weighted video-seconds').optional(),
+  VIDU_USER_DAILY_LIMIT: z.coerce
+    .number({ error: 'must be a positive number of weighted video-seconds' })
+    .positive('must be a positive number of weighted video-seconds')
+    .optional(),
   /** Operator cap: weighted video-seconds the whole bot may use per UTC day. Default unlimited. */
-  VIDU_DAILY_BUDGET: z.coerce.number({ error: 'must be a positive number of weighted video-seconds' }).positive('must be a positive number of weighted video-seconds').optional(),
+  VIDU_DAILY_BUDGET: z.coerce
+    .number({ error: 'must be a positive number of weighted video-seconds' })
+    .positive('must be a positive number of weighted video-seconds')
+    .optional(),
   /** `false` refuses generation in DMs and in servers reached only through a user install. */
   VIDU_ALLOW_DMS: z
     .enum(['true', 'false'], { error: "must be 'true' or 'false'" })

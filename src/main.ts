@@ -262,7 +262,9 @@ export async function startBot(env: Record<string, string | undefined>, override
         }
         // Failed jobs are not counted against daily limits.
         if (record.quota && record.owner.guildId) {
-          void usage.refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day).catch((err: unknown) => logger.warn({ err }, 'refund failed'));
+          void usage
+            .refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day)
+            .catch((err: unknown) => logger.warn({ err }, 'refund failed'));
         }
         if (record.outcome.code === 'out_of_credits') void alerts.outOfCredits(record.owner.guildId);
       },
@@ -321,16 +323,16 @@ export async function startBot(env: Record<string, string | undefined>, override
   const ready = new Promise<void>((resolve, reject) => {
     client.once(Events.ClientReady, (c) => {
       void (async () => {
-      try {
-        applicationId = c.application.id;
-        await registerCommandsIfChanged({ rest: client.rest, applicationId, commands: COMMANDS, store, logger });
-        const resumeStarted = now();
-        const resumed = await scheduler.resumeAll();
-        logger.info({ user: c.user.tag, resumed, resumeMs: now() - resumeStarted, ...(shardIds ? { shards: shardIds, shardCount } : {}) }, 'ready');
-        resolve();
-      } catch (err) {
-        reject(err);
-      }
+        try {
+          applicationId = c.application.id;
+          await registerCommandsIfChanged({ rest: client.rest, applicationId, commands: COMMANDS, store, logger });
+          const resumeStarted = now();
+          const resumed = await scheduler.resumeAll();
+          logger.info({ user: c.user.tag, resumed, resumeMs: now() - resumeStarted, ...(shardIds ? { shards: shardIds, shardCount } : {}) }, 'ready');
+          resolve();
+        } catch (err) {
+          reject(err);
+        }
       })();
     });
   });

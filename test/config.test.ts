@@ -126,9 +126,7 @@ describe('parseConfig: given values', () => {
   });
 
   it('removes the trailing slash from DISCORD_API_URL', () => {
-    expect(parseConfig({ ...required, DISCORD_API_URL: 'http://localhost:3000/api/' }).discordApiUrl).toBe(
-      'http://localhost:3000/api',
-    );
+    expect(parseConfig({ ...required, DISCORD_API_URL: 'http://localhost:3000/api/' }).discordApiUrl).toBe('http://localhost:3000/api');
   });
 
   it.each([
@@ -216,9 +214,7 @@ describe('parseConfig: refusals name the variable in one line', () => {
   });
 
   it('says what STORE_URL must look like', () => {
-    expect(configError({ ...required, STORE_URL: 'mysql://x' }).message).toBe(
-      'STORE_URL must be sqlite://path/file.sqlite or redis://host:port/db',
-    );
+    expect(configError({ ...required, STORE_URL: 'mysql://x' }).message).toBe('STORE_URL must be sqlite://path/file.sqlite or redis://host:port/db');
   });
 
   it('never echoes a secret, even when the secret sits in the variable that is wrong', () => {
@@ -235,12 +231,9 @@ describe('parseConfig: refusals name the variable in one line', () => {
 describe('parseConfig: URL schemes', () => {
   // DESIGN: invalid configuration stops the process at start with one line naming the variable.
   // Only http(s) upstreams: anything else would start the bot and fail at the first request.
-  it.each(['ftp://toapis.com', 'javascript:alert(1)', 'file:///etc/passwd'])(
-    'refuses TOAPIS_BASE_URL %s, which is not http(s)',
-    (url) => {
-      expect(configError({ ...required, TOAPIS_BASE_URL: url }).message.startsWith('TOAPIS_BASE_URL ')).toBe(true);
-    },
-  );
+  it.each(['ftp://toapis.com', 'javascript:alert(1)', 'file:///etc/passwd'])('refuses TOAPIS_BASE_URL %s, which is not http(s)', (url) => {
+    expect(configError({ ...required, TOAPIS_BASE_URL: url }).message.startsWith('TOAPIS_BASE_URL ')).toBe(true);
+  });
 });
 
 describe('parseConfig: transport security', () => {

@@ -20,7 +20,13 @@ function capture(options: { level?: string; secrets?: string[] } = {}) {
   return {
     logger,
     raw: () => chunks.join(''),
-    lines: () => chunks.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+    lines: () =>
+      chunks
+        .join('')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
 }
 
@@ -31,10 +37,7 @@ describe('createLogger: secrets passed in `secrets` never reach the output', () 
     ['nested deep in an object', (l: pino.Logger) => l.info({ a: { b: { c: [{ d: `x ${BOT_TOKEN} y` }] } } }, 'nested')],
     ['in an Error message and stack', (l: pino.Logger) => l.error({ err: new Error(`401 for key ${API_KEY}`) }, 'failed')],
     ['as the logged Error itself', (l: pino.Logger) => l.error(new Error(`bad token ${BOT_TOKEN}`))],
-    [
-      'in an Error cause',
-      (l: pino.Logger) => l.error({ err: new Error('outer', { cause: new Error(`inner ${API_KEY}`) }) }, 'chain'),
-    ],
+    ['in an Error cause', (l: pino.Logger) => l.error({ err: new Error('outer', { cause: new Error(`inner ${API_KEY}`) }) }, 'chain')],
     ['in printf-style interpolation', (l: pino.Logger) => l.warn('key=%s token=%s', API_KEY, BOT_TOKEN)],
     ['through a child logger binding', (l: pino.Logger) => l.child({ mod: 'x', auth: BOT_TOKEN }).info('child line')],
   ])('%s', (_name, write) => {

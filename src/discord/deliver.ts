@@ -274,11 +274,16 @@ export function createDelivery(options: DeliveryOptions) {
       const rec = await offExpiredToken(record, false);
       const routeLimit = uploadLimit(rec);
       if (staged.sizeBytes > routeLimit) {
-        return await writeFinal(rec, renderFinal(rec, { linkReason: { kind: 'too_large', sizeBytes: staged.compressed?.fromBytes ?? staged.sizeBytes, limitBytes: routeLimit } }));
+        return await writeFinal(
+          rec,
+          renderFinal(rec, { linkReason: { kind: 'too_large', sizeBytes: staged.compressed?.fromBytes ?? staged.sizeBytes, limitBytes: routeLimit } }),
+        );
       }
       try {
         // Streamed from disk into the upload: the video is never held in memory whole.
-        const written = await writeFinal(rec, renderFinal(rec, { fileName, compressed: staged.compressed }), [{ name: fileName, path: staged.path, contentType: 'video/mp4' }]);
+        const written = await writeFinal(rec, renderFinal(rec, { fileName, compressed: staged.compressed }), [
+          { name: fileName, path: staged.path, contentType: 'video/mp4' },
+        ]);
         return staged.compressed && written.delivered.attached ? { ...written, delivered: { ...written.delivered, compressed: staged.compressed } } : written;
       } catch (err) {
         if (err instanceof DiscordWriteError && err.kind === 'too_large') {

@@ -121,7 +121,10 @@ export function createOutbox(
     const form = new FormData();
     form.append('payload_json', JSON.stringify(body));
     for (const [i, f] of files.entries()) {
-      const blob = f.path !== undefined ? await openAsBlob(f.path, { type: f.contentType ?? 'application/octet-stream' }) : new Blob([new Uint8Array(f.data)], { type: f.contentType });
+      const blob =
+        f.path !== undefined
+          ? await openAsBlob(f.path, { type: f.contentType ?? 'application/octet-stream' })
+          : new Blob([new Uint8Array(f.data)], { type: f.contentType });
       form.append(`files[${i}]`, blob, f.name);
     }
     return { body: form, passThroughBody: true as const };
@@ -136,9 +139,7 @@ export function createOutbox(
     },
     /** PATCH one of the bot's own messages through the channel endpoint (bot token). */
     editChannelMessage(channelId: string, messageId: string, payload: MessagePayload, files?: OutFile[]) {
-      return wrap<{ id: string; channel_id: string }>(
-        withFiles(payload, files).then((o) => rest.patch(Routes.channelMessage(channelId, messageId), o)),
-      );
+      return wrap<{ id: string; channel_id: string }>(withFiles(payload, files).then((o) => rest.patch(Routes.channelMessage(channelId, messageId), o)));
     },
     /**
      * POST a new message. `nonce` + `enforce_nonce` make Discord return the earlier message instead

@@ -82,7 +82,13 @@ export function createPinger(options: PingerOptions) {
       try {
         res =
           via === 'channel'
-            ? await outbox.createMessage(record.owner.channelId, payload, pingNonce(record.id), undefined, delivered.channelId === record.owner.channelId ? delivered.messageId : undefined)
+            ? await outbox.createMessage(
+                record.owner.channelId,
+                payload,
+                pingNonce(record.id),
+                undefined,
+                delivered.channelId === record.owner.channelId ? delivered.messageId : undefined,
+              )
             : await outbox.createFollowup(record.reply.token, payload);
       } catch (err) {
         // No send permission in the channel: the interaction's followup still works while the token lives.

@@ -6,7 +6,9 @@ import { StoredValueError, type Store } from '../store/index.js';
 
 /** Hash of what Discord would store for our commands. */
 export function commandsHash(commands: readonly Command[]): string {
-  return createHash('sha256').update(JSON.stringify(commands.map((c) => c.data))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(commands.map((c) => c.data)))
+    .digest('hex');
 }
 
 /**

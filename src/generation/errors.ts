@@ -1,13 +1,4 @@
-import {
-  MAX_IMAGE_BYTES,
-  MAX_PROMPT_CHARS,
-  MODEL_IDS,
-  MODELS,
-  RESOLUTIONS,
-  ASPECT_RATIO_SUGGESTIONS,
-  isModelId,
-  type ModelId,
-} from './models.js';
+import { MAX_IMAGE_BYTES, MAX_PROMPT_CHARS, MODEL_IDS, MODELS, RESOLUTIONS, ASPECT_RATIO_SUGGESTIONS, isModelId, type ModelId } from './models.js';
 import { joinList, listOr, resolveLocale, t, tn, type Locale } from '../i18n/index.js';
 import { inlineCode } from '../render/escape.js';
 
@@ -98,8 +89,7 @@ function otherModels(current: string, accepts: (id: ModelId) => boolean): ModelI
 const TEMPLATES: Templates = {
   prompt_empty: (_params, l) => t(l, 'request.prompt_empty', { max: MAX_PROMPT_CHARS }),
 
-  prompt_too_long: ({ length, max }, l) =>
-    t(l, 'request.prompt_too_long', { length, max, over: tn(l, 'count.characters', length - max) }),
+  prompt_too_long: ({ length, max }, l) => t(l, 'request.prompt_too_long', { length, max, over: tn(l, 'count.characters', length - max) }),
 
   invalid_model: ({ model }, l) => t(l, 'request.invalid_model', { model: quote(model) }),
 
@@ -108,9 +98,7 @@ const TEMPLATES: Templates = {
     const max = rules?.maxImages ?? min;
     const textModels = otherModels(model, (id) => MODELS[id].minImages === 0);
     const params = { model, images: tn(l, 'count.referenceImages', min), min, max };
-    return textModels.length > 0
-      ? t(l, 'request.images_required.alt', { ...params, models: textModels.join(' / ') })
-      : t(l, 'request.images_required', params);
+    return textModels.length > 0 ? t(l, 'request.images_required.alt', { ...params, models: textModels.join(' / ') }) : t(l, 'request.images_required', params);
   },
 
   too_many_images: ({ model, max, count }, l) => {
@@ -122,10 +110,7 @@ const TEMPLATES: Templates = {
   },
 
   duration_out_of_range: ({ model, min, max, duration }, l) => {
-    const fits = otherModels(
-      model,
-      (id) => MODELS[id].minDuration <= duration && duration <= MODELS[id].maxDuration,
-    );
+    const fits = otherModels(model, (id) => MODELS[id].minDuration <= duration && duration <= MODELS[id].maxDuration);
     const params = { model, min, max, duration };
     return fits.length > 0 && Number.isInteger(duration)
       ? t(l, 'request.duration_out_of_range.alt', { ...params, models: listOr(l, fits) })
@@ -134,21 +119,23 @@ const TEMPLATES: Templates = {
 
   invalid_resolution: ({ value }, l) => t(l, 'request.invalid_resolution', { value: quote(value), options: listOr(l, RESOLUTIONS) }),
 
-  invalid_aspect_ratio: ({ value }, l) =>
-    t(l, 'request.invalid_aspect_ratio', { value: quote(value), examples: listOr(l, ASPECT_RATIO_SUGGESTIONS) }),
+  invalid_aspect_ratio: ({ value }, l) => t(l, 'request.invalid_aspect_ratio', { value: quote(value), examples: listOr(l, ASPECT_RATIO_SUGGESTIONS) }),
 
   invalid_seed: ({ value, min, max }, l) => t(l, 'request.invalid_seed', { min, max, value: quote(String(value), 24) }),
 
   unknown_subject: ({ names, attached }, l) => {
     const example = [...(names[0] ?? 'name')].slice(0, 12).join('');
     return t(l, 'request.unknown_subject', {
-      names: quotedList(l, names.map((n) => `@${n}`), 18, 60),
+      names: quotedList(
+        l,
+        names.map((n) => `@${n}`),
+        18,
+        60,
+      ),
       example1: quote(`${example}.png`),
       example2: quote(`${example}-2.png`),
       attached:
-        attached.length > 0
-          ? t(l, 'request.unknown_subject.attached', { files: quotedList(l, attached, 16, 75) })
-          : t(l, 'request.unknown_subject.none'),
+        attached.length > 0 ? t(l, 'request.unknown_subject.attached', { files: quotedList(l, attached, 16, 75) }) : t(l, 'request.unknown_subject.none'),
     });
   },
 
@@ -160,10 +147,10 @@ const TEMPLATES: Templates = {
 
   needs_audio: ({ option }, l) => t(l, 'request.needs_audio', { option: `\`${option}\`` }),
 
-  invalid_audio_type: ({ value }, l) => t(l, 'request.invalid_audio_type', { value: quote(value), options: listOr(l, ['all', 'speech_only', 'sound-effect_only']) }),
+  invalid_audio_type: ({ value }, l) =>
+    t(l, 'request.invalid_audio_type', { value: quote(value), options: listOr(l, ['all', 'speech_only', 'sound-effect_only']) }),
 
-  not_an_image: ({ filename }, l) =>
-    t(l, 'request.not_an_image', { filename: quote(filename, 60), max: megabytes(MAX_IMAGE_BYTES) }),
+  not_an_image: ({ filename }, l) => t(l, 'request.not_an_image', { filename: quote(filename, 60), max: megabytes(MAX_IMAGE_BYTES) }),
 };
 
 function render<C extends RequestErrorCode>(code: C, params: RequestErrorParams[C], locale: Locale): string {
@@ -177,9 +164,7 @@ function renderEnglish<C extends RequestErrorCode>(code: C, params: RequestError
 /** Safety net for templates with unusual params; the templates themselves are sized to fit. */
 function bounded(text: string): string {
   const chars = [...text];
-  return chars.length <= MAX_REQUEST_ERROR_MESSAGE_CHARS
-    ? text
-    : `${chars.slice(0, MAX_REQUEST_ERROR_MESSAGE_CHARS - 1).join('')}…`;
+  return chars.length <= MAX_REQUEST_ERROR_MESSAGE_CHARS ? text : `${chars.slice(0, MAX_REQUEST_ERROR_MESSAGE_CHARS - 1).join('')}…`;
 }
 
 /**

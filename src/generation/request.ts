@@ -63,7 +63,10 @@ export const GenerationRequestSchema = z.object({
   duration: z.number().int().positive(),
   resolution: z.enum(RESOLUTIONS),
   /** Normalised `W:H`, present only when it is sent upstream. */
-  aspectRatio: z.string().regex(/^[1-9]\d{0,3}:[1-9]\d{0,3}$/).optional(),
+  aspectRatio: z
+    .string()
+    .regex(/^[1-9]\d{0,3}:[1-9]\d{0,3}$/)
+    .optional(),
   /** The member gave an aspect ratio that is not sent because the attached image decides it. */
   aspectRatioDropped: z.boolean(),
   audio: z.boolean(),
@@ -107,10 +110,7 @@ const ASPECT_RATIO = /^(\d{1,4})\s*[:：]\s*(\d{1,4})$/;
  * problem, checked in this order: prompt, model, image count, image declared size/type, duration,
  * resolution, aspect ratio, seed, subjects.
  */
-export function buildGenerationRequest(
-  raw: RawVideoOptions,
-  options: BuildGenerationRequestOptions = {},
-): GenerationRequest {
+export function buildGenerationRequest(raw: RawVideoOptions, options: BuildGenerationRequestOptions = {}): GenerationRequest {
   const random = options.random ?? Math.random;
 
   const prompt = raw.prompt.trim();
@@ -166,7 +166,12 @@ export function buildGenerationRequest(
   if (!audio && audioType !== undefined) throw new RequestError('needs_audio', { option: 'audio_type' });
   if (!audio && raw.offPeak === true) throw new RequestError('needs_audio', { option: 'off_peak' });
 
-  const subjects = rules.subjects ? resolveSubjects(prompt, raw.images.map((i) => i.filename)) : [];
+  const subjects = rules.subjects
+    ? resolveSubjects(
+        prompt,
+        raw.images.map((i) => i.filename),
+      )
+    : [];
   const subjectOf = new Map<number, string>();
   for (const subject of subjects) for (const index of subject.imageIndexes) subjectOf.set(index, subject.name);
 
@@ -257,8 +262,7 @@ export function toSubmitBody(req: GenerationRequest, imageUrls: readonly string[
   }
   if (clientBusinessId === '') throw new Error('toSubmitBody: empty client_business_id');
 
-  const sendAspectRatio =
-    req.aspectRatio !== undefined && (imageUrls.length === 0 || MODELS[req.model].aspectRatioWithImages);
+  const sendAspectRatio = req.aspectRatio !== undefined && (imageUrls.length === 0 || MODELS[req.model].aspectRatioWithImages);
   const subjects = req.subjects.map((subject) => ({
     name: subject.name,
     images: subject.imageIndexes.map((index) => {

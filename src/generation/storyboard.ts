@@ -63,9 +63,7 @@ export function buildStoryboardPrompt(shots: readonly (Shot | undefined)[]): str
   const filled = shots.filter((s): s is Shot => s !== undefined);
   if (filled.length === 0) throw new StoryboardError('no_shots');
   if (filled.length > MAX_SHOTS) throw new StoryboardError('too_many_shots', { max: MAX_SHOTS });
-  const lines: string[] = [
-    filled.length === 1 ? 'A single continuous shot.' : `A multi-shot video of ${filled.length} shots, cut in this order:`,
-  ];
+  const lines: string[] = [filled.length === 1 ? 'A single continuous shot.' : `A multi-shot video of ${filled.length} shots, cut in this order:`];
   filled.forEach((shot, i) => {
     if (!shot.action) throw new StoryboardError('camera_without_action', { shot: shots.indexOf(shot) + 1 });
     const camera = shot.camera ? ` Camera: ${sentence(shot.camera)}` : '';
@@ -87,6 +85,10 @@ export function describeStoryboardError(err: StoryboardError, locale = 'en-US'):
     case 'camera_without_action':
       return t(locale, 'storyboard.cameraOnly', { shot: err.detail.shot ?? 0 });
     case 'too_long':
-      return t(locale, 'storyboard.tooLong', { length: err.detail.length ?? 0, max: err.detail.max ?? MAX_PROMPT_CHARS, over: (err.detail.length ?? 0) - (err.detail.max ?? MAX_PROMPT_CHARS) });
+      return t(locale, 'storyboard.tooLong', {
+        length: err.detail.length ?? 0,
+        max: err.detail.max ?? MAX_PROMPT_CHARS,
+        over: (err.detail.length ?? 0) - (err.detail.max ?? MAX_PROMPT_CHARS),
+      });
   }
 }

@@ -95,35 +95,28 @@ export const en = {
 
   // ── Request refusals (src/generation/errors.ts; each at most 300 characters) ───────────────
   'request.prompt_empty': 'The prompt is empty. Describe the video you want in the prompt option (up to {max} characters).',
-  'request.prompt_too_long':
-    'The prompt is {length} characters long, but the limit is {max}. Shorten it by {over} and try again.',
+  'request.prompt_too_long': 'The prompt is {length} characters long, but the limit is {max}. Shorten it by {over} and try again.',
   'request.invalid_model':
     '{model} is not a model this bot offers. Pick viduq3-pro (highest quality), viduq3-turbo (faster, cheapest) or viduq3 (reference images and @subjects).',
   'request.images_required': '{model} needs at least {images}. Attach {min}–{max} images (image1…image{max}).',
-  'request.images_required.alt':
-    '{model} needs at least {images}. Attach {min}–{max} images (image1…image{max}), or pick {models} for text-to-video.',
+  'request.images_required.alt': '{model} needs at least {images}. Attach {min}–{max} images (image1…image{max}), or pick {models} for text-to-video.',
   'request.too_many_images': '{model} takes at most {maxImages}, but {count} were attached. Remove {removeImages}.',
   'request.too_many_images.alt':
     '{model} takes at most {maxImages}, but {count} were attached. Remove {removeImages}, or pick {models} for up to {roomMax} reference images.',
-  'request.duration_out_of_range':
-    '{model} makes videos of {min}–{max} seconds, and {duration} is outside that range. Pick a duration from {min} to {max}.',
+  'request.duration_out_of_range': '{model} makes videos of {min}–{max} seconds, and {duration} is outside that range. Pick a duration from {min} to {max}.',
   'request.duration_out_of_range.alt':
     '{model} makes videos of {min}–{max} seconds, and {duration} is outside that range. Pick a duration from {min} to {max} ({models} can make {duration} s).',
   'request.invalid_resolution': '{value} is not a supported resolution. Pick {options}.',
-  'request.invalid_aspect_ratio':
-    '{value} is not an aspect ratio. Write it as width:height with whole numbers, for example {examples}.',
+  'request.invalid_aspect_ratio': '{value} is not an aspect ratio. Write it as width:height with whole numbers, for example {examples}.',
   'request.invalid_seed':
     'The seed must be a whole number from {min} to {max}, and {value} is not. Pick one in that range, or leave seed empty to get a random one.',
-  'request.unknown_subject':
-    'No attached image matches {names}. Name image files after the subject (like {example1}, {example2}) or fix the @name. {attached}',
+  'request.unknown_subject': 'No attached image matches {names}. Name image files after the subject (like {example1}, {example2}) or fix the @name. {attached}',
   'request.unknown_subject.attached': 'Attached: {files}.',
   'request.unknown_subject.none': 'No images are attached.',
   'request.subject_too_many_images':
     '{subject} has {count} images, but one subject takes at most {max}. Keep 1–{max} images named after {name} and rename or remove the rest.',
-  'request.image_too_large':
-    '{filename} is {size} MB, but images can be at most {max} MB. Compress or resize it and attach it again.',
-  'request.not_an_image':
-    '{filename} is not a JPEG, PNG, WebP or GIF image. Attach the picture in one of those formats (at most {max} MB).',
+  'request.image_too_large': '{filename} is {size} MB, but images can be at most {max} MB. Compress or resize it and attach it again.',
+  'request.not_an_image': '{filename} is not a JPEG, PNG, WebP or GIF image. Attach the picture in one of those formats (at most {max} MB).',
 
   // ── Limits and server rules ────────────────────────────────────────────────────────────────
   'limit.inFlight.one': 'You already have {count} video in progress. Wait for one to finish, then try again.',
@@ -157,8 +150,7 @@ export const en = {
   // ── Result buttons (commands/job-actions.ts) ───────────────────────────────────────────────
   'actions.expired': 'This job is no longer stored (results are kept for 30 days), so this button has expired. Start a new one with `/vidu`.',
   'actions.continueNotVideo': 'Only a finished video can be continued.',
-  'actions.continueExpired':
-    'This video has expired at Vidu (videos are kept 24 h), so its last frame is gone. Attach a frame to `/vidu` instead.',
+  'actions.continueExpired': 'This video has expired at Vidu (videos are kept 24 h), so its last frame is gone. Attach a frame to `/vidu` instead.',
   'actions.deleteNotAllowed': 'Only {owner} or a member with Manage Messages can delete this video.',
   'details.prompt': 'Prompt',
   'details.settings': 'Settings',
@@ -297,8 +289,7 @@ export const en = {
   'show.failedDetail': 'That job failed: {title}. {detail} There is no video to show; try `/vidu` again.',
   'show.deleted': 'That video was deleted with its Delete button, so it is not posted again.',
   'show.gone': 'Vidu no longer has the file of that video, so it can no longer be posted. Run it again with `/vidu`.',
-  'show.expired':
-    'That video expired at Vidu {when} (finished videos are kept 24 h), so it can no longer be posted. Run it again with `/vidu`.',
+  'show.expired': 'That video expired at Vidu {when} (finished videos are kept 24 h), so it can no longer be posted. Run it again with `/vidu`.',
 
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
@@ -317,10 +308,14 @@ export const en = {
   // ---- who may do what & operator caps (issue 9, trust-a) ----
   'auth.notYours': 'Only {owner} can use this: it belongs to their job. Nothing was started. Make your own with `/vidu`.',
   'auth.invalid': 'This button or form is not one the bot knows (it may come from an older version), so nothing was done.',
-  'auth.animateNotYours': 'This form was opened by another member, so only they can submit it. Nothing was started. Right-click the message and choose **{command}** yourself.',
-  'auth.libraryNotYours': 'This job names saved subject images that belong to another member. Only your own saved subjects can be used, so nothing was sent to Vidu.',
-  'cap.userDaily': 'You have reached your daily video allowance on this bot: {used} of {limit} weighted video-seconds used, {left} left, and this video needs {weight}. It resets {resetsAt}. Nothing was started.',
-  'cap.botDaily': 'The bot has reached its daily video budget: {used} of {limit} weighted video-seconds used, {left} left, and this video needs {weight}. It resets {resetsAt}. Nothing was started.',
+  'auth.animateNotYours':
+    'This form was opened by another member, so only they can submit it. Nothing was started. Right-click the message and choose **{command}** yourself.',
+  'auth.libraryNotYours':
+    'This job names saved subject images that belong to another member. Only your own saved subjects can be used, so nothing was sent to Vidu.',
+  'cap.userDaily':
+    'You have reached your daily video allowance on this bot: {used} of {limit} weighted video-seconds used, {left} left, and this video needs {weight}. It resets {resetsAt}. Nothing was started.',
+  'cap.botDaily':
+    'The bot has reached its daily video budget: {used} of {limit} weighted video-seconds used, {left} left, and this video needs {weight}. It resets {resetsAt}. Nothing was started.',
   'cap.dmsOff': 'Videos can’t be made in DMs or in servers that haven’t added the bot. Use `/vidu` in a server where vidu-bot is installed.',
   // ---- member features: ETA, Stop, /vidu-settings, storyboards, stories (issue 12) ----
   'eta.usual': 'such jobs usually take about {took}',
@@ -358,7 +353,8 @@ export const en = {
   'prefs.invalid': 'That choice is not available. Open the panel again with `/vidu-settings`.',
   'button.stop': 'Stop',
   'stop.stopped': '⏹️ **Stopped** by {user}. The bot is no longer waiting for this video and will not post it by itself.',
-  'stop.billed': 'Vidu cannot cancel a generation, so it may still be made and billed, and it still counts toward the daily limits. If it finishes anyway, find it in `/vidu-jobs` and post it with `/vidu-show`.',
+  'stop.billed':
+    'Vidu cannot cancel a generation, so it may still be made and billed, and it still counts toward the daily limits. If it finishes anyway, find it in `/vidu-jobs` and post it with `/vidu-show`.',
   'stop.notYours': 'Only the member who started this video, or a member with Manage Messages, can stop it.',
   'stop.finished': 'That job has already finished, so there is nothing to stop.',
   'jobs.status.stopped': '⏹️ Stopped',
@@ -385,7 +381,8 @@ export const en = {
   'failure.reason.task_unknown': 'Vidu no longer knows task {taskId}.',
   'failure.reason.video_download_failed': 'The file of task {taskId} could not be downloaded.',
   // ---- webhooks & budgets (issue 10) ----
-  'request.needs_audio': '{option} needs audio on: it shapes the sound, and an off-peak Q3 job must have audio. Leave out `audio:false`, or leave out {option}.',
+  'request.needs_audio':
+    '{option} needs audio on: it shapes the sound, and an off-peak Q3 job must have audio. Leave out `audio:false`, or leave out {option}.',
   'request.invalid_audio_type': '{value} is not an audio type. Use {options}.',
   'card.audioType': 'sound: {type} (requested)',
   'card.offPeak': 'off-peak',

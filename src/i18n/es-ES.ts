@@ -98,8 +98,7 @@ export const es: Record<keyof typeof en, string> = {
   'request.too_many_images': '{model} admite como máximo {maxImages}, pero se adjuntaron {count}. Quita {removeImages}.',
   'request.too_many_images.alt':
     '{model} admite como máximo {maxImages}, pero se adjuntaron {count}. Quita {removeImages} o elige {models} para usar hasta {roomMax} imágenes de referencia.',
-  'request.duration_out_of_range':
-    '{model} hace vídeos de {min}–{max} segundos y {duration} está fuera de ese rango. Elige una duración de {min} a {max}.',
+  'request.duration_out_of_range': '{model} hace vídeos de {min}–{max} segundos y {duration} está fuera de ese rango. Elige una duración de {min} a {max}.',
   'request.duration_out_of_range.alt':
     '{model} hace vídeos de {min}–{max} segundos y {duration} está fuera de ese rango. Elige una duración de {min} a {max} ({models} puede hacer {duration} s).',
   'request.invalid_resolution': '{value} no es una resolución admitida. Elige {options}.',
@@ -229,11 +228,9 @@ export const es: Record<keyof typeof en, string> = {
   'admin.alertsOwner': 'Los avisos para administradores van por MD al propietario del servidor.',
 
   // ── /vidu-subjects (commands/vidu-subjects.ts, src/subjects/library.ts) ────────────────────
-  'subjects.storageDown':
-    'El almacenamiento del bot no está disponible ahora, así que no se ha guardado nada. Vuelve a intentarlo en breve.',
+  'subjects.storageDown': 'El almacenamiento del bot no está disponible ahora, así que no se ha guardado nada. Vuelve a intentarlo en breve.',
   'subjects.notSavedBecause': '{reason} No se ha guardado nada.',
-  'subjects.full':
-    'Ya tienes {max} sujetos guardados, el máximo por miembro ({names}). Elimina uno con `/vidu-subjects remove name:` y vuelve a guardar.',
+  'subjects.full': 'Ya tienes {max} sujetos guardados, el máximo por miembro ({names}). Elimina uno con `/vidu-subjects remove name:` y vuelve a guardar.',
   'subjects.notSaved': 'No tienes ningún sujeto guardado `@{name}`. {more}',
   'subjects.yours': 'Los tuyos: {names}.',
   'subjects.saveOne': 'Guarda uno con `/vidu-subjects add`.',
@@ -261,8 +258,7 @@ export const es: Record<keyof typeof en, string> = {
   'subjects.name.invalid': 'Los nombres de sujeto solo pueden usar letras, dígitos, `_` y `-` (sin espacios), como `@my_cat`.',
   'subjects.unknown.saved': '{base} Tus sujetos guardados: {names}.',
   'subjects.unknown.none': '{base} No tienes sujetos guardados (guarda uno con `/vidu-subjects add`).',
-  'subjects.imageMissing':
-    'El sujeto guardado @{name} se eliminó o cambió antes de que empezara el trabajo. Vuelve a guardarlo o adjunta sus imágenes.',
+  'subjects.imageMissing': 'El sujeto guardado @{name} se eliminó o cambió antes de que empezara el trabajo. Vuelve a guardarlo o adjunta sus imágenes.',
 
   // ── /vidu-jobs and /vidu-show (commands/vidu-jobs.ts, commands/vidu-show.ts) ─────────────
   'jobs.status.deleted': '🗑️ Eliminado',
@@ -281,16 +277,14 @@ export const es: Record<keyof typeof en, string> = {
   'jobs.messageLink': '[mensaje]({url})',
   'jobs.prev': '◀ Anterior',
   'jobs.next': 'Siguiente ▶',
-  'show.notYours':
-    'No tienes ningún trabajo `{id}`: no hay ningún trabajo tuyo con ese id. Elige uno de las sugerencias o mira `/vidu-jobs`.',
+  'show.notYours': 'No tienes ningún trabajo `{id}`: no hay ningún trabajo tuyo con ese id. Elige uno de las sugerencias o mira `/vidu-jobs`.',
   'show.notFinished': 'Ese trabajo aún no ha terminado ({status}). Su resultado aparecerá en {url} cuando esté listo.',
   'show.notFinishedOwn': 'Ese trabajo aún no ha terminado ({status}). Su resultado aparecerá en su propio mensaje cuando esté listo.',
   'show.failed': 'Ese trabajo falló: {title}. No hay vídeo que mostrar; vuelve a probar con `/vidu`.',
   'show.failedDetail': 'Ese trabajo falló: {title}. {detail} No hay vídeo que mostrar; vuelve a probar con `/vidu`.',
   'show.deleted': 'Ese vídeo se eliminó con su botón Eliminar, así que no se vuelve a publicar.',
   'show.gone': 'Vidu ya no tiene el archivo de ese vídeo, así que ya no se puede publicar. Vuelve a ejecutarlo con `/vidu`.',
-  'show.expired':
-    'Ese vídeo caducó en Vidu {when} (los vídeos terminados se guardan 24 h), así que ya no se puede publicar. Vuelve a ejecutarlo con `/vidu`.',
+  'show.expired': 'Ese vídeo caducó en Vidu {when} (los vídeos terminados se guardan 24 h), así que ya no se puede publicar. Vuelve a ejecutarlo con `/vidu`.',
 
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
   'alert.outOfCredits':
@@ -309,10 +303,14 @@ export const es: Record<keyof typeof en, string> = {
   // ---- who may do what & operator caps (issue 9, trust-a) ----
   'auth.notYours': 'Solo {owner} puede usar esto: es su trabajo. No se ha iniciado nada. Crea el tuyo con `/vidu`.',
   'auth.invalid': 'El bot no reconoce este botón o formulario (puede venir de una versión anterior), así que no se ha hecho nada.',
-  'auth.animateNotYours': 'Este formulario lo abrió otro miembro, así que solo esa persona puede enviarlo. No se ha iniciado nada. Haz clic derecho en el mensaje y elige **{command}** tú mismo.',
-  'auth.libraryNotYours': 'Este trabajo usa imágenes de sujetos guardados de otro miembro. Solo puedes usar tus propios sujetos guardados, así que no se ha enviado nada a Vidu.',
-  'cap.userDaily': 'Has alcanzado tu cupo diario de vídeo en este bot: {used} de {limit} segundos de vídeo ponderados usados, quedan {left} y este vídeo necesita {weight}. Se restablece {resetsAt}. No se ha iniciado nada.',
-  'cap.botDaily': 'El bot ha alcanzado su presupuesto diario de vídeo: {used} de {limit} segundos de vídeo ponderados usados, quedan {left} y este vídeo necesita {weight}. Se restablece {resetsAt}. No se ha iniciado nada.',
+  'auth.animateNotYours':
+    'Este formulario lo abrió otro miembro, así que solo esa persona puede enviarlo. No se ha iniciado nada. Haz clic derecho en el mensaje y elige **{command}** tú mismo.',
+  'auth.libraryNotYours':
+    'Este trabajo usa imágenes de sujetos guardados de otro miembro. Solo puedes usar tus propios sujetos guardados, así que no se ha enviado nada a Vidu.',
+  'cap.userDaily':
+    'Has alcanzado tu cupo diario de vídeo en este bot: {used} de {limit} segundos de vídeo ponderados usados, quedan {left} y este vídeo necesita {weight}. Se restablece {resetsAt}. No se ha iniciado nada.',
+  'cap.botDaily':
+    'El bot ha alcanzado su presupuesto diario de vídeo: {used} de {limit} segundos de vídeo ponderados usados, quedan {left} y este vídeo necesita {weight}. Se restablece {resetsAt}. No se ha iniciado nada.',
   'cap.dmsOff': 'No se pueden crear vídeos por MD ni en servidores que no han añadido el bot. Usa `/vidu` en un servidor donde vidu-bot esté instalado.',
   // ---- member features: ETA, Stop, /vidu-settings, storyboards, stories (issue 12) ----
   'eta.usual': 'los trabajos así suelen tardar unos {took}',
@@ -350,7 +348,8 @@ export const es: Record<keyof typeof en, string> = {
   'prefs.invalid': 'Esa opción no está disponible. Vuelve a abrir el panel con `/vidu-settings`.',
   'button.stop': 'Detener',
   'stop.stopped': '⏹️ **Detenido** por {user}. El bot ya no espera este vídeo y no lo publicará por su cuenta.',
-  'stop.billed': 'Vidu no puede cancelar una generación, así que puede seguir haciéndose y cobrándose, y sigue contando para los límites diarios. Si termina igualmente, búscalo en `/vidu-jobs` y publícalo con `/vidu-show`.',
+  'stop.billed':
+    'Vidu no puede cancelar una generación, así que puede seguir haciéndose y cobrándose, y sigue contando para los límites diarios. Si termina igualmente, búscalo en `/vidu-jobs` y publícalo con `/vidu-show`.',
   'stop.notYours': 'Solo quien empezó este vídeo, o alguien con el permiso Gestionar mensajes, puede detenerlo.',
   'stop.finished': 'Ese trabajo ya ha terminado, así que no hay nada que detener.',
   'jobs.status.stopped': '⏹️ Detenido',
@@ -377,7 +376,8 @@ export const es: Record<keyof typeof en, string> = {
   'failure.reason.task_unknown': 'Vidu ya no reconoce la tarea {taskId}.',
   'failure.reason.video_download_failed': 'No se pudo descargar el archivo de la tarea {taskId}.',
   // ---- webhooks & budgets (issue 10) ----
-  'request.needs_audio': '{option} necesita el audio activado: define el sonido, y un trabajo Q3 fuera de horas punta debe llevar audio. Quita `audio:false` o quita {option}.',
+  'request.needs_audio':
+    '{option} necesita el audio activado: define el sonido, y un trabajo Q3 fuera de horas punta debe llevar audio. Quita `audio:false` o quita {option}.',
   'request.invalid_audio_type': '{value} no es un tipo de audio. Usa {options}.',
   'card.audioType': 'sonido: {type} (solicitado)',
   'card.offPeak': 'fuera de horas punta',

@@ -98,14 +98,12 @@ export const ja: Record<keyof typeof en, string> = {
   'request.too_many_images': '{model} で使えるのは最大 {maxImages}ですが、{count} 枚添付されています。{removeImages}を外してください。',
   'request.too_many_images.alt':
     '{model} で使えるのは最大 {maxImages}ですが、{count} 枚添付されています。{removeImages}を外すか、参照画像を最大 {roomMax} 枚使える {models} を選んでください。',
-  'request.duration_out_of_range':
-    '{model} の動画の長さは {min}〜{max} 秒で、{duration} は範囲外です。{min}〜{max} の長さを選んでください。',
+  'request.duration_out_of_range': '{model} の動画の長さは {min}〜{max} 秒で、{duration} は範囲外です。{min}〜{max} の長さを選んでください。',
   'request.duration_out_of_range.alt':
     '{model} の動画の長さは {min}〜{max} 秒で、{duration} は範囲外です。{min}〜{max} の長さを選んでください（{models} なら {duration} 秒で作れます）。',
   'request.invalid_resolution': '{value} は対応している解像度ではありません。{options} から選んでください。',
   'request.invalid_aspect_ratio': '{value} はアスペクト比ではありません。幅:高さ の形で整数を使って書いてください（例: {examples}）。',
-  'request.invalid_seed':
-    'シードは {min}〜{max} の整数である必要がありますが、{value} は違います。範囲内で選ぶか、空欄にしてランダムにしてください。',
+  'request.invalid_seed': 'シードは {min}〜{max} の整数である必要がありますが、{value} は違います。範囲内で選ぶか、空欄にしてランダムにしてください。',
   'request.unknown_subject':
     '{names} に合う添付画像がありません。画像ファイルに主体の名前を付ける（例: {example1}、{example2}）か、@名前 を直してください。{attached}',
   'request.unknown_subject.attached': '添付: {files}。',
@@ -231,13 +229,16 @@ export const ja: Record<keyof typeof en, string> = {
   // ── /vidu-subjects (commands/vidu-subjects.ts, src/subjects/library.ts) ────────────────────
   'subjects.storageDown': 'ボットのストレージが現在使えないため、何も保存していません。少ししてからもう一度お試しください。',
   'subjects.notSavedBecause': '{reason}何も保存していません。',
-  'subjects.full': '保存済みの主体がすでに {max} 件あり、1 人あたりの上限です（{names}）。`/vidu-subjects remove name:` で 1 件削除してから、もう一度保存してください。',
+  'subjects.full':
+    '保存済みの主体がすでに {max} 件あり、1 人あたりの上限です（{names}）。`/vidu-subjects remove name:` で 1 件削除してから、もう一度保存してください。',
   'subjects.notSaved': '保存済みの主体 `@{name}` はありません。{more}',
   'subjects.yours': 'あなたの主体: {names}。',
   'subjects.saveOne': '`/vidu-subjects add` で保存できます。',
-  'subjects.tooLargeToStore': '`{filename}` は {size} ですが、保存する主体の画像は 1 枚 {max} までです。圧縮または縮小してもう一度お試しください。何も保存していません。',
+  'subjects.tooLargeToStore':
+    '`{filename}` は {size} ですが、保存する主体の画像は 1 枚 {max} までです。圧縮または縮小してもう一度お試しください。何も保存していません。',
   'subjects.imageCount': '主体の画像は 1〜{max} 枚ですが、{count} 枚アップロードされました。何も保存していません。',
-  'subjects.saved': '✅ **@{name}** を保存しました（{images}）— 保存済みの主体 {count}/{max} 件。`/vidu model:viduq3` のプロンプトに `@{name}` と書けば、何も添付せずに使えます。',
+  'subjects.saved':
+    '✅ **@{name}** を保存しました（{images}）— 保存済みの主体 {count}/{max} 件。`/vidu model:viduq3` のプロンプトに `@{name}` と書けば、何も添付せずに使えます。',
   'subjects.replaced':
     '✅ **@{name}** を置き換えました（{images}）— 保存済みの主体 {count}/{max} 件。`/vidu model:viduq3` のプロンプトに `@{name}` と書けば、何も添付せずに使えます。',
   'subjects.removed': '🗑️ **@{name}** を削除しました — 保存済みの主体 {count}/{max} 件。',
@@ -302,10 +303,13 @@ export const ja: Record<keyof typeof en, string> = {
   // ---- who may do what & operator caps (issue 9, trust-a) ----
   'auth.notYours': 'これを使えるのは {owner} だけです（その人のジョブです）。何も開始していません。自分の動画は `/vidu` で作れます。',
   'auth.invalid': 'このボタンやフォームはボットが認識できないものです（古いバージョンのものかもしれません）。何も実行していません。',
-  'auth.animateNotYours': 'このフォームは別のメンバーが開いたもので、送信できるのはその人だけです。何も開始していません。メッセージを右クリックして、自分で **{command}** を選んでください。',
+  'auth.animateNotYours':
+    'このフォームは別のメンバーが開いたもので、送信できるのはその人だけです。何も開始していません。メッセージを右クリックして、自分で **{command}** を選んでください。',
   'auth.libraryNotYours': 'このジョブは別のメンバーが保存した主体画像を参照しています。使えるのは自分で保存した主体だけなので、Vidu には何も送信していません。',
-  'cap.userDaily': 'このボットでの 1 日の動画枠を使い切りました: {limit} 加重動画秒のうち {used} を使用、残り {left} で、この動画には {weight} 必要です。{resetsAt} にリセットされます。何も開始していません。',
-  'cap.botDaily': 'このボットの 1 日の動画予算を使い切りました: {limit} 加重動画秒のうち {used} を使用、残り {left} で、この動画には {weight} 必要です。{resetsAt} にリセットされます。何も開始していません。',
+  'cap.userDaily':
+    'このボットでの 1 日の動画枠を使い切りました: {limit} 加重動画秒のうち {used} を使用、残り {left} で、この動画には {weight} 必要です。{resetsAt} にリセットされます。何も開始していません。',
+  'cap.botDaily':
+    'このボットの 1 日の動画予算を使い切りました: {limit} 加重動画秒のうち {used} を使用、残り {left} で、この動画には {weight} 必要です。{resetsAt} にリセットされます。何も開始していません。',
   'cap.dmsOff': 'DM やボットを追加していないサーバーでは動画を作れません。vidu-bot が導入されているサーバーで `/vidu` を使ってください。',
   // ---- member features: ETA, Stop, /vidu-settings, storyboards, stories (issue 12) ----
   'eta.usual': 'この種のジョブは通常 約{took}',
@@ -343,7 +347,8 @@ export const ja: Record<keyof typeof en, string> = {
   'prefs.invalid': 'その選択肢は使えません。`/vidu-settings` でパネルを開き直してください。',
   'button.stop': '停止',
   'stop.stopped': '⏹️ {user} が **停止** しました。ボットはこの動画を待たず、自動では投稿しません。',
-  'stop.billed': 'Vidu は生成をキャンセルできないため、動画は作られて課金される場合があり、1 日の上限にも数えられます。それでも完成したら `/vidu-jobs` で見つけて `/vidu-show` で投稿できます。',
+  'stop.billed':
+    'Vidu は生成をキャンセルできないため、動画は作られて課金される場合があり、1 日の上限にも数えられます。それでも完成したら `/vidu-jobs` で見つけて `/vidu-show` で投稿できます。',
   'stop.notYours': 'この動画を停止できるのは、作成したメンバーか「メッセージの管理」権限を持つメンバーだけです。',
   'stop.finished': 'このジョブはすでに終わっているため、停止するものはありません。',
   'jobs.status.stopped': '⏹️ 停止済み',
@@ -370,7 +375,8 @@ export const ja: Record<keyof typeof en, string> = {
   'failure.reason.task_unknown': 'Vidu にタスク {taskId} がもう存在しません。',
   'failure.reason.video_download_failed': 'タスク {taskId} のファイルをダウンロードできませんでした。',
   // ---- webhooks & budgets (issue 10) ----
-  'request.needs_audio': '{option} には音声オンが必要です（音の内容を決めるもので、Q3 のオフピークジョブは音声付きでなければなりません）。`audio:false` を外すか、{option} を外してください。',
+  'request.needs_audio':
+    '{option} には音声オンが必要です（音の内容を決めるもので、Q3 のオフピークジョブは音声付きでなければなりません）。`audio:false` を外すか、{option} を外してください。',
   'request.invalid_audio_type': '{value} は音声タイプではありません。{options} を使ってください。',
   'card.audioType': 'サウンド: {type}（リクエスト済み）',
   'card.offPeak': 'オフピーク',

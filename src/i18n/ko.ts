@@ -98,14 +98,12 @@ export const ko: Record<keyof typeof en, string> = {
   'request.too_many_images': '{model}은(는) 최대 {maxImages}까지 받는데 {count}장이 첨부됐어요. {removeImages}을(를) 빼 주세요.',
   'request.too_many_images.alt':
     '{model}은(는) 최대 {maxImages}까지 받는데 {count}장이 첨부됐어요. {removeImages}을(를) 빼거나, 참조 이미지를 최대 {roomMax}장까지 쓰는 {models}을(를) 고르세요.',
-  'request.duration_out_of_range':
-    '{model}은(는) {min}–{max}초 영상을 만들고, {duration}은(는) 그 범위를 벗어나요. {min}–{max} 사이의 길이를 고르세요.',
+  'request.duration_out_of_range': '{model}은(는) {min}–{max}초 영상을 만들고, {duration}은(는) 그 범위를 벗어나요. {min}–{max} 사이의 길이를 고르세요.',
   'request.duration_out_of_range.alt':
     '{model}은(는) {min}–{max}초 영상을 만들고, {duration}은(는) 그 범위를 벗어나요. {min}–{max} 사이의 길이를 고르세요({models}은(는) {duration}초를 만들 수 있어요).',
   'request.invalid_resolution': '{value}은(는) 지원하는 해상도가 아니에요. {options} 중에서 고르세요.',
   'request.invalid_aspect_ratio': '{value}은(는) 화면비가 아니에요. 너비:높이 형식의 정수로 쓰세요. 예: {examples}.',
-  'request.invalid_seed':
-    '시드는 {min}–{max} 사이의 정수여야 하는데 {value}은(는) 아니에요. 범위 안에서 고르거나, 비워 두면 무작위로 정해져요.',
+  'request.invalid_seed': '시드는 {min}–{max} 사이의 정수여야 하는데 {value}은(는) 아니에요. 범위 안에서 고르거나, 비워 두면 무작위로 정해져요.',
   'request.unknown_subject':
     '{names}에 맞는 첨부 이미지가 없어요. 이미지 파일 이름을 주체 이름으로 바꾸거나({example1}, {example2}처럼) @이름을 고치세요. {attached}',
   'request.unknown_subject.attached': '첨부된 파일: {files}.',
@@ -147,8 +145,7 @@ export const ko: Record<keyof typeof en, string> = {
   // ── Result buttons ─────────────────────────────────────────────────────────────────────────
   'actions.expired': '이 작업은 더 이상 저장되어 있지 않아서(결과는 30일간 보관) 이 버튼은 만료됐어요. `/vidu`로 새로 시작하세요.',
   'actions.continueNotVideo': '완성된 영상만 이어서 만들 수 있어요.',
-  'actions.continueExpired':
-    '이 영상은 Vidu에서 만료돼서(영상은 24시간 보관) 마지막 프레임을 가져올 수 없어요. 대신 프레임 이미지를 `/vidu`에 첨부하세요.',
+  'actions.continueExpired': '이 영상은 Vidu에서 만료돼서(영상은 24시간 보관) 마지막 프레임을 가져올 수 없어요. 대신 프레임 이미지를 `/vidu`에 첨부하세요.',
   'actions.deleteNotAllowed': '이 영상은 {owner} 또는 메시지 관리 권한이 있는 멤버만 삭제할 수 있어요.',
   'details.prompt': '프롬프트',
   'details.settings': '설정',
@@ -235,7 +232,8 @@ export const ko: Record<keyof typeof en, string> = {
   'subjects.notSaved': '저장된 주체 `@{name}`이(가) 없어요. {more}',
   'subjects.yours': '내 주체: {names}.',
   'subjects.saveOne': '`/vidu-subjects add`로 저장하세요.',
-  'subjects.tooLargeToStore': '`{filename}`은(는) {size}인데 저장하는 주체 이미지는 한 장에 최대 {max}예요. 압축하거나 크기를 줄여서 다시 시도하세요. 아무것도 저장하지 않았어요.',
+  'subjects.tooLargeToStore':
+    '`{filename}`은(는) {size}인데 저장하는 주체 이미지는 한 장에 최대 {max}예요. 압축하거나 크기를 줄여서 다시 시도하세요. 아무것도 저장하지 않았어요.',
   'subjects.imageCount': '주체 하나에는 이미지 1–{max}장이 필요한데 {count}장이 업로드됐어요. 아무것도 저장하지 않았어요.',
   'subjects.saved':
     '✅ **@{name}**을(를) 저장했어요({images}) — 주체 {count}/{max}개 저장됨. `/vidu model:viduq3` 프롬프트에 `@{name}`을(를) 쓰면 아무것도 첨부하지 않고 쓸 수 있어요.',
@@ -303,10 +301,13 @@ export const ko: Record<keyof typeof en, string> = {
   // ---- who may do what & operator caps (issue 9, trust-a) ----
   'auth.notYours': '{owner}님만 사용할 수 있어요. 그분의 작업이에요. 아무것도 시작하지 않았어요. `/vidu`로 직접 만들어 보세요.',
   'auth.invalid': '봇이 알 수 없는 버튼이나 양식이에요(이전 버전에서 온 것일 수 있어요). 아무 작업도 하지 않았어요.',
-  'auth.animateNotYours': '이 양식은 다른 멤버가 열었기 때문에 그분만 제출할 수 있어요. 아무것도 시작하지 않았어요. 메시지를 오른쪽 클릭하고 직접 **{command}**을(를) 선택하세요.',
+  'auth.animateNotYours':
+    '이 양식은 다른 멤버가 열었기 때문에 그분만 제출할 수 있어요. 아무것도 시작하지 않았어요. 메시지를 오른쪽 클릭하고 직접 **{command}**을(를) 선택하세요.',
   'auth.libraryNotYours': '이 작업은 다른 멤버가 저장한 주체 이미지를 가리키고 있어요. 내가 저장한 주체만 사용할 수 있어서 Vidu에 아무것도 보내지 않았어요.',
-  'cap.userDaily': '이 봇에서 하루 영상 한도를 모두 썼어요: 가중 영상초 {limit} 중 {used} 사용, {left} 남음, 이 영상에는 {weight}이(가) 필요해요. {resetsAt} 초기화돼요. 아무것도 시작하지 않았어요.',
-  'cap.botDaily': '이 봇의 하루 영상 예산을 모두 썼어요: 가중 영상초 {limit} 중 {used} 사용, {left} 남음, 이 영상에는 {weight}이(가) 필요해요. {resetsAt} 초기화돼요. 아무것도 시작하지 않았어요.',
+  'cap.userDaily':
+    '이 봇에서 하루 영상 한도를 모두 썼어요: 가중 영상초 {limit} 중 {used} 사용, {left} 남음, 이 영상에는 {weight}이(가) 필요해요. {resetsAt} 초기화돼요. 아무것도 시작하지 않았어요.',
+  'cap.botDaily':
+    '이 봇의 하루 영상 예산을 모두 썼어요: 가중 영상초 {limit} 중 {used} 사용, {left} 남음, 이 영상에는 {weight}이(가) 필요해요. {resetsAt} 초기화돼요. 아무것도 시작하지 않았어요.',
   'cap.dmsOff': 'DM이나 봇을 추가하지 않은 서버에서는 영상을 만들 수 없어요. vidu-bot이 설치된 서버에서 `/vidu`를 사용하세요.',
   // ---- member features: ETA, Stop, /vidu-settings, storyboards, stories (issue 12) ----
   'eta.usual': '이런 작업은 보통 약 {took} 걸려요',
@@ -344,7 +345,8 @@ export const ko: Record<keyof typeof en, string> = {
   'prefs.invalid': '그 선택지는 쓸 수 없어요. `/vidu-settings`로 패널을 다시 여세요.',
   'button.stop': '중지',
   'stop.stopped': '⏹️ {user} 님이 **중지**했어요. 봇은 더 이상 이 영상을 기다리지 않고, 스스로 게시하지 않아요.',
-  'stop.billed': 'Vidu는 생성을 취소할 수 없어서 영상이 만들어지고 과금될 수 있으며, 일일 한도에도 계속 포함돼요. 그래도 완성되면 `/vidu-jobs`에서 찾아 `/vidu-show`로 게시할 수 있어요.',
+  'stop.billed':
+    'Vidu는 생성을 취소할 수 없어서 영상이 만들어지고 과금될 수 있으며, 일일 한도에도 계속 포함돼요. 그래도 완성되면 `/vidu-jobs`에서 찾아 `/vidu-show`로 게시할 수 있어요.',
   'stop.notYours': '이 영상을 시작한 멤버나 메시지 관리 권한이 있는 멤버만 중지할 수 있어요.',
   'stop.finished': '이 작업은 이미 끝나서 중지할 것이 없어요.',
   'jobs.status.stopped': '⏹️ 중지됨',
@@ -371,7 +373,8 @@ export const ko: Record<keyof typeof en, string> = {
   'failure.reason.task_unknown': 'Vidu에 작업 {taskId}이(가) 더 이상 없어요.',
   'failure.reason.video_download_failed': '작업 {taskId}의 파일을 내려받을 수 없었어요.',
   // ---- webhooks & budgets (issue 10) ----
-  'request.needs_audio': '{option}에는 오디오가 켜져 있어야 해요(소리 내용을 정하는 옵션이고, Q3 오프피크 작업은 오디오가 있어야 해요). `audio:false`를 빼거나 {option}을 빼 주세요.',
+  'request.needs_audio':
+    '{option}에는 오디오가 켜져 있어야 해요(소리 내용을 정하는 옵션이고, Q3 오프피크 작업은 오디오가 있어야 해요). `audio:false`를 빼거나 {option}을 빼 주세요.',
   'request.invalid_audio_type': '{value}은(는) 오디오 유형이 아니에요. {options} 중에서 골라 주세요.',
   'card.audioType': '사운드: {type}(요청됨)',
   'card.offPeak': '오프피크',

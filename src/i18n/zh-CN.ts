@@ -90,26 +90,21 @@ export const zh: Record<keyof typeof en, string> = {
   // ── Request refusals ───────────────────────────────────────────────────────────────────────
   'request.prompt_empty': '提示词为空。请在 prompt 选项中描述你想要的视频（最多 {max} 个字符）。',
   'request.prompt_too_long': '提示词有 {length} 个字符，上限为 {max}。请删减 {over} 后再试。',
-  'request.invalid_model':
-    '{model} 不是本机器人提供的模型。请选择 viduq3-pro（画质最高）、viduq3-turbo（更快、最便宜）或 viduq3（参考图与 @主体）。',
+  'request.invalid_model': '{model} 不是本机器人提供的模型。请选择 viduq3-pro（画质最高）、viduq3-turbo（更快、最便宜）或 viduq3（参考图与 @主体）。',
   'request.images_required': '{model} 至少需要 {images}。请附加 {min}–{max} 张图片（image1…image{max}）。',
-  'request.images_required.alt':
-    '{model} 至少需要 {images}。请附加 {min}–{max} 张图片（image1…image{max}），或选择 {models} 进行文生视频。',
+  'request.images_required.alt': '{model} 至少需要 {images}。请附加 {min}–{max} 张图片（image1…image{max}），或选择 {models} 进行文生视频。',
   'request.too_many_images': '{model} 最多接受 {maxImages}，但附加了 {count} 张。请移除 {removeImages}。',
-  'request.too_many_images.alt':
-    '{model} 最多接受 {maxImages}，但附加了 {count} 张。请移除 {removeImages}，或选择 {models}（最多 {roomMax} 张参考图）。',
+  'request.too_many_images.alt': '{model} 最多接受 {maxImages}，但附加了 {count} 张。请移除 {removeImages}，或选择 {models}（最多 {roomMax} 张参考图）。',
   'request.duration_out_of_range': '{model} 可生成 {min}–{max} 秒的视频，{duration} 不在此范围内。请选择 {min} 到 {max} 之间的时长。',
   'request.duration_out_of_range.alt':
     '{model} 可生成 {min}–{max} 秒的视频，{duration} 不在此范围内。请选择 {min} 到 {max} 之间的时长（{models} 可以生成 {duration} 秒）。',
   'request.invalid_resolution': '{value} 不是支持的分辨率。请选择 {options}。',
   'request.invalid_aspect_ratio': '{value} 不是有效的宽高比。请用整数写成 宽:高，例如 {examples}。',
   'request.invalid_seed': '种子必须是 {min} 到 {max} 之间的整数，{value} 不符合。请在此范围内选择，或留空以随机生成。',
-  'request.unknown_subject':
-    '没有附加的图片与 {names} 对应。请按主体命名图片文件（如 {example1}、{example2}），或修改 @名称。{attached}',
+  'request.unknown_subject': '没有附加的图片与 {names} 对应。请按主体命名图片文件（如 {example1}、{example2}），或修改 @名称。{attached}',
   'request.unknown_subject.attached': '已附加：{files}。',
   'request.unknown_subject.none': '没有附加任何图片。',
-  'request.subject_too_many_images':
-    '{subject} 有 {count} 张图片，但每个主体最多 {max} 张。请只保留 1–{max} 张以 {name} 命名的图片，其余的重命名或移除。',
+  'request.subject_too_many_images': '{subject} 有 {count} 张图片，但每个主体最多 {max} 张。请只保留 1–{max} 张以 {name} 命名的图片，其余的重命名或移除。',
   'request.image_too_large': '{filename} 大小为 {size} MB，图片最大 {max} MB。请压缩或缩小后重新附加。',
   'request.not_an_image': '{filename} 不是 JPEG、PNG、WebP 或 GIF 图片。请附加这些格式之一的图片（最大 {max} MB）。',
 
@@ -282,7 +277,8 @@ export const zh: Record<keyof typeof en, string> = {
   'show.expired': '该视频已于 {when}在 Vidu 过期（完成的视频保留 24 小时），因此无法再发布。请用 `/vidu` 重新生成。',
 
   // ── Admin alerts (src/settings/alerts.ts; in the server's preferred locale) ───────────────
-  'alert.outOfCredits': '⚠️ **vidu-bot：toapis 账户的额度已用完。** 充值之前，成员的 `/vidu` 任务都会被拒绝。可用 `/vidu-admin balance` 查看。（此提醒每天最多一次。）',
+  'alert.outOfCredits':
+    '⚠️ **vidu-bot：toapis 账户的额度已用完。** 充值之前，成员的 `/vidu` 任务都会被拒绝。可用 `/vidu-admin balance` 查看。（此提醒每天最多一次。）',
 
   // ---- encode to fit & pings (issue 11) ----
   'fit.compressedServer': '已压缩以符合此服务器的上传上限（{from} → {to}）。',
@@ -299,8 +295,10 @@ export const zh: Record<keyof typeof en, string> = {
   'auth.invalid': '机器人不认识这个按钮或表单（可能来自旧版本），因此没有执行任何操作。',
   'auth.animateNotYours': '这个表单是另一位成员打开的，只有 TA 可以提交。没有开始任何任务。请自己右键点击该消息并选择 **{command}**。',
   'auth.libraryNotYours': '此任务引用了属于另一位成员的已保存主体图片。只能使用你自己保存的主体，因此没有向 Vidu 发送任何内容。',
-  'cap.userDaily': '你已用完在本机器人上的每日视频额度：{limit} 加权视频秒中已用 {used}，剩余 {left}，而此视频需要 {weight}。额度将于 {resetsAt} 重置。没有开始任何任务。',
-  'cap.botDaily': '本机器人已用完每日视频预算：{limit} 加权视频秒中已用 {used}，剩余 {left}，而此视频需要 {weight}。预算将于 {resetsAt} 重置。没有开始任何任务。',
+  'cap.userDaily':
+    '你已用完在本机器人上的每日视频额度：{limit} 加权视频秒中已用 {used}，剩余 {left}，而此视频需要 {weight}。额度将于 {resetsAt} 重置。没有开始任何任务。',
+  'cap.botDaily':
+    '本机器人已用完每日视频预算：{limit} 加权视频秒中已用 {used}，剩余 {left}，而此视频需要 {weight}。预算将于 {resetsAt} 重置。没有开始任何任务。',
   'cap.dmsOff': '无法在私信或未添加本机器人的服务器中制作视频。请在已安装 vidu-bot 的服务器中使用 `/vidu`。',
   // ---- member features: ETA, Stop, /vidu-settings, storyboards, stories (issue 12) ----
   'eta.usual': '同类任务通常需要约 {took}',

@@ -39,11 +39,7 @@ export async function runFfmpegFiles(args: string[], options: { timeoutMs: numbe
  * Pipes `input` through ffmpeg (stdin → stdout) and returns stdout, at most `maxOutputBytes`.
  * `args` must read `pipe:0` through {@link safeInputArgs} and write `pipe:1`.
  */
-export function runFfmpegPipe(
-  args: string[],
-  input: Buffer,
-  options: { timeoutMs: number; maxOutputBytes: number; ffmpegPath?: string },
-): Promise<Buffer> {
+export function runFfmpegPipe(args: string[], input: Buffer, options: { timeoutMs: number; maxOutputBytes: number; ffmpegPath?: string }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn(options.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

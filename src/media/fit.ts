@@ -195,7 +195,14 @@ export function audioBpsFor(totalBps: number): number {
  * Picks resolution and bitrates so `durationS` seconds fit in `budgetBytes`. Pure. Returns
  * undefined when even the last rung of {@link BPP_LADDER} would look unreasonable.
  */
-export function planEncode(input: { width: number; height: number; fps: number; hasAudio: boolean; durationS: number; budgetBytes: number }): EncodePlan | undefined {
+export function planEncode(input: {
+  width: number;
+  height: number;
+  fps: number;
+  hasAudio: boolean;
+  durationS: number;
+  budgetBytes: number;
+}): EncodePlan | undefined {
   const payloadBytes = (input.budgetBytes - CONTAINER_FIXED_BYTES) / (1 + CONTAINER_SHARE);
   if (payloadBytes <= 0 || input.durationS <= 0) return undefined;
   const totalBps = (payloadBytes * 8) / input.durationS;
@@ -319,8 +326,19 @@ export function createFitter(options: FitterOptions = {}) {
     try {
       out = await run(
         ffprobe,
-        ['-v', 'error', '-protocol_whitelist', PROTOCOLS, '-f', INPUT_FORMAT, '-show_entries',
-          'format=duration,size:stream=codec_type,codec_name,width,height,pix_fmt,avg_frame_rate,r_frame_rate', '-of', 'json', path],
+        [
+          '-v',
+          'error',
+          '-protocol_whitelist',
+          PROTOCOLS,
+          '-f',
+          INPUT_FORMAT,
+          '-show_entries',
+          'format=duration,size:stream=codec_type,codec_name,width,height,pix_fmt,avg_frame_rate,r_frame_rate',
+          '-of',
+          'json',
+          path,
+        ],
         signal,
         true,
       );
@@ -342,7 +360,13 @@ export function createFitter(options: FitterOptions = {}) {
       sizeBytes,
       video:
         v && v.width && v.height
-          ? { codec: v.codec_name ?? 'unknown', width: v.width, height: v.height, pixFmt: v.pix_fmt, fps: parseRate(v.avg_frame_rate) ?? parseRate(v.r_frame_rate) ?? 30 }
+          ? {
+              codec: v.codec_name ?? 'unknown',
+              width: v.width,
+              height: v.height,
+              pixFmt: v.pix_fmt,
+              fps: parseRate(v.avg_frame_rate) ?? parseRate(v.r_frame_rate) ?? 30,
+            }
           : undefined,
       audio: a ? { codec: a.codec_name ?? 'unknown' } : undefined,
     };
@@ -351,16 +375,49 @@ export function createFitter(options: FitterOptions = {}) {
   function encodeArgs(req: FitRequest, plan: EncodePlan, hasAudio: boolean): string[] {
     const kbps = (bps: number) => `${Math.floor(bps / 1000)}k`;
     return [
-      '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-      '-protocol_whitelist', PROTOCOLS, '-f', INPUT_FORMAT, '-i', req.input,
-      '-map', '0:v:0', ...(hasAudio ? ['-map', '0:a:0'] : []),
-      '-map_metadata', '-1', '-sn', '-dn',
-      '-vf', `scale=${plan.width}:${plan.height}:flags=bicubic,fps=${plan.fps},format=yuv420p`,
-      '-c:v', 'libx264', '-preset', preset, '-profile:v', 'high', '-pix_fmt', 'yuv420p', '-threads', String(threads),
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-y',
+      '-protocol_whitelist',
+      PROTOCOLS,
+      '-f',
+      INPUT_FORMAT,
+      '-i',
+      req.input,
+      '-map',
+      '0:v:0',
+      ...(hasAudio ? ['-map', '0:a:0'] : []),
+      '-map_metadata',
+      '-1',
+      '-sn',
+      '-dn',
+      '-vf',
+      `scale=${plan.width}:${plan.height}:flags=bicubic,fps=${plan.fps},format=yuv420p`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      preset,
+      '-profile:v',
+      'high',
+      '-pix_fmt',
+      'yuv420p',
+      '-threads',
+      String(threads),
       // Capped VBR: the average is the target and peaks stay near it, so the size is predictable.
-      '-b:v', kbps(plan.videoBps), '-maxrate', kbps(plan.videoBps * 1.2), '-bufsize', kbps(plan.videoBps * 2),
+      '-b:v',
+      kbps(plan.videoBps),
+      '-maxrate',
+      kbps(plan.videoBps * 1.2),
+      '-bufsize',
+      kbps(plan.videoBps * 2),
       ...(hasAudio ? ['-c:a', 'aac', '-b:a', kbps(plan.audioBps), '-ac', '2'] : []),
-      '-movflags', '+faststart', '-f', 'mp4', req.output,
+      '-movflags',
+      '+faststart',
+      '-f',
+      'mp4',
+      req.output,
     ];
   }
 

@@ -60,7 +60,10 @@ export function createVideoStager(options: VideoStagerOptions) {
       try {
         const result = await options.fitter.fit({ input: source, output: fitted, limitBytes, signal });
         if (result.kind === 'fitted') {
-          options.logger.info({ task: jobId, fromBytes: sizeBytes, toBytes: result.sizeBytes, limitBytes, plan: result.plan, attempts: result.attempts }, 'video re-encoded to fit');
+          options.logger.info(
+            { task: jobId, fromBytes: sizeBytes, toBytes: result.sizeBytes, limitBytes, plan: result.plan, attempts: result.attempts },
+            'video re-encoded to fit',
+          );
           await rm(source, { force: true });
           return { kind: 'file', path: fitted, sizeBytes: result.sizeBytes, compressed: { fromBytes: sizeBytes, toBytes: result.sizeBytes } };
         }

@@ -31,7 +31,14 @@ export function renderPing(record: TaskRecord, resultMessage: { channelId: strin
     components: [
       {
         type: ComponentType.ActionRow,
-        components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, label: t(locale, 'button.pingsOff'), custom_id: `${PINGS_OFF_PREFIX}${record.owner.userId}` }],
+        components: [
+          {
+            type: ComponentType.Button,
+            style: ButtonStyle.Secondary,
+            label: t(locale, 'button.pingsOff'),
+            custom_id: `${PINGS_OFF_PREFIX}${record.owner.userId}`,
+          },
+        ],
       },
     ],
   };

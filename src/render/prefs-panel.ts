@@ -125,9 +125,7 @@ export function renderPrefsPanel(prefs: MemberPrefs, ctx: PanelContext): Message
     inGuild: ctx.inGuild,
     offPeakAllowed: ctx.offPeakAllowed,
   }).notes;
-  const children: APIComponentInContainer[] = [
-    { type: ComponentType.TextDisplay, content: `${t(locale, 'prefs.title')}\n-# ${t(locale, 'prefs.help')}` },
-  ];
+  const children: APIComponentInContainer[] = [{ type: ComponentType.TextDisplay, content: `${t(locale, 'prefs.title')}\n-# ${t(locale, 'prefs.help')}` }];
   if (ctx.inGuild && ctx.settings.replies === 'private') children.push({ type: ComponentType.TextDisplay, content: `-# ${t(locale, 'prefs.privateForced')}` });
   if (notes.length > 0) {
     children.push({ type: ComponentType.TextDisplay, content: notes.map((n) => `ℹ️ ${describeDefaultNote(n, locale)}`).join('\n') });

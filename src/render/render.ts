@@ -1,10 +1,4 @@
-import {
-  ButtonStyle,
-  ComponentType,
-  MessageFlags,
-  type APIMessageTopLevelComponent,
-  type APIComponentInContainer,
-} from 'discord.js';
+import { ButtonStyle, ComponentType, MessageFlags, type APIMessageTopLevelComponent, type APIComponentInContainer } from 'discord.js';
 import { t, tn } from '../i18n/index.js';
 import { escapeMarkdown, excerpt as cut } from './escape.js';
 import type { Eta } from '../tasks/eta.js';
@@ -197,7 +191,13 @@ export function renderProgress(record: TaskRecord, eta?: Eta): MessagePayload {
   const stop: APIComponentInContainer = {
     type: ComponentType.ActionRow,
     components: [
-      { type: ComponentType.Button, style: ButtonStyle.Secondary, label: t(record.owner.locale, 'button.stop'), emoji: { name: '⏹️' }, custom_id: `job:stop:${record.id}` },
+      {
+        type: ComponentType.Button,
+        style: ButtonStyle.Secondary,
+        label: t(record.owner.locale, 'button.stop'),
+        emoji: { name: '⏹️' },
+        custom_id: `job:stop:${record.id}`,
+      },
     ],
   };
   return payload([container(ACCENT.working, [...header(record), text(lines.join('\n')), stop])]);
@@ -250,10 +250,7 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
     children.push(text(`-# ${t(locale, 'final.doneIn', { took })}`));
     if (video.compressed) children.push(...compressedNote(record, outcome, video.compressed));
     children.push(jobButtons(record));
-    return payload(
-      [container(ACCENT.done, children)],
-      [{ id: 0, filename: video.fileName, description: excerpt(record.request.prompt, 1000) }],
-    );
+    return payload([container(ACCENT.done, children)], [{ id: 0, filename: video.fileName, description: excerpt(record.request.prompt, 1000) }]);
   }
   const reason = video?.linkReason;
   const why =

@@ -18,7 +18,10 @@ export const MemberPrefsSchema = z.object({
   duration: z.number().int().min(1).max(16).optional(),
   resolution: z.enum(RESOLUTIONS).optional(),
   /** `W:H`, as `/vidu aspect_ratio` accepts it. */
-  aspectRatio: z.string().regex(/^[1-9]\d{0,3}:[1-9]\d{0,3}$/).optional(),
+  aspectRatio: z
+    .string()
+    .regex(/^[1-9]\d{0,3}:[1-9]\d{0,3}$/)
+    .optional(),
   audio: z.boolean().optional(),
   audioType: z.enum(AUDIO_TYPES).optional(),
   /** Ask for off-peak generation (only honoured where the server allows it). */

@@ -99,9 +99,19 @@ export function describeSettingsRefusal(r: SettingsRefusal, locale = 'en-US'): s
     case 'paused':
       return t(locale, 'rules.paused');
     case 'channel':
-      return t(locale, 'rules.channel', { channels: joinList(locale, r.allowed.map((c) => `<#${c}>`)) });
+      return t(locale, 'rules.channel', {
+        channels: joinList(
+          locale,
+          r.allowed.map((c) => `<#${c}>`),
+        ),
+      });
     case 'role':
-      return t(locale, 'rules.role', { roles: joinList(locale, r.allowed.map((id) => `<@&${id}>`)) });
+      return t(locale, 'rules.role', {
+        roles: joinList(
+          locale,
+          r.allowed.map((id) => `<@&${id}>`),
+        ),
+      });
     case 'model':
       return t(locale, 'rules.model', { model: r.model, models: listOr(locale, r.allowed) });
     case 'resolution':

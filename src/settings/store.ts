@@ -37,7 +37,10 @@ export function createSettingsCache(options: { store: Pick<Store, 'settings'>; l
     /** Loads every server's settings and keeps them fresh; call once at start. */
     async start(): Promise<number> {
       const n = await loadAll();
-      timer = setInterval(() => void loadAll().catch((err: unknown) => options.logger.warn({ err }, 'settings refresh failed')), options.refreshMs ?? SETTINGS_REFRESH_MS);
+      timer = setInterval(
+        () => void loadAll().catch((err: unknown) => options.logger.warn({ err }, 'settings refresh failed')),
+        options.refreshMs ?? SETTINGS_REFRESH_MS,
+      );
       timer.unref();
       return n;
     },

@@ -30,7 +30,10 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
   function serial<T>(guildId: string, fn: () => Promise<T>): Promise<T> {
     const prev = locks.get(guildId) ?? Promise.resolve();
     const run = prev.then(fn, fn);
-    locks.set(guildId, run.catch(() => undefined));
+    locks.set(
+      guildId,
+      run.catch(() => undefined),
+    );
     return run;
   }
 

@@ -90,8 +90,7 @@ export function defineFamily<K, S extends z.ZodType>(spec: FamilySpec<K, S>): (n
       return parsed.data;
     };
     /** The row as stored, without keyv's deserialisation (which throws on a non-JSON row). */
-    const rawRow = async (key: string): Promise<unknown> =>
-      (kv.store as { get(k: string): Promise<unknown> }).get(adapterKey(kv, key));
+    const rawRow = async (key: string): Promise<unknown> => (kv.store as { get(k: string): Promise<unknown> }).get(adapterKey(kv, key));
 
     /**
      * Sets a bad row aside: its raw text goes to `meta` under `quarantine:<namespace>:<key>`, the
@@ -103,7 +102,10 @@ export function defineFamily<K, S extends z.ZodType>(spec: FamilySpec<K, S>): (n
       const quarantineKey = `quarantine:${spec.namespace}:${key}`;
       try {
         const text = typeof raw === 'string' ? raw : JSON.stringify(raw ?? null);
-        await timed('write', ns.meta.set(quarantineKey, { family: spec.name, key, issue, raw: text.slice(0, QUARANTINE_MAX_CHARS), at: Date.now() }, QUARANTINE_TTL_MS));
+        await timed(
+          'write',
+          ns.meta.set(quarantineKey, { family: spec.name, key, issue, raw: text.slice(0, QUARANTINE_MAX_CHARS), at: Date.now() }, QUARANTINE_TTL_MS),
+        );
         if (spec.replaceCorrupt) await timed('write', kv.set(key, spec.schema.parse(spec.replaceCorrupt()), spec.ttlMs));
         else await timed('write', kv.delete(key));
         hooks.onCorrupt?.({ family: spec.name, namespace: spec.namespace, key, issue, quarantineKey });

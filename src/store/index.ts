@@ -71,9 +71,10 @@ export async function openStore(location: StoreLocation | string, options: Famil
   if (!where) throw new StoreError('STORE_URL must be sqlite://path/file.sqlite or redis://host:port/db');
   const ns = openNamespaces(where);
   let firstError: unknown;
-  for (const name of NAMESPACES) ns[name].on('error', (err: unknown) => {
-    firstError ??= err;
-  });
+  for (const name of NAMESPACES)
+    ns[name].on('error', (err: unknown) => {
+      firstError ??= err;
+    });
 
   const store: Store = {
     ...createTaskRepository(ns, options),

@@ -14,7 +14,10 @@ export const SUBJECT_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'ima
 export const SubjectIndexEntrySchema = z.object({
   name: z.string().min(1),
   createdAt: z.number(),
-  images: z.array(z.object({ mimeType: z.enum(SUBJECT_MIME_TYPES), bytes: z.number().int().positive() })).min(1).max(MAX_SUBJECT_IMAGES),
+  images: z
+    .array(z.object({ mimeType: z.enum(SUBJECT_MIME_TYPES), bytes: z.number().int().positive() }))
+    .min(1)
+    .max(MAX_SUBJECT_IMAGES),
 });
 export type SubjectIndexEntry = z.infer<typeof SubjectIndexEntrySchema>;
 
@@ -22,7 +25,10 @@ export const StoredSubjectSchema = z.object({
   v: z.literal(1),
   name: z.string().min(1),
   createdAt: z.number(),
-  images: z.array(z.object({ mimeType: z.enum(SUBJECT_MIME_TYPES), data: z.string().min(1) })).min(1).max(MAX_SUBJECT_IMAGES),
+  images: z
+    .array(z.object({ mimeType: z.enum(SUBJECT_MIME_TYPES), data: z.string().min(1) }))
+    .min(1)
+    .max(MAX_SUBJECT_IMAGES),
 });
 
 /** Keyed by the member's user id. */

@@ -57,7 +57,6 @@ export interface LibraryImage {
   mimeType: ImageMimeType;
 }
 
-
 /** The member already has {@link MAX_LIBRARY_SUBJECTS} other subjects. */
 export class LibraryFullError extends Error {
   override name = 'LibraryFullError';
@@ -107,7 +106,6 @@ export function hasForeignLibraryImages(images: readonly { url: string }[], user
     return owner !== undefined && owner !== userId;
   });
 }
-
 
 /** `vidu-library:<userId>/<name>/<index>`. */
 export function libraryImageUrl(userId: string, name: string, index: number): string {
@@ -243,7 +241,10 @@ export type SubjectLibrary = ReturnType<typeof createSubjectLibrary>;
 export async function addSavedSubjects(options: RawVideoOptions, userId: string, library: SubjectLibrary): Promise<LibraryEntry[] | undefined> {
   const model = options.model?.trim() || defaultModelFor(options.images.length);
   if (!isModelId(model) || !MODELS[model].subjects) return undefined;
-  const wanted = unattachedMentions(options.prompt, options.images.map((i) => i.filename));
+  const wanted = unattachedMentions(
+    options.prompt,
+    options.images.map((i) => i.filename),
+  );
   if (wanted.length === 0) return undefined;
   const saved = await library.list(userId);
   for (const name of wanted) {
@@ -266,6 +267,12 @@ export function describeUnknownSubject(
   const attached = attachedStems(images.filter((i) => !i.url.startsWith(LIBRARY_SCHEME)).map((i) => i.filename));
   const base = describeRequestError(new RequestError('unknown_subject', { names: err.params.names, attached }), locale);
   return saved.length > 0
-    ? t(locale, 'subjects.unknown.saved', { base, names: joinList(locale, saved.map((e) => `\`${e.name}\``)) })
+    ? t(locale, 'subjects.unknown.saved', {
+        base,
+        names: joinList(
+          locale,
+          saved.map((e) => `\`${e.name}\``),
+        ),
+      })
     : t(locale, 'subjects.unknown.none', { base });
 }

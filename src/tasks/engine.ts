@@ -97,7 +97,12 @@ export function createEngine(options: EngineOptions) {
   const fail = (record: TaskRecord, err: unknown): Promise<TaskRecord> => {
     const ufe = err instanceof UserFacingError ? err : toUserFacing(err, options.secrets, record.owner.locale);
     logger.info({ task: record.id, code: ufe.code, err }, 'job failed');
-    return save(record, { state: 'delivering', outcome: { kind: 'failed', code: ufe.code, detail: ufe.detail, reason: ufe.reason }, nextAt: now(), attempts: 0 });
+    return save(record, {
+      state: 'delivering',
+      outcome: { kind: 'failed', code: ufe.code, detail: ufe.detail, reason: ufe.reason },
+      nextAt: now(),
+      attempts: 0,
+    });
   };
 
   /** Retry this step later; after `max` attempts (or past `giveUpAt`) fail with `err`. */
@@ -128,7 +133,8 @@ export function createEngine(options: EngineOptions) {
             : await download.bytes(image.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: schedule.imageDownloadTimeoutMs });
       } catch (err) {
         if (err instanceof FrameExtractionError) return fail(rec, new UserFacingError('images_unavailable', undefined, { code: 'last_frame_failed' }));
-        if (err instanceof LibraryImageMissingError) return fail(rec, new UserFacingError('images_unavailable', undefined, { code: 'library_image_missing', name: err.subject }));
+        if (err instanceof LibraryImageMissingError)
+          return fail(rec, new UserFacingError('images_unavailable', undefined, { code: 'library_image_missing', name: err.subject }));
         const refused = fetchRefusalFailure(err, 'images_unavailable', rec.owner.locale);
         if (refused) return fail(rec, refused);
         if (err instanceof DownloadTooLargeError) {
@@ -251,7 +257,10 @@ export function createEngine(options: EngineOptions) {
     }
     if (phase === 'failed') {
       const said = task.error?.message ? sanitizeUpstreamText(task.error.message, options.secrets) : undefined;
-      return fail({ ...record, upstream: { ...up, status: task.status } }, new UserFacingError('generation_failed', undefined, said ? { code: 'upstream_said', said } : undefined));
+      return fail(
+        { ...record, upstream: { ...up, status: task.status } },
+        new UserFacingError('generation_failed', undefined, said ? { code: 'upstream_said', said } : undefined),
+      );
     }
     if (now() >= deadlineAt) return fail(record, new UserFacingError('timed_out'));
     const rec = await save(record, {
@@ -350,4 +359,3 @@ export function wakeAt(record: TaskRecord): number | undefined {
   if (record.state === 'done') return undefined;
   return record.reply.route === 'webhook' ? Math.min(record.nextAt, record.reply.tokenUsableUntil) : record.nextAt;
 }
-

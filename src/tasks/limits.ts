@@ -10,10 +10,7 @@ export interface MemberLimits {
   submitsPerMinute: number;
 }
 
-export type LimitVerdict =
-  | { ok: true }
-  | { ok: false; reason: 'in_flight'; max: number }
-  | { ok: false; reason: 'per_minute'; max: number; retryAtMs: number };
+export type LimitVerdict = { ok: true } | { ok: false; reason: 'in_flight'; max: number } | { ok: false; reason: 'per_minute'; max: number; retryAtMs: number };
 
 /** What a member over a limit is told, in `locale` (a Discord locale; default en-US). */
 export function describeLimit(verdict: Exclude<LimitVerdict, { ok: true }>, locale = 'en-US'): string {

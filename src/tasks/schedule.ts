@@ -92,13 +92,7 @@ export function expectedRemainingMs(phase: Phase, hint: PollHint): number | unde
  * time, with ±10 % jitter, between `queuedMinMs` (≥ 5 s in production) and `adaptiveMaxMs`.
  * `retryAfterMs` (from a 429) wins when longer.
  */
-export function nextPollDelayMs(
-  phase: Phase,
-  schedule: Schedule,
-  random: () => number,
-  retryAfterMs?: number,
-  hint?: PollHint,
-): number {
+export function nextPollDelayMs(phase: Phase, schedule: Schedule, random: () => number, retryAfterMs?: number, hint?: PollHint): number {
   const remaining = hint ? expectedRemainingMs(phase, hint) : undefined;
   let delay: number;
   if (remaining === undefined) {

@@ -56,10 +56,13 @@ export function createScheduler(options: SchedulerOptions) {
     due.set(id, at);
     const delay = Math.max(0, at - now());
     // setTimeout caps at 2^31-1 ms; longer waits re-arm on wake.
-    const timer = setTimeout(() => {
-      timers.delete(id);
-      enqueue(id);
-    }, Math.min(delay, 2_147_483_647));
+    const timer = setTimeout(
+      () => {
+        timers.delete(id);
+        enqueue(id);
+      },
+      Math.min(delay, 2_147_483_647),
+    );
     timer.unref();
     timers.set(id, timer);
   }
@@ -158,10 +161,7 @@ export function createScheduler(options: SchedulerOptions) {
       queue.length = 0;
       queued.clear();
       if (active === 0) return;
-      await Promise.race([
-        new Promise<void>((resolve) => idleWaiters.push(resolve)),
-        new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
-      ]);
+      await Promise.race([new Promise<void>((resolve) => idleWaiters.push(resolve)), new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     },
   };
 }

@@ -21,23 +21,8 @@ import {
   type UpstreamErrorKind,
 } from './errors.js';
 import type { RateFeedback } from './ratelimit.js';
-import {
-  backoffMs,
-  isAbortError,
-  isRetryable,
-  LIMITER_DOWN_RETRIES,
-  RATE_LIMITED_RETRIES,
-  RETRY_DEFAULTS,
-  type RetryBudget,
-  type RetryOp,
-} from './retry.js';
-import {
-  BalanceResponseSchema,
-  FailureEnvelopeSchema,
-  UploadResponseSchema,
-  UpstreamTaskSchema,
-  type UpstreamTask,
-} from './schemas.js';
+import { backoffMs, isAbortError, isRetryable, LIMITER_DOWN_RETRIES, RATE_LIMITED_RETRIES, RETRY_DEFAULTS, type RetryBudget, type RetryOp } from './retry.js';
+import { BalanceResponseSchema, FailureEnvelopeSchema, UploadResponseSchema, UpstreamTaskSchema, type UpstreamTask } from './schemas.js';
 
 /** Body of `POST /v1/videos/generations` (upstream/toapis-vidu.md §1). */
 export interface SubmitBody {
@@ -218,11 +203,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     return options.timeoutMs === undefined ? merged : { ...merged, timeoutMs: options.timeoutMs };
   };
 
-  async function attempt<T>(
-    call: Call<T>,
-    budget: RetryBudget,
-    signal: AbortSignal | undefined,
-  ): Promise<{ value: T; status: number }> {
+  async function attempt<T>(call: Call<T>, budget: RetryBudget, signal: AbortSignal | undefined): Promise<{ value: T; status: number }> {
     const timeoutSignal = AbortSignal.timeout(budget.timeoutMs);
     const combined = signal === undefined ? timeoutSignal : AbortSignal.any([signal, timeoutSignal]);
     const headers: Record<string, string> = {
@@ -373,10 +354,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     },
 
     getTask(id, signal) {
-      return run(
-        { op: 'read', method: 'GET', path: `/v1/videos/generations/${encodeURIComponent(id)}`, parse: parseTask },
-        signal,
-      );
+      return run({ op: 'read', method: 'GET', path: `/v1/videos/generations/${encodeURIComponent(id)}`, parse: parseTask }, signal);
     },
 
     async getBalance(signal) {

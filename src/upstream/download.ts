@@ -211,11 +211,7 @@ async function open(url: string, options: DownloadOptions): Promise<OpenedDownlo
     // Drain a little so the connection can be reused; drop the rest.
     await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
     const retryAfter = res.headers['retry-after'];
-    throw new DownloadHttpError(
-      url,
-      res.statusCode,
-      parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now()),
-    );
+    throw new DownloadHttpError(url, res.statusCode, parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now()));
   }
   const declared = Number(res.headers['content-length']);
   if (res.headers['content-length'] !== undefined && Number.isFinite(declared)) {
@@ -298,11 +294,7 @@ export async function downloadBytes(url: string, options: DownloadOptions): Prom
  *
  * @returns bytes written and the response `Content-Type`, when sent.
  */
-export async function downloadToFile(
-  url: string,
-  filePath: string,
-  options: DownloadOptions,
-): Promise<{ bytes: number; contentType?: string }> {
+export async function downloadToFile(url: string, filePath: string, options: DownloadOptions): Promise<{ bytes: number; contentType?: string }> {
   const { body, contentType, progress, fail } = await open(url, options);
   const partPath = `${filePath}.${randomBytes(4).toString('hex')}.part`;
   try {

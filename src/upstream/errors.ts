@@ -78,8 +78,7 @@ export abstract class UpstreamError extends Error {
   readonly upstreamMessage?: string;
 
   constructor(summary: string, init: UpstreamErrorInit) {
-    const upstreamMessage =
-      init.upstreamMessage === undefined ? undefined : sanitizeUpstreamText(init.upstreamMessage) || undefined;
+    const upstreamMessage = init.upstreamMessage === undefined ? undefined : sanitizeUpstreamText(init.upstreamMessage) || undefined;
     const status = init.status === undefined ? '' : ` (HTTP ${init.status})`;
     const detail = upstreamMessage === undefined ? '' : `: ${upstreamMessage}`;
     super(`toapis ${init.requestPath}${status}: ${summary}${detail}`, init.cause === undefined ? undefined : { cause: init.cause });

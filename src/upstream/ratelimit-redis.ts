@@ -9,15 +9,7 @@
  */
 import { createClient } from '@redis/client';
 import type { Logger } from '../log.js';
-import {
-  RATE_GUARD,
-  enqueueWaiter,
-  feedbackEffect,
-  releaseWaiter,
-  type BucketBudget,
-  type FeedbackRateLimiter,
-  type Waiter,
-} from './ratelimit.js';
+import { RATE_GUARD, enqueueWaiter, feedbackEffect, releaseWaiter, type BucketBudget, type FeedbackRateLimiter, type Waiter } from './ratelimit.js';
 
 /** Refills the hash in KEYS[1] to Redis's TIME; shared head of both scripts. ARGV[1] tokens/µs, ARGV[2] burst. */
 const REFILL_LUA = `

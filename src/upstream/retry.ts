@@ -2,14 +2,7 @@
  * Retry policy for toapis requests, as pure functions (no I/O, no clock): which failures are
  * worth another attempt, and how long to wait before it.
  */
-import {
-  UpstreamError,
-  UpstreamHttpError,
-  UpstreamNetworkError,
-  UpstreamRateLimitError,
-  UpstreamServerError,
-  UpstreamTimeoutError,
-} from './errors.js';
+import { UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamRateLimitError, UpstreamServerError, UpstreamTimeoutError } from './errors.js';
 
 /** What kind of request failed; each has its own budget in {@link RETRY_DEFAULTS}. */
 export type RetryOp = 'submit' | 'read' | 'upload';
@@ -90,15 +83,11 @@ function* causeChain(err: unknown): Generator<unknown, void> {
 }
 
 function nameOf(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string'
-    ? (err as { name: string }).name
-    : undefined;
+  return typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string' ? (err as { name: string }).name : undefined;
 }
 
 function codeOf(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
-    ? (err as { code: string }).code
-    : undefined;
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : undefined;
 }
 
 /** Whether `err` (or anything in its cause chain) is an abort the caller asked for. */

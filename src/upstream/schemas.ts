@@ -74,7 +74,10 @@ export const UpstreamTaskSchema = z
     created_at: unixSeconds.optional(),
     completed_at: unixSeconds.nullish().transform((v) => v ?? undefined),
     expires_at: unixSeconds.nullish().transform((v) => v ?? undefined),
-    client_business_id: z.string().nullish().transform((v) => v ?? undefined),
+    client_business_id: z
+      .string()
+      .nullish()
+      .transform((v) => v ?? undefined),
     result: TaskResult.nullish().transform((v) => v ?? undefined),
     error: TaskError.nullish().transform((v) => v ?? undefined),
   })

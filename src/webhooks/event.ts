@@ -27,10 +27,7 @@ export type WebhookRefusal = 'missing_headers' | 'signature' | 'stale';
 
 /** HMAC-SHA256 over `id.timestamp.body`, lowercase hex, as toapis signs it. */
 export function webhookSignature(secret: string, id: string, timestamp: string, rawBody: Buffer | string): string {
-  return createHmac('sha256', secret)
-    .update(`${id}.${timestamp}.`)
-    .update(rawBody)
-    .digest('hex');
+  return createHmac('sha256', secret).update(`${id}.${timestamp}.`).update(rawBody).digest('hex');
 }
 
 /**

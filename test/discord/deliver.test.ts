@@ -24,7 +24,8 @@ type Script = Partial<Record<Method, (DiscordFailureKind | object)[]>>;
 function scriptedOutbox(script: Script) {
   const calls: { method: Method; args: unknown[] }[] = [];
   let n = 0;
-  const answer = (method: Method) =>
+  const answer =
+    (method: Method) =>
     async (...args: unknown[]) => {
       calls.push({ method, args });
       const next = script[method]?.shift();
@@ -34,7 +35,10 @@ function scriptedOutbox(script: Script) {
       return method === 'openDm' ? 'dm-channel' : { id: `m${n}`, channel_id: `c${n}` };
     };
   const outbox = Object.fromEntries(
-    (['editOriginal', 'editChannelMessage', 'createMessage', 'createFollowup', 'openDm', 'getOriginal', 'fetchChannelMessage'] as const).map((m) => [m, answer(m)]),
+    (['editOriginal', 'editChannelMessage', 'createMessage', 'createFollowup', 'openDm', 'getOriginal', 'fetchChannelMessage'] as const).map((m) => [
+      m,
+      answer(m),
+    ]),
   ) as unknown as Outbox;
   return { outbox, calls, methods: () => calls.map((c) => c.method) };
 }
@@ -144,7 +148,12 @@ describe('final writes follow Discord to the next route', () => {
 describe('progress edits', () => {
   const running = (route: TaskRecord['reply']['route']): TaskRecord => {
     const r = record();
-    return { ...r, state: 'running', upstream: { taskId: 't1', status: 'processing', progress: 40, submittedAt: NOW - 1000 }, reply: { ...r.reply, route, tokenUsableUntil: NOW + 60_000 } };
+    return {
+      ...r,
+      state: 'running',
+      upstream: { taskId: 't1', status: 'processing', progress: 40, submittedAt: NOW - 1000 },
+      reply: { ...r.reply, route, tokenUsableUntil: NOW + 60_000 },
+    };
   };
 
   it('are never written to a DM', async () => {

@@ -34,7 +34,8 @@ describe('classifyDiscordError', () => {
   });
 
   it('a bare HTTP error (no JSON body) is too large on 413, transient on 5xx, otherwise other (never rate limited)', () => {
-    const http = (status: number) => classifyDiscordError(new HTTPError(status, 'x', 'POST', 'https://discord.test/api/x', { body: undefined, files: undefined }));
+    const http = (status: number) =>
+      classifyDiscordError(new HTTPError(status, 'x', 'POST', 'https://discord.test/api/x', { body: undefined, files: undefined }));
     expect([413, 503, 429, 400].map((s) => http(s).kind)).toEqual(['too_large', 'transient', 'other', 'other']);
   });
 

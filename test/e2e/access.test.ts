@@ -6,7 +6,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { libraryImageUrl } from '../../src/subjects/library.js';
 import { openStore } from '../../src/store/index.js';
 import { visibleAttachments, type FakeMessage } from '../fakes/discord.js';
-import { DEFAULT_IDS, button, messageContextMenu, modalSubmit, rawMessage, rawUser, slashCommand, textInputValue, type RawCommandOption, type RawInteraction } from '../fakes/interactions.js';
+import {
+  DEFAULT_IDS,
+  button,
+  messageContextMenu,
+  modalSubmit,
+  rawMessage,
+  rawUser,
+  slashCommand,
+  textInputValue,
+  type RawCommandOption,
+  type RawInteraction,
+} from '../fakes/interactions.js';
 import { pngBytes } from '../support/images.js';
 import { messageText, startWorld, type World } from './world.js';
 
@@ -66,7 +77,18 @@ async function admin(w: World, path: string[], options: RawCommandOption[] = [])
   const resolved: Record<string, Record<string, unknown>> = {};
   for (const o of options) {
     if (o.type === 7) (resolved.channels ??= {})[String(o.value)] = { id: o.value, type: 0, name: 'videos', permissions: '0' };
-    if (o.type === 8) (resolved.roles ??= {})[String(o.value)] = { id: o.value, name: 'creators', color: 0, hoist: false, position: 1, permissions: '0', managed: false, mentionable: false, flags: 0 };
+    if (o.type === 8)
+      (resolved.roles ??= {})[String(o.value)] = {
+        id: o.value,
+        name: 'creators',
+        color: 0,
+        hoist: false,
+        position: 1,
+        permissions: '0',
+        managed: false,
+        mentionable: false,
+        flags: 0,
+      };
   }
   if (Object.keys(resolved).length > 0) raw.data.resolved = resolved;
   await w.discord.injectInteraction(raw);
@@ -121,7 +143,12 @@ describe('result buttons act for the requester only', () => {
     const forged = modalSubmit({
       customId: `job:edit:${raw.id}`,
       user: rawUser({ id: OTHER_USER }),
-      components: [textInputValue('prompt', 'spend their credits'), selectValue('model', ['viduq3-pro'], 3), textInputValue('duration', '16', 5), selectValue('resolution', ['1080p'], 7)],
+      components: [
+        textInputValue('prompt', 'spend their credits'),
+        selectValue('model', ['viduq3-pro'], 3),
+        textInputValue('duration', '16', 5),
+        selectValue('resolution', ['1080p'], 7),
+      ],
     });
     expect(await refusal(world, forged)).toContain('can use this');
     expect(world.toapis.stats.submitRequests).toBe(1);
@@ -176,7 +203,12 @@ describe('saved subject images are read for their owner only', () => {
         state: 'accepted',
         nextAt: Date.now(),
         reply: { ...record.reply, token: `${raw.token}x`, messageId: null },
-        request: { ...record.request, model: 'viduq3', mode: 'reference-to-video', images: [{ filename: 'cat-1.png', size: 10, contentType: 'image/png', url: libraryImageUrl(OTHER_USER, 'cat', 0) }] },
+        request: {
+          ...record.request,
+          model: 'viduq3',
+          mode: 'reference-to-video',
+          images: [{ filename: 'cat-1.png', size: 10, contentType: 'image/png', url: libraryImageUrl(OTHER_USER, 'cat', 0) }],
+        },
       });
     } finally {
       await store.close();

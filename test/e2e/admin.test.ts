@@ -15,15 +15,24 @@ const PLAIN = (1n << 10n) | (1n << 11n); // view + send
 /** `/vidu-admin <sub…>` by an admin. */
 async function admin(w: World, path: string[], options: RawCommandOption[] = []) {
   const [first, second] = path;
-  const inner: RawCommandOption[] = second
-    ? [{ name: first!, type: 2, options: [{ name: second, type: 1, options }] }]
-    : [{ name: first!, type: 1, options }];
+  const inner: RawCommandOption[] = second ? [{ name: first!, type: 2, options: [{ name: second, type: 1, options }] }] : [{ name: first!, type: 1, options }];
   const raw = slashCommand({ name: 'vidu-admin', options: inner, memberPermissions: MANAGE_GUILD | PLAIN, user: rawUser({ id: '1300000000000000999' }) });
   // Channel and role options resolve in `data.resolved`, as Discord sends them.
   const resolved: Partial<Record<string, Record<string, unknown>>> = {};
   for (const o of options) {
     if (o.type === 7) (resolved.channels ??= {})[String(o.value)] = { id: o.value, type: 0, name: 'videos', permissions: '0' };
-    if (o.type === 8) (resolved.roles ??= {})[String(o.value)] = { id: o.value, name: 'creators', color: 0, hoist: false, position: 1, permissions: '0', managed: false, mentionable: false, flags: 0 };
+    if (o.type === 8)
+      (resolved.roles ??= {})[String(o.value)] = {
+        id: o.value,
+        name: 'creators',
+        color: 0,
+        hoist: false,
+        position: 1,
+        permissions: '0',
+        managed: false,
+        mentionable: false,
+        flags: 0,
+      };
   }
   if (Object.keys(resolved).length > 0) raw.data.resolved = resolved;
   await w.discord.injectInteraction(raw);
@@ -80,7 +89,15 @@ describe('/vidu-admin', () => {
 
   it('defaults fill what the member left out', async () => {
     world = await startWorld();
-    await admin(world, ['defaults'], [{ name: 'model', type: 3, value: 'viduq3-pro' }, { name: 'duration', type: 4, value: 8 }, { name: 'resolution', type: 3, value: '1080p' }]);
+    await admin(
+      world,
+      ['defaults'],
+      [
+        { name: 'model', type: 3, value: 'viduq3-pro' },
+        { name: 'duration', type: 4, value: 8 },
+        { name: 'resolution', type: 3, value: '1080p' },
+      ],
+    );
     const raw = world.vidu(plainMember);
     await member(world, raw);
     await world.finalMessage(raw.token);
@@ -89,8 +106,17 @@ describe('/vidu-admin', () => {
 
   it('caps refuse what is over them, naming the limit', async () => {
     world = await startWorld();
-    await admin(world, ['caps'], [{ name: 'models', type: 3, value: 'viduq3-turbo' }, { name: 'max_duration', type: 4, value: 5 }]);
-    expect(await member(world, world.vidu({ ...plainMember, options: { model: 'viduq3-pro' } }))).toMatch(/viduq3-pro isn’t enabled on this server\. Pick viduq3-turbo/);
+    await admin(
+      world,
+      ['caps'],
+      [
+        { name: 'models', type: 3, value: 'viduq3-turbo' },
+        { name: 'max_duration', type: 4, value: 5 },
+      ],
+    );
+    expect(await member(world, world.vidu({ ...plainMember, options: { model: 'viduq3-pro' } }))).toMatch(
+      /viduq3-pro isn’t enabled on this server\. Pick viduq3-turbo/,
+    );
     expect(await member(world, world.vidu({ ...plainMember, options: { duration: 8 } }))).toMatch(/up to 5 s/);
     expect(world.toapis.stats.submitRequests).toBe(0);
   });

@@ -113,7 +113,12 @@ describe('buttons on a finished video', () => {
 
     const submit = modalSubmit({
       customId: `job:edit:${raw.id}`,
-      components: [textInputValue('prompt', 'A dog playing drums'), selectValue('model', ['viduq3-pro'], 3), textInputValue('duration', '8', 5), selectValue('resolution', ['1080p'], 7)],
+      components: [
+        textInputValue('prompt', 'A dog playing drums'),
+        selectValue('model', ['viduq3-pro'], 3),
+        textInputValue('duration', '8', 5),
+        selectValue('resolution', ['1080p'], 7),
+      ],
     });
     await world.discord.injectInteraction(submit);
     const edited = await world.finalMessage(submit.token);
@@ -127,7 +132,12 @@ describe('buttons on a finished video', () => {
     const { raw } = await finished(world);
     const submit = modalSubmit({
       customId: `job:edit:${raw.id}`,
-      components: [textInputValue('prompt', 'still text only'), selectValue('model', ['viduq3'], 3), textInputValue('duration', '5', 5), selectValue('resolution', ['720p'], 7)],
+      components: [
+        textInputValue('prompt', 'still text only'),
+        selectValue('model', ['viduq3'], 3),
+        textInputValue('duration', '5', 5),
+        selectValue('resolution', ['720p'], 7),
+      ],
     });
     await world.discord.injectInteraction(submit);
     expect(await ephemeralReply(world, submit)).toMatch(/viduq3 needs at least 1 reference image/);
@@ -157,9 +167,28 @@ describe('buttons on a finished video', () => {
     }
   })();
   it.skipIf(!hasFfmpeg)('Continue without last_frame_url: the last frame is extracted with ffmpeg', async () => {
-    const mp4 = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=red:s=64x48:d=1:r=5', '-pix_fmt', 'yuv420p', '-movflags', 'frag_keyframe+empty_moov', '-f', 'mp4', 'pipe:1'], {
-      maxBuffer: 10 * 1024 * 1024,
-    });
+    const mp4 = execFileSync(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'color=c=red:s=64x48:d=1:r=5',
+        '-pix_fmt',
+        'yuv420p',
+        '-movflags',
+        'frag_keyframe+empty_moov',
+        '-f',
+        'mp4',
+        'pipe:1',
+      ],
+      {
+        maxBuffer: 10 * 1024 * 1024,
+      },
+    );
     world = await startWorld({ plan: { video: mp4 } });
     const { raw, message } = await finished(world);
     const cont = await click(world, message, 'continue', raw.id);
@@ -180,7 +209,9 @@ describe('buttons on a finished video', () => {
     const content = await ephemeralReply(world, d);
     const task = [...world.toapis.tasks.values()][0]!;
     expect(content).toContain(task.id);
-    expect(content).toContain('/vidu prompt:"A cat playing piano, camera slowly zooms in" model:viduq3-pro duration:6 resolution:720p aspect_ratio:9:16 audio:true seed:99');
+    expect(content).toContain(
+      '/vidu prompt:"A cat playing piano, camera slowly zooms in" model:viduq3-pro duration:6 resolution:720p aspect_ratio:9:16 audio:true seed:99',
+    );
   });
 
   it('Delete: the requester can; another member cannot; a member with Manage Messages can', async () => {

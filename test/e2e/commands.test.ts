@@ -16,7 +16,24 @@ describe('command registration', () => {
     expect(names).toEqual(expect.arrayContaining(['vidu', 'vidu-admin', 'Animate with Vidu']));
     const vidu = world.discord.commands().find((c) => c.name === 'vidu')!;
     const options = (vidu.options as { name: string }[]).map((o) => o.name);
-    expect(options).toEqual(['prompt', 'model', 'duration', 'resolution', 'aspect_ratio', 'audio', 'seed', 'audio_type', 'off_peak', 'image1', 'image2', 'image3', 'image4', 'image5', 'image6', 'image7']);
+    expect(options).toEqual([
+      'prompt',
+      'model',
+      'duration',
+      'resolution',
+      'aspect_ratio',
+      'audio',
+      'seed',
+      'audio_type',
+      'off_peak',
+      'image1',
+      'image2',
+      'image3',
+      'image4',
+      'image5',
+      'image6',
+      'image7',
+    ]);
     await world.crash();
     await world.restart();
     expect(world.discord.commandPuts).toHaveLength(1);
@@ -27,7 +44,13 @@ describe('aspect_ratio autocomplete', () => {
   it('suggests the documented ratios that match what was typed, and keeps a typed W:H', async () => {
     world = await startWorld();
     const ask = async (typed: string) => {
-      const raw = autocomplete({ name: 'vidu', options: [{ name: 'prompt', type: 3, value: 'x' }, { name: 'aspect_ratio', type: 3, value: typed, focused: true }] });
+      const raw = autocomplete({
+        name: 'vidu',
+        options: [
+          { name: 'prompt', type: 3, value: 'x' },
+          { name: 'aspect_ratio', type: 3, value: typed, focused: true },
+        ],
+      });
       await world!.discord.injectInteraction(raw);
       const cb = await world!.discord.waitFor(() => world!.discord.callbacks(raw.id).find((c) => c.status >= 200 && c.status < 300));
       expect(cb.type).toBe(8);

@@ -89,9 +89,7 @@ describe('what the bot shows', () => {
   it('a hostile prompt shows as written on the card: no masked link, heading, mention or embed', async () => {
     const prompt = '# FREE NITRO [claim](https://evil.example/x) @everyone <@&123456789012345678> https://evil.example/y';
     const { message, text } = await runJob({}, prompt);
-    expect(text).toContain(
-      '\\# FREE NITRO \\[claim\\]\\(<https://evil.example/x)> @\u200beveryone \\<@&123456789012345678\\> <https://evil.example/y>',
-    );
+    expect(text).toContain('\\# FREE NITRO \\[claim\\]\\(<https://evil.example/x)> @\u200beveryone \\<@&123456789012345678\\> <https://evil.example/y>');
     expect(visibleAttachments(message)).toHaveLength(1);
   });
 
@@ -100,6 +98,8 @@ describe('what the bot shows', () => {
     await world.discord.injectInteraction(raw);
     const cb = await world.discord.waitFor(() => world.discord.callbacks(raw.id).find((c) => c.status !== 0));
     expect((cb.data as { allowed_mentions?: unknown }).allowed_mentions).toEqual({ parse: [] });
-    expect(world.toapis.requests.filter((r) => r.path === '/v1/videos/generations' && (r.json as { prompt?: string })?.prompt === '\u200b\u200b')).toHaveLength(0);
+    expect(world.toapis.requests.filter((r) => r.path === '/v1/videos/generations' && (r.json as { prompt?: string })?.prompt === '\u200b\u200b')).toHaveLength(
+      0,
+    );
   });
 });

@@ -53,7 +53,8 @@ function buttons(message: FakeMessage): { custom_id: string; label: string; disa
   return (message.components as { components: { custom_id: string; label: string; disabled?: boolean }[] }[]).flatMap((row) => row.components);
 }
 
-const show = (id: string, opts: Partial<Parameters<typeof slashCommand>[0]> = {}) => slashCommand({ name: 'vidu-show', options: [{ name: 'id', type: 3, value: id }], ...opts });
+const show = (id: string, opts: Partial<Parameters<typeof slashCommand>[0]> = {}) =>
+  slashCommand({ name: 'vidu-show', options: [{ name: 'id', type: 3, value: id }], ...opts });
 const url = (w: World, m: FakeMessage) => `https://discord.com/channels/${m.guildId ?? '@me'}/${m.channelId}/${m.id}`;
 
 describe('/vidu-jobs', () => {
@@ -67,7 +68,9 @@ describe('/vidu-jobs', () => {
     world.toapis.nextTasks.push({ queuedMs: 60_000 });
     const queued = world.vidu({ prompt: 'Job number 7 *bold* and `code`' });
     await world.discord.injectInteraction(queued);
-    await world.discord.waitFor(() => /Queued at Vidu/.test(messageText(world!.discord.originalMessage(queued.token) ?? { content: '', components: [] })) || undefined);
+    await world.discord.waitFor(
+      () => /Queued at Vidu/.test(messageText(world!.discord.originalMessage(queued.token) ?? { content: '', components: [] })) || undefined,
+    );
 
     const raw = slashCommand({ name: 'vidu-jobs' });
     await world.discord.injectInteraction(raw);
@@ -163,7 +166,9 @@ describe('/vidu-show', () => {
     const downloads = world.toapis.stats.videoDownloads;
     const raw = show(first.id);
     await world.discord.injectInteraction(raw);
-    expect(await ephemeralReply(world, raw)).toMatch(/^⚠️ That video expired at Vidu <t:\d+:R> \(finished videos are kept 24 h\), so it can no longer be posted\./);
+    expect(await ephemeralReply(world, raw)).toMatch(
+      /^⚠️ That video expired at Vidu <t:\d+:R> \(finished videos are kept 24 h\), so it can no longer be posted\./,
+    );
     expect(world.toapis.stats.videoDownloads).toBe(downloads);
   });
 
@@ -198,16 +203,27 @@ describe('/vidu-show', () => {
     world.toapis.nextTasks.push({ queuedMs: 60_000 });
     const running = world.vidu({ prompt: 'Still waiting' });
     await world.discord.injectInteraction(running);
-    await world.discord.waitFor(() => /Queued at Vidu/.test(messageText(world!.discord.originalMessage(running.token) ?? { content: '', components: [] })) || undefined);
+    await world.discord.waitFor(
+      () => /Queued at Vidu/.test(messageText(world!.discord.originalMessage(running.token) ?? { content: '', components: [] })) || undefined,
+    );
     const runningMessage = world.discord.originalMessage(running.token)!;
     const deleted = await job(world, 'Deleted by a moderator');
-    const del = button({ customId: `job:delete:${deleted.id}`, message: world.discord.wireMessage(deleted.message.id), memberPermissions: 1n << 13n, user: rawUser({ id: OTHER_USER }) });
+    const del = button({
+      customId: `job:delete:${deleted.id}`,
+      message: world.discord.wireMessage(deleted.message.id),
+      memberPermissions: 1n << 13n,
+      user: rawUser({ id: OTHER_USER }),
+    });
     await world.discord.injectInteraction(del);
     await world.discord.waitFor(() => world!.logs.some((l) => l.includes('"msg":"result deleted"')));
 
     const cases: [string, RawInteraction, string][] = [
       ['running', show(running.id), `That job is not finished yet (🕒 Queued). Its result will appear in ${url(world, runningMessage)} when it is done.`],
-      ['failed', show(failed.id), 'That job failed: Vidu could not generate this video. Vidu said: “Generation failed: the cat left” There is no video to show'],
+      [
+        'failed',
+        show(failed.id),
+        'That job failed: Vidu could not generate this video. Vidu said: “Generation failed: the cat left” There is no video to show',
+      ],
       ['deleted', show(deleted.id), 'That video was deleted with its Delete button, so it is not posted again.'],
       ['unknown', show('1234567890123456789'), 'You have no job `1234567890123456789`: no such job of yours.'],
       ['not an id', show('../etc'), 'You have no job `../etc`: no such job of yours.'],

@@ -53,7 +53,9 @@ describe('VIDU_USER_DAILY_LIMIT', () => {
     await runs(w, w.vidu(FIVE));
     await runs(w, w.vidu({ ...FIVE, guildId: null }));
     const text = await deferredRefusal(w, w.vidu({ ...FIVE, prompt: 'one too many' }));
-    expect(text).toMatch(/^⚠️ You have reached your daily video allowance on this bot: 10 of 12 weighted video-seconds used, 2 left, and this video needs 5\. It resets <t:\d+:R>\./);
+    expect(text).toMatch(
+      /^⚠️ You have reached your daily video allowance on this bot: 10 of 12 weighted video-seconds used, 2 left, and this video needs 5\. It resets <t:\d+:R>\./,
+    );
     const resetsAt = Number(/<t:(\d+):R>/.exec(text)![1]) * 1000;
     expect(resetsAt).toBe(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1));
     expect(w.toapis.stats.submitRequests).toBe(2);
@@ -99,7 +101,9 @@ describe.skipIf(!process.env.REDIS_URL)('VIDU_DAILY_BUDGET on Redis, shared by t
     await runs(shard0, shard0.vidu(FIVE));
     await runs(shard1, shard1.vidu({ ...FIVE, user: { id: '1300000000000000777' } }));
     const text = await deferredRefusal(shard0, shard0.vidu({ ...FIVE, user: { id: '1300000000000000778' } }));
-    expect(text).toMatch(/^⚠️ The bot has reached its daily video budget: 10 of 10 weighted video-seconds used, 0 left, and this video needs 5\. It resets <t:\d+:R>\./);
+    expect(text).toMatch(
+      /^⚠️ The bot has reached its daily video budget: 10 of 10 weighted video-seconds used, 0 left, and this video needs 5\. It resets <t:\d+:R>\./,
+    );
     await shard1.crash();
     await shard1.restart();
     expect(await deferredRefusal(shard1, shard1.vidu({ ...FIVE, guildId: null }))).toContain('10 of 10 weighted video-seconds used');
@@ -133,7 +137,9 @@ describe('VIDU_ALLOW_DMS=false', () => {
       expect(cb.type).toBe(4);
       const data = cb.data as { content: string; flags: number };
       expect(data.flags & 64).toBe(64);
-      expect(data.content).toBe('⚠️ Videos can’t be made in DMs or in servers that haven’t added the bot. Use `/vidu` in a server where vidu-bot is installed.');
+      expect(data.content).toBe(
+        '⚠️ Videos can’t be made in DMs or in servers that haven’t added the bot. Use `/vidu` in a server where vidu-bot is installed.',
+      );
     }
     expect(w.toapis.requests).toHaveLength(0);
     await runs(w, w.vidu());

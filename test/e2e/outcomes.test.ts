@@ -43,7 +43,13 @@ describe('/vidu outcomes other than a plain success', () => {
   it('Discord refusing the upload as too large (40005) falls back to the link', async () => {
     world = await startWorld();
     // Discord refuses the upload even though it fits attachment_size_limit (e.g. a stale limit).
-    world.discord.inject({ method: 'PATCH', pathIncludes: '/messages/@original', withFiles: true, status: 413, body: { code: 40005, message: 'Request entity too large' } });
+    world.discord.inject({
+      method: 'PATCH',
+      pathIncludes: '/messages/@original',
+      withFiles: true,
+      status: 413,
+      body: { code: 40005, message: 'Request entity too large' },
+    });
     const raw = world.vidu();
     await world.discord.injectInteraction(raw);
     const message = await world.finalMessage(raw.token);
@@ -94,7 +100,9 @@ describe('/vidu outcomes other than a plain success', () => {
     expect(visibleAttachments(message)).toHaveLength(1);
     expect(world.toapis.stats.submitRequests).toBe(3);
     expect(world.toapis.stats.tasksCreated).toBe(1);
-    const ids = world.toapis.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/videos')).map((r) => (r.json as { client_business_id: string }).client_business_id);
+    const ids = world.toapis.requests
+      .filter((r) => r.method === 'POST' && r.path.startsWith('/v1/videos'))
+      .map((r) => (r.json as { client_business_id: string }).client_business_id);
     expect(new Set(ids)).toEqual(new Set([`vidu-${raw.id}`]));
   });
 
@@ -159,10 +167,13 @@ describe('the 15-minute interaction token', () => {
     const userId = '1300000000000000100';
     const raw = world.vidu({ id: snowflake(Date.now() - 15 * 60_000 + 3_000), authorizingIntegrationOwners: { '1': userId } });
     await world.discord.injectInteraction(raw);
-    const dm = await world.discord.waitFor(() => {
-      const calls = world!.discord.findCalls({ method: 'POST', path: /^\/channels\/\d+\/messages$/, status: 200 });
-      return calls.find((c) => c.files.length === 1);
-    }, { timeoutMs: 15_000 });
+    const dm = await world.discord.waitFor(
+      () => {
+        const calls = world!.discord.findCalls({ method: 'POST', path: /^\/channels\/\d+\/messages$/, status: 200 });
+        return calls.find((c) => c.files.length === 1);
+      },
+      { timeoutMs: 15_000 },
+    );
     const original = world.discord.originalMessage(raw.token)!;
     expect(messageText(original)).toContain('I’ll send the result to you by DM');
     expect(dm.path).not.toContain(raw.channel_id);

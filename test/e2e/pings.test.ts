@@ -19,7 +19,9 @@ const requester = DEFAULT_IDS.userId;
 
 /** New messages (not edits) that mention the requester: what makes Discord notify them. */
 function pingsOf(w: World): FakeMessage[] {
-  return [...w.discord.messages.values()].filter((m) => (m.source === 'channel' || m.source === 'followup') && !m.deleted && messageText(m).includes(`<@${requester}>`));
+  return [...w.discord.messages.values()].filter(
+    (m) => (m.source === 'channel' || m.source === 'followup') && !m.deleted && messageText(m).includes(`<@${requester}>`),
+  );
 }
 
 /** Every message-creating request that named the requester carried allowed mentions for them only. */

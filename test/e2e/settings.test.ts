@@ -31,7 +31,9 @@ function controls(message: Pick<FakeMessage, 'components'>): Control[] {
   return out;
 }
 const selected = (message: FakeMessage, field: string) =>
-  controls(message).find((c) => c.custom_id.startsWith(`prefs:set:${field}:`))?.options?.find((o) => o.default)?.value;
+  controls(message)
+    .find((c) => c.custom_id.startsWith(`prefs:set:${field}:`))
+    ?.options?.find((o) => o.default)?.value;
 
 async function openPanel(w: World, userId?: string): Promise<{ raw: RawInteraction; panel: FakeMessage }> {
   const raw = slashCommand({ name: 'vidu-settings', options: [], ...(userId ? { user: rawUser({ id: userId }) } : {}) });
@@ -56,7 +58,12 @@ async function pick(w: World, panel: FakeMessage, field: string, value: string, 
 }
 
 async function admin(w: World, sub: string, options: RawCommandOption[]) {
-  const raw = slashCommand({ name: 'vidu-admin', options: [{ name: sub, type: 1, options }], memberPermissions: MANAGE_GUILD | PLAIN, user: rawUser({ id: '1300000000000000999' }) });
+  const raw = slashCommand({
+    name: 'vidu-admin',
+    options: [{ name: sub, type: 1, options }],
+    memberPermissions: MANAGE_GUILD | PLAIN,
+    user: rawUser({ id: '1300000000000000999' }),
+  });
   await w.discord.injectInteraction(raw);
   // Deferred, then edited with the confirmation once the settings are written.
   await w.discord.waitFor(() => (w.discord.originalMessage(raw.token)?.content ? true : undefined), { description: 'admin reply' });
@@ -139,7 +146,9 @@ describe('/vidu-settings', () => {
     expect(pingId.label).toContain('on');
     const raw = button({ customId: pingId.custom_id, message: world.discord.wireMessage(panel.id) });
     await world.discord.injectInteraction(raw);
-    await world.discord.waitFor(() => controls(world!.discord.messages.get(panel.id)!).find((c) => c.custom_id.startsWith('prefs:pings:') && c.label?.includes('off')));
+    await world.discord.waitFor(() =>
+      controls(world!.discord.messages.get(panel.id)!).find((c) => c.custom_id.startsWith('prefs:pings:') && c.label?.includes('off')),
+    );
     await pick(world, panel, 'audio', 'off');
     const reset = controls(world.discord.messages.get(panel.id)!).find((c) => c.custom_id.startsWith('prefs:reset:'))!;
     const r = button({ customId: reset.custom_id, message: world.discord.wireMessage(panel.id) });

@@ -123,7 +123,12 @@ describe('/vidu-subjects: a per-member library of @subjects', () => {
     const [u0, u1, u2] = world.toapis.uploads.map((u) => u.url);
     const body = [...world.toapis.tasks.values()][0]!.body;
     expect(body.image_urls).toEqual([u0, u1, u2]);
-    expect(body.metadata).toEqual({ subjects: [{ name: 'cat', images: [u0] }, { name: 'dog', images: [u1, u2] }] });
+    expect(body.metadata).toEqual({
+      subjects: [
+        { name: 'cat', images: [u0] },
+        { name: 'dog', images: [u1, u2] },
+      ],
+    });
   });
 
   it('an unknown @name is refused listing the attached and the saved names; nothing is submitted', async () => {
@@ -220,7 +225,10 @@ describe('/vidu-subjects: a per-member library of @subjects', () => {
     await save(world, 'castle', [png(world, 'c.png', 3)]);
     await save(world, 'dog', [png(world, 'd.png', 4)], { userId: OTHER_USER });
 
-    const ac = autocomplete({ name: 'vidu-subjects', options: [{ name: 'remove', type: 1, options: [{ name: 'name', type: 3, value: 'ca', focused: true }] }] });
+    const ac = autocomplete({
+      name: 'vidu-subjects',
+      options: [{ name: 'remove', type: 1, options: [{ name: 'name', type: 3, value: 'ca', focused: true }] }],
+    });
     await world.discord.injectInteraction(ac);
     const choices = await world.discord.waitFor(() => world!.discord.interaction(ac.id)?.autocompleteChoices);
     expect(choices).toEqual([

@@ -31,7 +31,8 @@ const statusReads = (w: World) => w.toapis.requests.filter((r) => r.method === '
 const logsOf = (w: World) => w.logs.join('');
 /** Time of the job's first log line with this message. */
 const loggedAt = (w: World, jobId: string, msg: string) =>
-  (w.logs.map((l) => JSON.parse(l) as { time: number; task?: string; msg: string }).find((l) => l.task === jobId && l.msg === msg) ?? { time: Number.NaN }).time;
+  (w.logs.map((l) => JSON.parse(l) as { time: number; task?: string; msg: string }).find((l) => l.task === jobId && l.msg === msg) ?? { time: Number.NaN })
+    .time;
 
 describe('webhooks on', () => {
   it('the event delivers the video at once, without a single status read', async () => {
@@ -115,7 +116,7 @@ describe('TOAPIS_WEBHOOK_URL on a Token without webhooks', () => {
       expect(visibleAttachments(await world.finalMessage(raw.token))).toHaveLength(1);
     }
     const submits = world.toapis.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos/generations');
-    const callbacks = submits.map((r) => ((r.json as { metadata?: { callback_url?: string } }).metadata?.callback_url ?? null));
+    const callbacks = submits.map((r) => (r.json as { metadata?: { callback_url?: string } }).metadata?.callback_url ?? null);
     // The first with it (refused, nothing created), the same again without, then never again.
     expect(callbacks).toEqual(['https://bot.example.org/webhooks/toapis', null, null]);
     expect(world.toapis.stats.webhookNotConfigured).toBe(1);

@@ -58,7 +58,12 @@ export async function startWorld(options: WorldOptions = {}) {
       return bot;
     },
     /** A /vidu interaction as Discord would send it. */
-    vidu(opts: { prompt?: string; options?: Record<string, string | number | boolean>; images?: RawAttachment[] } & Omit<Partial<SlashCommandOptions>, 'options'> = {}) {
+    vidu(
+      opts: { prompt?: string; options?: Record<string, string | number | boolean>; images?: RawAttachment[] } & Omit<
+        Partial<SlashCommandOptions>,
+        'options'
+      > = {},
+    ) {
       const raw: RawCommandOption[] = [{ name: 'prompt', type: 3, value: opts.prompt ?? 'A cat playing piano, camera slowly zooms in' }];
       for (const [name, value] of Object.entries(opts.options ?? {})) {
         raw.push({ name, type: typeof value === 'number' ? 4 : typeof value === 'boolean' ? 5 : 3, value });

@@ -50,7 +50,7 @@ let clockOffsetMs = 0;
 
 /** Resolves with the next interaction the client emits. Register before injecting. */
 function nextInteraction(): Promise<BaseInteraction> {
-  return new Promise(resolve => client.once('interactionCreate', resolve));
+  return new Promise((resolve) => client.once('interactionCreate', resolve));
 }
 
 async function deliver(raw: RawInteraction): Promise<BaseInteraction> {
@@ -80,7 +80,7 @@ beforeAll(async () => {
     intents: [GatewayIntentBits.Guilds],
     rest: { api: fake.apiUrl, retries: 0, timeout: 5_000 },
   });
-  const ready = new Promise(resolve => client.once('clientReady', resolve));
+  const ready = new Promise((resolve) => client.once('clientReady', resolve));
   await client.login(BOT_TOKEN);
   await ready;
 });
@@ -158,7 +158,7 @@ describe('slash command with an attachment, defer, upload', () => {
     expect(patch).toHaveLength(1);
     expect(patch[0]).toMatchObject({ auth: 'none', status: 200, files: [{ field: 'files[0]', filename: 'out.mp4', size: video.length }] });
     expect(patch[0]?.body).toMatchObject({ content: 'done', attachments: [{ id: '0' }] });
-    expect(fake.callbacks(raw.id).map(c => [c.type, c.status])).toEqual([[5, 200]]);
+    expect(fake.callbacks(raw.id).map((c) => [c.type, c.status])).toEqual([[5, 200]]);
 
     const cdn = await fetch(message.attachments.first()?.url ?? '');
     expect(Buffer.from(await cdn.arrayBuffer()).equals(video)).toBe(true);
@@ -171,7 +171,7 @@ describe('slash command with an attachment, defer, upload', () => {
     );
     expect(error.code).toBe(40060);
     expect(error.status).toBe(400);
-    expect(fake.callbacks(raw.id).map(c => c.errorCode)).toEqual([null, 40060]);
+    expect(fake.callbacks(raw.id).map((c) => c.errorCode)).toEqual([null, 40060]);
   });
 
   it('after token expiry editReply fails with 50027, and the channel route still edits the message', async () => {
@@ -188,8 +188,10 @@ describe('slash command with an attachment, defer, upload', () => {
     expect(stored).toMatchObject({ content: 'finished via channel', editCount: 2 });
     // Attachments are kept when the edit does not list `attachments`.
     expect(stored?.attachments[0]?.bytes.equals(video)).toBe(true);
-    expect(fake.findCalls({ method: 'PATCH', path: new RegExp(`^/channels/${fake.defaultChannelId}/messages/${messageId}$`) })[0])
-      .toMatchObject({ auth: 'bot', status: 200 });
+    expect(fake.findCalls({ method: 'PATCH', path: new RegExp(`^/channels/${fake.defaultChannelId}/messages/${messageId}$`) })[0]).toMatchObject({
+      auth: 'bot',
+      status: 200,
+    });
   });
 
   it('a moderator deletion turns later edits into 10008', async () => {
@@ -313,7 +315,7 @@ describe('message rules', () => {
 
     const gallery = new ContainerBuilder()
       .addTextDisplayComponents(new TextDisplayBuilder().setContent('Your video'))
-      .addMediaGalleryComponents(new MediaGalleryBuilder().addItems(item => item.setURL('attachment://out.mp4')));
+      .addMediaGalleryComponents(new MediaGalleryBuilder().addItems((item) => item.setURL('attachment://out.mp4')));
     const v2WithContent = interaction.editReply({
       content: 'not allowed',
       flags: MessageFlags.IsComponentsV2,
@@ -325,12 +327,15 @@ describe('message rules', () => {
     await interaction.editReply({
       flags: MessageFlags.IsComponentsV2,
       components: [gallery],
-      files: [{ attachment: Buffer.from('mp4'), name: 'out.mp4' }, { attachment: Buffer.from('x'), name: 'hidden.txt' }],
+      files: [
+        { attachment: Buffer.from('mp4'), name: 'out.mp4' },
+        { attachment: Buffer.from('x'), name: 'hidden.txt' },
+      ],
     });
     const stored = fake.originalMessage(raw.token);
     expect(stored?.flags).toBe(MessageFlags.IsComponentsV2);
     // In V2 messages only files referenced by a component are shown.
-    expect(stored ? visibleAttachments(stored).map(a => a.filename) : []).toEqual(['out.mp4']);
+    expect(stored ? visibleAttachments(stored).map((a) => a.filename) : []).toEqual(['out.mp4']);
     const removeV2 = interaction.editReply({ content: 'back to text', components: [], flags: [] });
     expect((await apiError(removeV2)).code).toBe(50035);
 
@@ -341,16 +346,28 @@ describe('message rules', () => {
 
   it('stores PUT commands with ids and rejects invalid names with 50035', async () => {
     const commands = await client.application!.commands.set([
-      { name: 'vidu', description: 'Generate a video', options: [{ name: 'prompt', description: 'What to make', type: ApplicationCommandOptionType.String, required: true }] },
+      {
+        name: 'vidu',
+        description: 'Generate a video',
+        options: [{ name: 'prompt', description: 'What to make', type: ApplicationCommandOptionType.String, required: true }],
+      },
       { name: 'Animate image', type: ApplicationCommandType.Message },
     ]);
     expect(commands.size).toBe(2);
     expect(fake.commandPuts).toHaveLength(1);
-    expect(fake.commands().map(c => [c.name, c.type])).toEqual([['vidu', 1], ['Animate image', 3]]);
-    expect(commands.map(c => c.id).sort()).toEqual(fake.commands().map(c => c.id).sort());
+    expect(fake.commands().map((c) => [c.name, c.type])).toEqual([
+      ['vidu', 1],
+      ['Animate image', 3],
+    ]);
+    expect(commands.map((c) => c.id).sort()).toEqual(
+      fake
+        .commands()
+        .map((c) => c.id)
+        .sort(),
+    );
     const error = await apiError(client.application!.commands.set([{ name: 'Vidu', description: 'uppercase' }]));
     expect(error.code).toBe(50035);
-    expect(fake.commandPuts.map(p => p.status)).toEqual([200, 400]);
+    expect(fake.commandPuts.map((p) => p.status)).toEqual([200, 400]);
   });
 });
 
@@ -359,7 +376,12 @@ describe('components, modals, context menus', () => {
     const channel = defaultChannel();
     const host = await channel.send({
       content: 'Generating…',
-      components: [{ type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style: ButtonStyle.Primary, custom_id: 'vidu:result:42', label: 'Get result' }] }],
+      components: [
+        {
+          type: ComponentType.ActionRow,
+          components: [{ type: ComponentType.Button, style: ButtonStyle.Primary, custom_id: 'vidu:result:42', label: 'Get result' }],
+        },
+      ],
     });
     const raw = button({ customId: 'vidu:result:42', message: fake.wireMessage(host.id) });
     const interaction = await deliver(raw);
@@ -370,7 +392,7 @@ describe('components, modals, context menus', () => {
     await interaction.deferUpdate();
     await interaction.editReply({ content: 'Here it is', components: [] });
     expect(fake.messages.get(host.id)).toMatchObject({ content: 'Here it is', components: [], editCount: 1 });
-    expect(fake.callbacks(raw.id).map(c => c.type)).toEqual([6]);
+    expect(fake.callbacks(raw.id).map((c) => c.type)).toEqual([6]);
   });
 
   it('a modal submit parses text inputs and uploaded files', async () => {
@@ -404,12 +426,10 @@ describe('components, modals, context menus', () => {
       .setCustomId(`vidu:animate:${target.id}`)
       .setTitle('Animate')
       .addLabelComponents(
-        new LabelBuilder()
-          .setLabel('Prompt')
-          .setTextInputComponent(new TextInputBuilder().setCustomId('prompt').setStyle(TextInputStyle.Paragraph)),
+        new LabelBuilder().setLabel('Prompt').setTextInputComponent(new TextInputBuilder().setCustomId('prompt').setStyle(TextInputStyle.Paragraph)),
       );
     await interaction.showModal(modal);
-    expect(fake.callbacks(raw.id).map(c => [c.type, c.status])).toEqual([[9, 204]]);
+    expect(fake.callbacks(raw.id).map((c) => [c.type, c.status])).toEqual([[9, 204]]);
     expect(fake.interaction(raw.id)?.modal).toMatchObject({ custom_id: `vidu:animate:${target.id}`, title: 'Animate' });
     // The target message is also reachable through the channel routes, as in Discord.
     const fetched = await defaultChannel().messages.fetch(target.id);
@@ -427,7 +447,10 @@ describe('autocomplete', () => {
     expect((await apiError(interaction.respond(tooMany))).code).toBe(50035);
     await interaction.respond([{ name: 'Vidu Q3', value: 'viduq3' }]);
     expect(fake.interaction(raw.id)?.autocompleteChoices).toEqual([{ name: 'Vidu Q3', value: 'viduq3' }]);
-    expect(fake.callbacks(raw.id).map(c => [c.type, c.status])).toEqual([[8, 400], [8, 204]]);
+    expect(fake.callbacks(raw.id).map((c) => [c.type, c.status])).toEqual([
+      [8, 400],
+      [8, 204],
+    ]);
   });
 });
 
@@ -441,7 +464,10 @@ describe('faults', () => {
     const startedMs = Date.now();
     await interaction.editReply('progress 50%');
     const patches = fake.findCalls({ method: 'PATCH', pathIncludes: raw.token });
-    expect(patches.map(c => [c.status, c.injected])).toEqual([[429, true], [200, false]]);
+    expect(patches.map((c) => [c.status, c.injected])).toEqual([
+      [429, true],
+      [200, false],
+    ]);
     expect(patches[0]?.responseBody).toEqual({ message: 'You are being rate limited.', retry_after: 0.5, global: false });
     // With X-RateLimit-Remaining: 0 the bucket is locally limited, so @discordjs/rest waits
     // X-RateLimit-Reset-After (0.5 s), not the rounded-up Retry-After (1 s).
@@ -460,14 +486,14 @@ describe('faults', () => {
     fake.inject({ method: 'PATCH', pathIncludes: raw.token, reset: true });
     await expect(interaction.editReply('b')).rejects.toThrow();
     await interaction.editReply('c');
-    expect(fake.findCalls({ method: 'PATCH', pathIncludes: raw.token }).map(c => c.status)).toEqual([500, -1, 200]);
+    expect(fake.findCalls({ method: 'PATCH', pathIncludes: raw.token }).map((c) => c.status)).toEqual([500, -1, 200]);
     expect(fake.originalMessage(raw.token)?.content).toBe('c');
   });
 });
 
 describe('bookkeeping', () => {
   it('the client never hit an unknown route and the fake raised no internal error', () => {
-    expect(fake.unknownRoutes.map(c => `${c.method} ${c.path}`)).toEqual([]);
+    expect(fake.unknownRoutes.map((c) => `${c.method} ${c.path}`)).toEqual([]);
     expect(fake.internalErrors).toEqual([]);
   });
 });
@@ -476,7 +502,7 @@ describe('sharding and reconnects (own fake)', () => {
   it('routes interactions to the owning shard and survives a RESUME', async () => {
     // Consecutive timestamps: (id >> 22) % 2 puts one guild on each shard.
     const base = BigInt(DEFAULT_IDS.guildId);
-    const ids = [base, base + (1n << 22n)].map(id => id.toString());
+    const ids = [base, base + (1n << 22n)].map((id) => id.toString());
     const shardOf = (id: string): number => Number((BigInt(id) >> 22n) % 2n);
     expect(new Set(ids.map(shardOf))).toEqual(new Set([0, 1]));
     const channelIds = ids.map(() => snowflake());
@@ -492,12 +518,15 @@ describe('sharding and reconnects (own fake)', () => {
       rest: { api: sharded.apiUrl, retries: 0, timeout: 5_000 },
     });
     try {
-      const ready = new Promise(resolve => shardedClient.once('clientReady', resolve));
+      const ready = new Promise((resolve) => shardedClient.once('clientReady', resolve));
       await shardedClient.login(BOT_TOKEN);
       await ready;
-      expect(sharded.identifies.map(i => i.shard).sort()).toEqual([[0, 2], [1, 2]]);
+      expect(sharded.identifies.map((i) => i.shard).sort()).toEqual([
+        [0, 2],
+        [1, 2],
+      ]);
       expect(sharded.connectedShards).toEqual([0, 1]);
-      expect(shardedClient.guilds.cache.map(g => [g.id, g.shardId]).sort()).toEqual(ids.map(id => [id, shardOf(id)]).sort());
+      expect(shardedClient.guilds.cache.map((g) => [g.id, g.shardId]).sort()).toEqual(ids.map((id) => [id, shardOf(id)]).sort());
 
       const received: [string | null, number][] = [];
       shardedClient.on('raw', (packet: { t?: string; d?: { guild_id?: string } }, shardId: number) => {
@@ -507,17 +536,17 @@ describe('sharding and reconnects (own fake)', () => {
         await sharded.injectInteraction(slashCommand({ name: 'vidu', guildId: id, channelId: channelIds[i] }));
       }
       await sharded.waitFor(() => received.length === 2);
-      expect(received.sort()).toEqual(ids.map(id => [id, shardOf(id)]).sort());
+      expect(received.sort()).toEqual(ids.map((id) => [id, shardOf(id)]).sort());
 
       // Close code 4000 → discord.js resumes the session; the fake answers RESUMED.
-      const resumed = new Promise(resolve => shardedClient.once('shardResume', resolve));
+      const resumed = new Promise((resolve) => shardedClient.once('shardResume', resolve));
       sharded.disconnectGateway({ shardId: 1, code: 4000 });
       await resumed;
-      expect(sharded.gatewayReceived.some(p => p.op === 6)).toBe(true);
+      expect(sharded.gatewayReceived.some((p) => p.op === 6)).toBe(true);
       expect(sharded.identifies).toHaveLength(2);
       await sharded.waitForReady();
-      const idOnShard1 = ids.find(id => shardOf(id) === 1) ?? '';
-      const seen = new Promise<BaseInteraction>(resolve => shardedClient.once('interactionCreate', resolve));
+      const idOnShard1 = ids.find((id) => shardOf(id) === 1) ?? '';
+      const seen = new Promise<BaseInteraction>((resolve) => shardedClient.once('interactionCreate', resolve));
       await sharded.injectInteraction(slashCommand({ name: 'vidu', guildId: idOnShard1, channelId: channelIds[ids.indexOf(idOnShard1)] }));
       expect((await seen).guildId).toBe(idOnShard1);
     } finally {

@@ -441,8 +441,7 @@ const errors = {
   emptyMessage: (): never => fail(400, 50006, 'Cannot send an empty message'),
   invalidJson: (): never => fail(400, 50109, 'The request body contains invalid JSON.'),
   tooManyCommands: (): never => fail(400, 30032, 'Maximum number of application commands reached'),
-  invalidForm: (entries: FormErrorEntry[]): never =>
-    fail(400, 50035, 'Invalid Form Body', { errors: formErrors(entries) }),
+  invalidForm: (entries: FormErrorEntry[]): never => fail(400, 50035, 'Invalid Form Body', { errors: formErrors(entries) }),
 };
 
 // ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -457,8 +456,7 @@ const FLAG_VOICE_MESSAGE = 1 << 13;
 const FLAG_COMPONENTS_V2 = 1 << 15;
 
 /** Flags a bot may set when creating a message (callback type 4, followup, channel POST). */
-const CREATE_FLAGS =
-  FLAG_SUPPRESS_EMBEDS | FLAG_EPHEMERAL | FLAG_SUPPRESS_NOTIFICATIONS | FLAG_VOICE_MESSAGE | FLAG_COMPONENTS_V2;
+const CREATE_FLAGS = FLAG_SUPPRESS_EMBEDS | FLAG_EPHEMERAL | FLAG_SUPPRESS_NOTIFICATIONS | FLAG_VOICE_MESSAGE | FLAG_COMPONENTS_V2;
 /** Flags a bot may send on edit (EPHEMERAL is accepted and ignored: it cannot change). */
 const EDIT_FLAGS = FLAG_SUPPRESS_EMBEDS | FLAG_COMPONENTS_V2 | FLAG_EPHEMERAL | FLAG_SUPPRESS_NOTIFICATIONS;
 
@@ -546,7 +544,7 @@ function validateButtonOrSelect(c: Record<string, unknown>, path: (string | numb
 
 function validateActionRow(row: Record<string, unknown>, path: (string | number)[], errs: FormErrorEntry[]): void {
   const children = asArray(row.components).map(asRecord);
-  const buttons = children.filter(c => c.type === 2).length;
+  const buttons = children.filter((c) => c.type === 2).length;
   const selects = children.length - buttons;
   if (children.length === 0 || buttons > 5 || (selects > 0 && children.length > 1)) {
     errs.push([[...path, 'components'], 'COMPONENT_LAYOUT_WIDTH_EXCEEDED', 'The specified component exceeds the maximum width']);
@@ -583,9 +581,7 @@ function walkV2(
     for (const item of items) ref(asRecord(item).media, 'any');
   }
   if (type !== 1) {
-    asArray(component.components).forEach((child, i) =>
-      walkV2(asRecord(child), [...path, 'components', i], state, errs),
-    );
+    asArray(component.components).forEach((child, i) => walkV2(asRecord(child), [...path, 'components', i], state, errs));
   }
   if (component.accessory) walkV2(asRecord(component.accessory), [...path, 'accessory'], state, errs);
 }
@@ -621,16 +617,28 @@ function validateMessageState(state: {
   if (isV2) {
     // Components V2: content, embeds, poll and stickers are rejected (platform.md §6).
     if (state.content !== '') {
-      errs.push([['content'], 'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2', 'The \'content\' field cannot be used when using MessageFlags.IS_COMPONENTS_V2']);
+      errs.push([
+        ['content'],
+        'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2',
+        "The 'content' field cannot be used when using MessageFlags.IS_COMPONENTS_V2",
+      ]);
     }
     if (state.embeds.length > 0) {
-      errs.push([['embeds'], 'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2', 'The \'embeds\' field cannot be used when using MessageFlags.IS_COMPONENTS_V2']);
+      errs.push([
+        ['embeds'],
+        'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2',
+        "The 'embeds' field cannot be used when using MessageFlags.IS_COMPONENTS_V2",
+      ]);
     }
     if (state.poll) {
-      errs.push([['poll'], 'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2', 'The \'poll\' field cannot be used when using MessageFlags.IS_COMPONENTS_V2']);
+      errs.push([['poll'], 'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2', "The 'poll' field cannot be used when using MessageFlags.IS_COMPONENTS_V2"]);
     }
     if (asArray(state.stickers).length > 0) {
-      errs.push([['sticker_ids'], 'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2', 'The \'sticker_ids\' field cannot be used when using MessageFlags.IS_COMPONENTS_V2']);
+      errs.push([
+        ['sticker_ids'],
+        'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2',
+        "The 'sticker_ids' field cannot be used when using MessageFlags.IS_COMPONENTS_V2",
+      ]);
     }
     const walk = { count: 0, textChars: 0, attachmentRefs: new Set<string>() };
     state.components.forEach((raw, i) => {
@@ -646,7 +654,7 @@ function validateMessageState(state: {
     if (walk.textChars > MAX_V2_TEXT_CHARS) {
       errs.push([['components'], 'MAX_TEXT_DISPLAY_LENGTH_EXCEEDED', `Text display content must be ${MAX_V2_TEXT_CHARS} or fewer characters in total.`]);
     }
-    const names = new Set(state.attachments.map(a => a.filename));
+    const names = new Set(state.attachments.map((a) => a.filename));
     for (const name of walk.attachmentRefs) {
       if (!names.has(name)) {
         errs.push([['components'], 'UNFURLED_MEDIA_ITEM_ATTACHMENT_NOT_FOUND', `attachment://${name} does not match any attachment`]);
@@ -660,7 +668,11 @@ function validateMessageState(state: {
       const c = asRecord(raw);
       if (c.type !== 1) {
         // V2 component types without the flag are rejected.
-        errs.push([['components', i, 'type'], 'UNION_TYPE_CHOICES', 'Value of field "type" must be one of (1). Set MessageFlags.IS_COMPONENTS_V2 to use other top-level components.']);
+        errs.push([
+          ['components', i, 'type'],
+          'UNION_TYPE_CHOICES',
+          'Value of field "type" must be one of (1). Set MessageFlags.IS_COMPONENTS_V2 to use other top-level components.',
+        ]);
         return;
       }
       validateActionRow(c, ['components', i], errs);
@@ -687,7 +699,7 @@ function validateMessageState(state: {
 export function visibleAttachments(message: FakeMessage): FakeStoredAttachment[] {
   if ((message.flags & FLAG_COMPONENTS_V2) === 0) return message.attachments;
   const refs = v2AttachmentRefs(message.components);
-  return message.attachments.filter(a => refs.has(a.filename));
+  return message.attachments.filter((a) => refs.has(a.filename));
 }
 
 function guessContentType(filename: string): string | null {
@@ -725,12 +737,7 @@ function longestLocalized(base: unknown, localizations: unknown): number {
   return max;
 }
 
-function validateOptionList(
-  options: unknown[],
-  path: (string | number)[],
-  errs: FormErrorEntry[],
-  depth: number,
-): number {
+function validateOptionList(options: unknown[], path: (string | number)[], errs: FormErrorEntry[], depth: number): number {
   let total = 0;
   if (options.length > 25) errs.push([[...path], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.']);
   let seenOptional = false;
@@ -774,7 +781,9 @@ function validateOptionList(
       if (typeof c.value === 'string' && chars(c.value) > 100) {
         errs.push([[...p, 'choices', j, 'value'], 'BASE_TYPE_MAX_LENGTH', 'Must be 100 or fewer in length.']);
       }
-      total += longestLocalized(c.name, c.name_localizations) + (typeof c.value === 'string' ? chars(c.value) : typeof c.value === 'number' ? String(c.value).length : 0);
+      total +=
+        longestLocalized(c.name, c.name_localizations) +
+        (typeof c.value === 'string' ? chars(c.value) : typeof c.value === 'number' ? String(c.value).length : 0);
     });
     for (const key of ['min_length', 'max_length'] as const) {
       const v = o[key];
@@ -993,7 +1002,7 @@ export class FakeDiscord {
         socket.destroy();
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, ws => this.onGatewayConnection(ws, url.searchParams));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onGatewayConnection(ws, url.searchParams));
     });
   }
 
@@ -1039,9 +1048,9 @@ export class FakeDiscord {
     this.closed = true;
     for (const connection of this.connections) connection.ws.terminate();
     this.connections.clear();
-    await new Promise<void>(resolve => this.wss.close(() => resolve()));
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.server.closeAllConnections();
-    await new Promise<void>(resolve => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.events.removeAllListeners();
   }
 
@@ -1223,18 +1232,21 @@ export class FakeDiscord {
   /** Shard ids with a READY connection, ascending. */
   get connectedShards(): number[] {
     return [...this.connections]
-      .filter(c => c.ready && c.shardId !== null && c.ws.readyState === WebSocket.OPEN)
-      .map(c => c.shardId as number)
+      .filter((c) => c.ready && c.shardId !== null && c.ws.readyState === WebSocket.OPEN)
+      .map((c) => c.shardId as number)
       .sort((a, b) => a - b);
   }
 
   /** Resolves when the given shards (default all `shardCount`) got READY and their guilds. */
   waitForReady(options: WaitOptions & { shardIds?: number[] } = {}): Promise<number[]> {
     const wanted = options.shardIds ?? Array.from({ length: this.shardCount }, (_, i) => i);
-    return this.waitFor(() => {
-      const connected = this.connectedShards;
-      return wanted.every(id => connected.includes(id)) ? connected : undefined;
-    }, { description: `shards ${wanted.join(',')} READY`, ...options });
+    return this.waitFor(
+      () => {
+        const connected = this.connectedShards;
+        return wanted.every((id) => connected.includes(id)) ? connected : undefined;
+      },
+      { description: `shards ${wanted.join(',')} READY`, ...options },
+    );
   }
 
   /** The interaction (by id or token). */
@@ -1256,17 +1268,17 @@ export class FakeDiscord {
   /** Followup messages of an interaction, in order. */
   followups(interactionToken: string): FakeMessage[] {
     const interaction = this.interactionsByToken.get(interactionToken);
-    return (interaction?.followupMessageIds ?? []).flatMap(id => this.messages.get(id) ?? []);
+    return (interaction?.followupMessageIds ?? []).flatMap((id) => this.messages.get(id) ?? []);
   }
 
   /** Non-deleted messages in a channel, oldest first (ephemeral ones included). */
   channelMessages(channelId: string): FakeMessage[] {
-    return [...this.messages.values()].filter(m => m.channelId === channelId && !m.deleted);
+    return [...this.messages.values()].filter((m) => m.channelId === channelId && !m.deleted);
   }
 
   /** Requests no route handled. A healthy bot leaves this empty. */
   get unknownRoutes(): FakeCall[] {
-    return this.calls.filter(c => c.route === null);
+    return this.calls.filter((c) => c.route === null);
   }
 
   /** Stored commands: global, or of one guild. */
@@ -1326,8 +1338,15 @@ export class FakeDiscord {
       const timer = setTimeout(() => {
         if (settled) return;
         finish();
-        const recent = this.calls.slice(-8).map(c => `  ${c.method} ${c.path} → ${c.status}`).join('\n');
-        reject(new Error(`FakeDiscord.waitFor timed out after ${timeoutMs} ms${options.description ? ` (${options.description})` : ''}. Last calls:\n${recent || '  (none)'}`));
+        const recent = this.calls
+          .slice(-8)
+          .map((c) => `  ${c.method} ${c.path} → ${c.status}`)
+          .join('\n');
+        reject(
+          new Error(
+            `FakeDiscord.waitFor timed out after ${timeoutMs} ms${options.description ? ` (${options.description})` : ''}. Last calls:\n${recent || '  (none)'}`,
+          ),
+        );
       }, timeoutMs);
       this.events.on('change', check);
       check();
@@ -1336,7 +1355,7 @@ export class FakeDiscord {
 
   /** Resolves with the first finished call matching. */
   waitForCall(match: CallMatcher, options: WaitOptions = {}): Promise<FakeCall> {
-    return this.waitFor(() => this.calls.find(c => c.status !== 0 && callMatches(c, match)), {
+    return this.waitFor(() => this.calls.find((c) => c.status !== 0 && callMatches(c, match)), {
       description: `call ${JSON.stringify({ ...match, path: match.path?.source })}`,
       ...options,
     });
@@ -1344,7 +1363,7 @@ export class FakeDiscord {
 
   /** Finished calls matching. */
   findCalls(match: CallMatcher): FakeCall[] {
-    return this.calls.filter(c => c.status !== 0 && callMatches(c, match));
+    return this.calls.filter((c) => c.status !== 0 && callMatches(c, match));
   }
 
   // ───────────────────────────── setup ─────────────────────────────
@@ -1366,7 +1385,7 @@ export class FakeDiscord {
         });
         return id;
       });
-      const members = (spec.members ?? [{ id: DEFAULT_IDS.userId }]).map(m => rawUser(m));
+      const members = (spec.members ?? [{ id: DEFAULT_IDS.userId }]).map((m) => rawUser(m));
       for (const member of members) this.users.set(member.id, member);
       this.guilds.set(guildId, {
         id: guildId,
@@ -1423,8 +1442,8 @@ export class FakeDiscord {
     const relative = versionMatch?.[2] ?? '/';
     const segments = relative
       .split('/')
-      .filter(s => s.length > 0)
-      .map(s => safeDecode(s));
+      .filter((s) => s.length > 0)
+      .map((s) => safeDecode(s));
     const path = `/${segments.join('/')}`;
 
     const headers: Record<string, string> = {};
@@ -1433,8 +1452,7 @@ export class FakeDiscord {
       headers[key] = Array.isArray(value) ? value.join(', ') : value;
     }
     const authorization = req.headers.authorization;
-    const auth: FakeCall['auth'] =
-      authorization === undefined ? 'none' : authorization === `Bot ${this.botToken}` ? 'bot' : 'invalid';
+    const auth: FakeCall['auth'] = authorization === undefined ? 'none' : authorization === `Bot ${this.botToken}` ? 'bot' : 'invalid';
 
     const call: FakeCall = {
       seq: ++this.seq,
@@ -1463,11 +1481,10 @@ export class FakeDiscord {
       else throw error;
     }
     call.body = body;
-    call.files = files.map(f => ({ field: f.field, filename: f.filename, contentType: f.contentType, size: f.bytes.length }));
+    call.files = files.map((f) => ({ field: f.field, filename: f.filename, contentType: f.contentType, size: f.bytes.length }));
 
-    const route = versionMatch && (versionMatch[1] === undefined || versionMatch[1] === '10' || versionMatch[1] === '9')
-      ? this.matchRoute(method, segments)
-      : null;
+    const route =
+      versionMatch && (versionMatch[1] === undefined || versionMatch[1] === '10' || versionMatch[1] === '9') ? this.matchRoute(method, segments) : null;
     if (route) call.route = `${route.def.method} /${route.def.segments.join('/')}`;
     this.changed();
 
@@ -1589,7 +1606,7 @@ export class FakeDiscord {
             'retry-after': String(Math.ceil(resetAfterS)),
             'x-ratelimit-limit': String(spec.limit),
             'x-ratelimit-remaining': '0',
-            'x-ratelimit-reset': ((state.resetAtMs) / 1000).toFixed(3),
+            'x-ratelimit-reset': (state.resetAtMs / 1000).toFixed(3),
             'x-ratelimit-reset-after': resetAfterS.toFixed(3),
             'x-ratelimit-bucket': hash,
             'x-ratelimit-scope': 'user',
@@ -1612,19 +1629,13 @@ export class FakeDiscord {
   // ───────────────────────────── routes ─────────────────────────────
 
   private buildRoutes(): RouteDef[] {
-    const route = (
-      method: string,
-      template: string,
-      auth: RouteDef['auth'],
-      handle: RouteDef['handle'],
-      bucket?: RouteDef['bucket'],
-    ): RouteDef => {
+    const route = (method: string, template: string, auth: RouteDef['auth'], handle: RouteDef['handle'], bucket?: RouteDef['bucket']): RouteDef => {
       const def: RouteDef = { method, segments: template.split('/').filter(Boolean), name: template, auth, handle };
       if (bucket) def.bucket = bucket;
       return def;
     };
-    const webhookBucket: RouteDef['bucket'] = ctx => ({ kind: 'interactionWebhook', key: ctx.params.token ?? '' });
-    const channelBucket: RouteDef['bucket'] = ctx => ({ kind: 'channel', key: ctx.params.channel ?? '' });
+    const webhookBucket: RouteDef['bucket'] = (ctx) => ({ kind: 'interactionWebhook', key: ctx.params.token ?? '' });
+    const channelBucket: RouteDef['bucket'] = (ctx) => ({ kind: 'channel', key: ctx.params.channel ?? '' });
     return [
       route('GET', '/gateway', 'none', () => ({ status: 200, body: { url: this.gatewayUrl } })),
       route('GET', '/gateway/bot', 'bot', () => ({
@@ -1641,28 +1652,28 @@ export class FakeDiscord {
         },
       })),
       route('GET', '/users/@me', 'bot', () => ({ status: 200, body: this.botUser() })),
-      route('GET', '/users/:user', 'bot', ctx => {
+      route('GET', '/users/:user', 'bot', (ctx) => {
         const user = this.users.get(ctx.params.user ?? '');
         return user ? { status: 200, body: user } : errors.unknownUser();
       }),
       route('GET', '/applications/@me', 'bot', () => ({ status: 200, body: this.applicationObject() })),
-      route('GET', '/applications/:app/commands', 'bot', ctx => this.getCommands(ctx, null)),
-      route('PUT', '/applications/:app/commands', 'bot', ctx => this.putCommands(ctx, null)),
-      route('GET', '/applications/:app/guilds/:guild/commands', 'bot', ctx => this.getCommands(ctx, ctx.params.guild ?? null)),
-      route('PUT', '/applications/:app/guilds/:guild/commands', 'bot', ctx => this.putCommands(ctx, ctx.params.guild ?? null)),
-      route('POST', '/interactions/:id/:token/callback', 'none', ctx => this.handleCallback(ctx)),
-      route('GET', '/webhooks/:app/:token/messages/:message', 'none', ctx => this.getWebhookMessage(ctx), webhookBucket),
-      route('PATCH', '/webhooks/:app/:token/messages/:message', 'none', ctx => this.editWebhookMessage(ctx), webhookBucket),
-      route('DELETE', '/webhooks/:app/:token/messages/:message', 'none', ctx => this.deleteWebhookMessage(ctx), webhookBucket),
-      route('POST', '/webhooks/:app/:token', 'none', ctx => this.createFollowup(ctx), webhookBucket),
-      route('POST', '/users/@me/channels', 'bot', ctx => this.createDm(ctx)),
-      route('GET', '/channels/:channel', 'bot', ctx => this.getChannel(ctx)),
-      route('GET', '/channels/:channel/messages', 'bot', ctx => this.listChannelMessages(ctx), channelBucket),
-      route('POST', '/channels/:channel/messages', 'bot', ctx => this.createChannelMessage(ctx), channelBucket),
-      route('GET', '/channels/:channel/messages/:message', 'bot', ctx => this.getChannelMessage(ctx), channelBucket),
-      route('PATCH', '/channels/:channel/messages/:message', 'bot', ctx => this.editChannelMessage(ctx), channelBucket),
-      route('DELETE', '/channels/:channel/messages/:message', 'bot', ctx => this.deleteChannelMessage(ctx), channelBucket),
-      route('POST', '/channels/:channel/typing', 'bot', ctx => this.typing(ctx)),
+      route('GET', '/applications/:app/commands', 'bot', (ctx) => this.getCommands(ctx, null)),
+      route('PUT', '/applications/:app/commands', 'bot', (ctx) => this.putCommands(ctx, null)),
+      route('GET', '/applications/:app/guilds/:guild/commands', 'bot', (ctx) => this.getCommands(ctx, ctx.params.guild ?? null)),
+      route('PUT', '/applications/:app/guilds/:guild/commands', 'bot', (ctx) => this.putCommands(ctx, ctx.params.guild ?? null)),
+      route('POST', '/interactions/:id/:token/callback', 'none', (ctx) => this.handleCallback(ctx)),
+      route('GET', '/webhooks/:app/:token/messages/:message', 'none', (ctx) => this.getWebhookMessage(ctx), webhookBucket),
+      route('PATCH', '/webhooks/:app/:token/messages/:message', 'none', (ctx) => this.editWebhookMessage(ctx), webhookBucket),
+      route('DELETE', '/webhooks/:app/:token/messages/:message', 'none', (ctx) => this.deleteWebhookMessage(ctx), webhookBucket),
+      route('POST', '/webhooks/:app/:token', 'none', (ctx) => this.createFollowup(ctx), webhookBucket),
+      route('POST', '/users/@me/channels', 'bot', (ctx) => this.createDm(ctx)),
+      route('GET', '/channels/:channel', 'bot', (ctx) => this.getChannel(ctx)),
+      route('GET', '/channels/:channel/messages', 'bot', (ctx) => this.listChannelMessages(ctx), channelBucket),
+      route('POST', '/channels/:channel/messages', 'bot', (ctx) => this.createChannelMessage(ctx), channelBucket),
+      route('GET', '/channels/:channel/messages/:message', 'bot', (ctx) => this.getChannelMessage(ctx), channelBucket),
+      route('PATCH', '/channels/:channel/messages/:message', 'bot', (ctx) => this.editChannelMessage(ctx), channelBucket),
+      route('DELETE', '/channels/:channel/messages/:message', 'bot', (ctx) => this.deleteChannelMessage(ctx), channelBucket),
+      route('POST', '/channels/:channel/typing', 'bot', (ctx) => this.typing(ctx)),
     ];
   }
 
@@ -1710,10 +1721,10 @@ export class FakeDiscord {
       if (guildId && !this.guilds.has(guildId)) errors.unknownChannel();
       validateCommands(ctx.body);
       const previous = this.commands(guildId ?? undefined);
-      const stored = (ctx.body as unknown[]).map(raw => {
+      const stored = (ctx.body as unknown[]).map((raw) => {
         const c = asRecord(raw);
         const type = c.type === undefined ? 1 : Number(c.type);
-        const existing = previous.find(p => p.type === type && p.name === c.name);
+        const existing = previous.find((p) => p.type === type && p.name === c.name);
         const command: FakeCommand = {
           default_member_permissions: null,
           name_localizations: null,
@@ -1775,13 +1786,7 @@ export class FakeDiscord {
     }
   }
 
-  private acknowledge(
-    it: FakeInteraction,
-    type: number | null,
-    data: Record<string, unknown>,
-    files: UploadedFile[],
-    withResponse: boolean,
-  ): Reply {
+  private acknowledge(it: FakeInteraction, type: number | null, data: Record<string, unknown>, files: UploadedFile[], withResponse: boolean): Reply {
     if (it.acknowledgedWith !== null) errors.alreadyAcknowledged();
     if (this.now() > it.callbackDeadlineMs || this.now() > it.expiresAtMs) errors.unknownInteraction();
     const fromComponent = it.sourceMessageId !== null;
@@ -1792,7 +1797,9 @@ export class FakeDiscord {
       5: fromComponent ? [4, 5, 6, 7] : [4, 5],
     };
     if (type === null || !(allowed[it.type] ?? []).includes(type)) {
-      errors.invalidForm([[['type'], 'INTERACTION_CALLBACK_TYPE_INVALID', `Interaction callback type ${String(type)} is not valid for interaction type ${it.type}`]]);
+      errors.invalidForm([
+        [['type'], 'INTERACTION_CALLBACK_TYPE_INVALID', `Interaction callback type ${String(type)} is not valid for interaction type ${it.type}`],
+      ]);
     }
     const flags = typeof data.flags === 'number' ? data.flags : 0;
     let message: FakeMessage | null = null;
@@ -1979,11 +1986,11 @@ export class FakeDiscord {
     const limit = Math.min(100, Math.max(1, Number(ctx.query.get('limit') ?? 50)));
     const before = ctx.query.get('before');
     const after = ctx.query.get('after');
-    let list = [...this.messages.values()].filter(m => m.channelId === channel.id && !m.deleted && !m.ephemeral);
-    if (before) list = list.filter(m => BigInt(m.id) < BigInt(before));
-    if (after) list = list.filter(m => BigInt(m.id) > BigInt(after));
+    let list = [...this.messages.values()].filter((m) => m.channelId === channel.id && !m.deleted && !m.ephemeral);
+    if (before) list = list.filter((m) => BigInt(m.id) < BigInt(before));
+    if (after) list = list.filter((m) => BigInt(m.id) > BigInt(after));
     list.sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
-    return { status: 200, body: list.slice(0, limit).map(m => this.toWireMessage(m)) };
+    return { status: 200, body: list.slice(0, limit).map((m) => this.toWireMessage(m)) };
   }
 
   private getChannelMessage(ctx: RouteContext): Reply {
@@ -2128,15 +2135,7 @@ export class FakeDiscord {
     });
     const it = init.interaction;
     const reference = payload.message_reference;
-    const type = it
-      ? it.type === 2 && it.commandType !== 1
-        ? 23
-        : it.type === 2
-          ? 20
-          : 0
-      : reference
-        ? 19
-        : 0;
+    const type = it ? (it.type === 2 && it.commandType !== 1 ? 23 : it.type === 2 ? 20 : 0) : reference ? 19 : 0;
     const message: FakeMessage = {
       id: snowflake(),
       channelId: init.channelId,
@@ -2187,8 +2186,8 @@ export class FakeDiscord {
     let kept = message.attachments;
     if (payloadAttachments) {
       // `attachments` lists every file to keep; existing ones not listed are removed.
-      const keepIds = new Set(payloadAttachments.map(a => String(asRecord(a).id)));
-      kept = message.attachments.filter(a => keepIds.has(a.id));
+      const keepIds = new Set(payloadAttachments.map((a) => String(asRecord(a).id)));
+      kept = message.attachments.filter((a) => keepIds.has(a.id));
     }
     const next = {
       content: 'content' in payload ? (typeof payload.content === 'string' ? payload.content : '') : message.content,
@@ -2204,7 +2203,7 @@ export class FakeDiscord {
       flags: message.flags,
       embeds: message.embeds,
       components: message.components,
-      attachmentIds: message.attachments.map(a => a.id),
+      attachmentIds: message.attachments.map((a) => a.id),
     });
     message.content = next.content;
     message.embeds = next.embeds;
@@ -2236,7 +2235,7 @@ export class FakeDiscord {
       const a = asRecord(raw);
       meta.set(String(a.id), a);
     }
-    return files.map(file => {
+    return files.map((file) => {
       const m = (file.index !== null ? meta.get(file.index) : undefined) ?? {};
       const id = snowflake();
       const filename = sanitizeFilename(typeof m.filename === 'string' ? m.filename : file.filename);
@@ -2267,7 +2266,7 @@ export class FakeDiscord {
     const flags = typeof raw.flags === 'number' ? raw.flags : 0;
     const author = asRecord(raw.author);
     if (typeof author.id === 'string') this.users.set(author.id, raw.author);
-    const attachments = asArray(raw.attachments).map(rawAtt => {
+    const attachments = asArray(raw.attachments).map((rawAtt) => {
       const a = asRecord(rawAtt);
       const id = String(a.id);
       const known = this.cdn.get(id);
@@ -2354,7 +2353,7 @@ export class FakeDiscord {
       channel_id: m.channelId,
       content: m.content,
       author,
-      attachments: m.attachments.map(a => this.wireAttachment(a)),
+      attachments: m.attachments.map((a) => this.wireAttachment(a)),
       embeds: m.embeds,
       components: m.components,
       mentions: [],
@@ -2441,7 +2440,7 @@ export class FakeDiscord {
       flags: 0,
       ...(managed ? { tags: { bot_id: this.botUserId } } : {}),
     });
-    const members = [member(this.botUser(), [guild.botRoleId]), ...guild.members.map(u => member(u, []))];
+    const members = [member(this.botUser(), [guild.botRoleId]), ...guild.members.map((u) => member(u, []))];
     return {
       id: guild.id,
       name: guild.name,
@@ -2487,7 +2486,7 @@ export class FakeDiscord {
       lazy: true,
       member_count: members.length,
       members,
-      channels: guild.channelIds.map(id => {
+      channels: guild.channelIds.map((id) => {
         const { guild_id: _omit, ...rest } = this.wireChannel(this.channels.get(id) as ChannelState);
         return rest;
       }),
@@ -2517,9 +2516,7 @@ export class FakeDiscord {
     const ex = url.searchParams.get('ex') ?? '';
     const is = url.searchParams.get('is') ?? '';
     const hm = url.searchParams.get('hm') ?? '';
-    const expected = stored
-      ? createHmac('sha256', this.signingKey).update(`${stored.cdnPath}|${ex}|${is}`).digest('hex')
-      : '';
+    const expected = stored ? createHmac('sha256', this.signingKey).update(`${stored.cdnPath}|${ex}|${is}`).digest('hex') : '';
     const fresh = ex !== '' && Number.parseInt(ex, 16) * 1000 >= this.now();
     const ok = stored && !stored.expired && url.pathname === stored.cdnPath && hm === expected && fresh;
     const status = ok ? 200 : 404;
@@ -2545,9 +2542,7 @@ export class FakeDiscord {
   }
 
   private readyConnection(shardId: number): GatewayConnection | undefined {
-    return [...this.connections].find(
-      c => c.ready && c.shardId === shardId && c.ws.readyState === WebSocket.OPEN,
-    );
+    return [...this.connections].find((c) => c.ready && c.shardId === shardId && c.ws.readyState === WebSocket.OPEN);
   }
 
   private async dispatchToGuild(guildId: string, event: string, data: unknown): Promise<void> {
@@ -2561,7 +2556,7 @@ export class FakeDiscord {
         reject(new Error('FakeDiscord: gateway socket is not open'));
         return;
       }
-      connection.ws.send(JSON.stringify(payload), error => (error ? reject(error) : resolve()));
+      connection.ws.send(JSON.stringify(payload), (error) => (error ? reject(error) : resolve()));
     });
   }
 
@@ -2579,7 +2574,7 @@ export class FakeDiscord {
       this.changed();
     });
     ws.on('error', () => undefined);
-    ws.on('message', raw => {
+    ws.on('message', (raw) => {
       this.onGatewayMessage(connection, new TextDecoder().decode(Array.isArray(raw) ? Buffer.concat(raw) : raw)).catch((error: unknown) => {
         this.internalErrors.push(error instanceof Error ? error : new Error(String(error)));
       });
@@ -2655,12 +2650,12 @@ export class FakeDiscord {
     connection.sessionId = sessionId;
     connection.shardId = shard[0];
     connection.shardCount = shard[1];
-    const guilds = [...this.guilds.values()].filter(g => g.botMember && this.shardFor(g.id) === shard[0]);
+    const guilds = [...this.guilds.values()].filter((g) => g.botMember && this.shardFor(g.id) === shard[0]);
     await this.sendDispatch(connection, 'READY', {
       v: 10,
       user: this.botUser(),
       user_settings: {},
-      guilds: guilds.map(g => ({ id: g.id, unavailable: true })),
+      guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
       private_channels: [],
       presences: [],
       relationships: [],
@@ -2778,7 +2773,7 @@ function safeDecode(segment: string): string {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
@@ -2790,10 +2785,7 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
-async function parseBody(
-  contentType: string | undefined,
-  raw: Buffer,
-): Promise<{ body: unknown; files: UploadedFile[] }> {
+async function parseBody(contentType: string | undefined, raw: Buffer): Promise<{ body: unknown; files: UploadedFile[] }> {
   if (raw.length === 0) return { body: undefined, files: [] };
   const type = (contentType ?? '').toLowerCase();
   if (type.startsWith('multipart/form-data')) {

@@ -74,7 +74,7 @@ export const PERMISSIONS = {
 } as const;
 
 export const DEFAULT_MEMBER_PERMISSIONS: bigint = Object.values(PERMISSIONS)
-  .filter(bit => bit !== PERMISSIONS.MENTION_EVERYONE)
+  .filter((bit) => bit !== PERMISSIONS.MENTION_EVERYONE)
   .reduce((acc, bit) => acc | bit, 0n);
 
 /** A user object as Discord sends it. */
@@ -436,7 +436,7 @@ export function fileUploadValue(customId: string, attachments: RawAttachment[], 
   return {
     type: 18,
     id: id ?? 10,
-    component: { type: 19, id: (id ?? 10) + 1, custom_id: customId, values: attachments.map(a => a.id) },
+    component: { type: 19, id: (id ?? 10) + 1, custom_id: customId, values: attachments.map((a) => a.id) },
     __attachments: attachments,
   };
 }
@@ -455,7 +455,7 @@ export interface ModalSubmitOptions extends InteractionContextOptions {
 /** MODAL_SUBMIT (interaction type 5). */
 export function modalSubmit(options: ModalSubmitOptions): RawInteraction {
   const resolvedAttachments: Record<string, RawAttachment> = {};
-  const components = options.components.map(component => {
+  const components = options.components.map((component) => {
     const { __attachments, ...rest } = component;
     if (Array.isArray(__attachments)) {
       for (const attachment of __attachments as RawAttachment[]) resolvedAttachments[attachment.id] = attachment;

@@ -257,7 +257,10 @@ function faultResponse(path: FakePath, status: number, message?: string): { body
   }
   if (status === 502 || status === 504) {
     const title = status === 502 ? '502 Bad Gateway' : '504 Gateway Time-out';
-    return { body: `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`, contentType: 'text/html' };
+    return {
+      body: `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`,
+      contentType: 'text/html',
+    };
   }
   switch (status) {
     case 400:
@@ -401,11 +404,16 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
     };
     if (b.tokens < 1) {
       fake.stats.rateLimited[which] += 1;
-      send(res, 429, { error: { code: 'rate_limit_exceeded', message: 'Too many requests, please try again later', type: 'rate_limit_error' } }, {
-        ...headers,
-        'x-ratelimit-remaining': '0',
-        'retry-after': String(Math.max(1, Math.ceil(nextTokenMs / 1000))),
-      });
+      send(
+        res,
+        429,
+        { error: { code: 'rate_limit_exceeded', message: 'Too many requests, please try again later', type: 'rate_limit_error' } },
+        {
+          ...headers,
+          'x-ratelimit-remaining': '0',
+          'retry-after': String(Math.max(1, Math.ceil(nextTokenMs / 1000))),
+        },
+      );
       return undefined;
     }
     b.tokens -= 1;
@@ -579,8 +587,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
     };
   };
 
-  const findTask = (idOrBusinessId: string): FakeTask | undefined =>
-    fake.tasks.get(idOrBusinessId) ?? fake.tasks.get(byBusinessId.get(idOrBusinessId) ?? '');
+  const findTask = (idOrBusinessId: string): FakeTask | undefined => fake.tasks.get(idOrBusinessId) ?? fake.tasks.get(byBusinessId.get(idOrBusinessId) ?? '');
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -699,7 +706,12 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
     const meta = body.metadata as Record<string, unknown> | undefined;
     if (meta !== undefined && typeof meta === 'object' && meta !== null && 'callback_url' in meta && webhookOf()?.url === undefined) {
       fake.stats.webhookNotConfigured += 1;
-      send(res, 400, { error: { code: 'webhook_not_configured', message: 'Webhook is not configured for this token', type: 'invalid_request_error' } }, rateHeaders);
+      send(
+        res,
+        400,
+        { error: { code: 'webhook_not_configured', message: 'Webhook is not configured for this token', type: 'invalid_request_error' } },
+        rateHeaders,
+      );
       return;
     }
     const problem = validateSubmit(body);

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RequestError, describeRequestError, type RequestErrorCode } from '../../src/generation/errors.js';
 import { MAX_IMAGE_BYTES, MAX_SEED } from '../../src/generation/models.js';
-import {
-  GenerationRequestSchema,
-  buildGenerationRequest,
-  toSubmitBody,
-  type RawVideoOptions,
-  type SubmitBody,
-} from '../../src/generation/request.js';
+import { GenerationRequestSchema, buildGenerationRequest, toSubmitBody, type RawVideoOptions, type SubmitBody } from '../../src/generation/request.js';
 import { attachment, images, options, uploaded, uploadedAll } from './fixtures.js';
 
 const fixedRandom = () => 0.5;
@@ -174,9 +168,7 @@ describe('buildGenerationRequest + toSubmitBody: one row per mode', () => {
   });
 
   it('records which images belong to which subject', () => {
-    const req = build(
-      options({ model: 'viduq3', prompt: '@Cat sleeps', images: images('cat.png', 'sofa.png', 'cat-2.png') }),
-    );
+    const req = build(options({ model: 'viduq3', prompt: '@Cat sleeps', images: images('cat.png', 'sofa.png', 'cat-2.png') }));
     expect(req.subjects).toEqual([{ name: 'Cat', imageIndexes: [0, 2] }]);
     expect(req.images.map((i) => i.subject)).toEqual(['Cat', undefined, 'Cat']);
   });
@@ -206,9 +198,7 @@ describe('buildGenerationRequest + toSubmitBody: one row per mode', () => {
   });
 
   it('keeps a given model for 3+ images (and refuses it when it cannot take them)', () => {
-    expect(refusal(options({ model: 'viduq3-turbo', images: images('a.png', 'b.png', 'c.png') })).code).toBe(
-      'too_many_images',
-    );
+    expect(refusal(options({ model: 'viduq3-turbo', images: images('a.png', 'b.png', 'c.png') })).code).toBe('too_many_images');
   });
 
   it('refuses mismatched upload URLs (a caller bug)', () => {
@@ -437,13 +427,8 @@ describe('buildGenerationRequest: every refusal', () => {
     expect(refusal({ ...everythingWrong, prompt: 'ok', model: 'viduq3-pro' }).code).toBe('too_many_images');
     expect(refusal({ ...everythingWrong, prompt: 'ok', model: 'viduq3' }).code).toBe('duration_out_of_range');
     expect(refusal({ ...everythingWrong, prompt: 'ok', model: 'viduq3', duration: 5 }).code).toBe('invalid_resolution');
-    expect(refusal({ ...everythingWrong, prompt: 'ok', model: 'viduq3', duration: 5, resolution: null }).code).toBe(
-      'invalid_aspect_ratio',
-    );
-    expect(
-      refusal({ ...everythingWrong, prompt: 'ok', model: 'viduq3', duration: 5, resolution: null, aspectRatio: null })
-        .code,
-    ).toBe('invalid_seed');
+    expect(refusal({ ...everythingWrong, prompt: 'ok', model: 'viduq3', duration: 5, resolution: null }).code).toBe('invalid_aspect_ratio');
+    expect(refusal({ ...everythingWrong, prompt: 'ok', model: 'viduq3', duration: 5, resolution: null, aspectRatio: null }).code).toBe('invalid_seed');
   });
 });
 

@@ -48,7 +48,12 @@ describe('buildStoryboardPrompt', () => {
 
   it.each<[string, Parameters<typeof buildStoryboardPrompt>[0], StoryboardError['code'], string]>([
     ['no shot at all', [undefined, undefined], 'no_shots', 'Describe at least one shot: what happens in it.'],
-    ['a camera with nothing happening names its input', [{ action: 'A fox' }, undefined, { action: '', camera: 'wide' }], 'camera_without_action', 'Shot 3 gives only the camera. Say what happens in it too, or clear it.'],
+    [
+      'a camera with nothing happening names its input',
+      [{ action: 'A fox' }, undefined, { action: '', camera: 'wide' }],
+      'camera_without_action',
+      'Shot 3 gives only the camera. Say what happens in it too, or clear it.',
+    ],
     ['more than five shots', Array.from({ length: MAX_SHOTS + 1 }, () => ({ action: 'x' })), 'too_many_shots', 'A storyboard takes at most 5 shots.'],
   ])('refuses %s with a clear message', (_name, shots, code, text) => {
     const err = refusal(() => buildStoryboardPrompt(shots));
@@ -63,7 +68,9 @@ describe('buildStoryboardPrompt', () => {
     expect([...buildStoryboardPrompt([{ action: fits }])]).toHaveLength(MAX_PROMPT_CHARS);
     const err = refusal(() => buildStoryboardPrompt([{ action: `${fits}a` }]));
     expect(err.code).toBe('too_long');
-    expect(describeStoryboardError(err)).toBe(`These shots make a prompt of ${MAX_PROMPT_CHARS + 1} characters; the limit is ${MAX_PROMPT_CHARS}. Shorten them by 1 characters.`);
+    expect(describeStoryboardError(err)).toBe(
+      `These shots make a prompt of ${MAX_PROMPT_CHARS + 1} characters; the limit is ${MAX_PROMPT_CHARS}. Shorten them by 1 characters.`,
+    );
   });
 
   it('counts code points, so emoji and CJK count once each', () => {

@@ -47,9 +47,7 @@ describe('fileStem', () => {
 
 describe('resolveSubjects', () => {
   it('matches @Cat to cat.png and CAT-2.jpg, case-insensitively', () => {
-    expect(resolveSubjects('@Cat on a sofa', ['cat.png', 'sofa.png', 'CAT-2.jpg'])).toEqual([
-      { name: 'Cat', imageIndexes: [0, 2] },
-    ]);
+    expect(resolveSubjects('@Cat on a sofa', ['cat.png', 'sofa.png', 'CAT-2.jpg'])).toEqual([{ name: 'Cat', imageIndexes: [0, 2] }]);
   });
 
   it('matches non-Latin names', () => {

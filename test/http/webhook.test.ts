@@ -91,7 +91,12 @@ async function post(
   const signature = headers.signature ?? (headers.secrets ?? [SECRET]).map((s) => `v1=${webhookSignature(s, id, timestamp, body)}`).join(',');
   const res = await fetch(url, {
     method,
-    headers: { 'content-type': 'application/json', 'x-toapis-webhook-id': id, 'x-toapis-webhook-timestamp': timestamp, 'x-toapis-webhook-signature': signature },
+    headers: {
+      'content-type': 'application/json',
+      'x-toapis-webhook-id': id,
+      'x-toapis-webhook-timestamp': timestamp,
+      'x-toapis-webhook-signature': signature,
+    },
     ...(method === 'POST' ? { body } : {}),
   });
   return { status: res.status, text: await res.text() };
@@ -131,7 +136,10 @@ describe('POST /webhooks/toapis', () => {
   });
 
   it('during a secret rotation any matching v1= is accepted (new first or old first)', async () => {
-    for (const order of [[SECRET, OLD_SECRET], [OLD_SECRET, SECRET]]) {
+    for (const order of [
+      [SECRET, OLD_SECRET],
+      [OLD_SECRET, SECRET],
+    ]) {
       const e = event();
       expect((await post(JSON.stringify(e), { secrets: order })).status).toBe(200);
       expect((await footprint(e.id)).seen).toBe(true);
@@ -150,7 +158,9 @@ describe('POST /webhooks/toapis', () => {
     const before = await footprint(e.id);
     const res =
       'tamper' in how
-        ? await post(body.replace('video_known', 'video_other'), { signature: `v1=${webhookSignature(SECRET, e.id, String(Math.floor(Date.now() / 1000)), body)}` })
+        ? await post(body.replace('video_known', 'video_other'), {
+            signature: `v1=${webhookSignature(SECRET, e.id, String(Math.floor(Date.now() / 1000)), body)}`,
+          })
         : await post(body, how);
     expect(res.status).toBe(401);
     expect(res.text).not.toContain('video_known');

@@ -134,19 +134,22 @@ describe('command localizations', () => {
     }
   });
 
-  it.each(['vidu', 'vidu-admin', 'vidu-subjects', 'vidu-jobs', 'vidu-show'])('/%s: every description and every worded choice is translated; names stay English', (name) => {
-    const command = registered(name);
-    for (const [where, node] of [['', command] as [string, Node], ...optionPaths(command)]) {
-      expect(Object.keys(node.description_localizations ?? {}).sort(), `${name} ${where}`).toEqual([...TRANSLATED].sort());
-      expect(node.name_localizations ?? undefined, `${name} ${where}`).toBeUndefined();
-      for (const c of node.choices ?? []) {
-        // Model ids and resolutions read the same everywhere; worded choices are translated.
-        const worded = c.name !== String(c.value) || ['public', 'private'].includes(c.name);
-        if (!worded) continue;
-        expect(Object.keys(c.name_localizations ?? {}).sort(), `${name} ${where} ${c.value}`).toEqual([...TRANSLATED].sort());
+  it.each(['vidu', 'vidu-admin', 'vidu-subjects', 'vidu-jobs', 'vidu-show'])(
+    '/%s: every description and every worded choice is translated; names stay English',
+    (name) => {
+      const command = registered(name);
+      for (const [where, node] of [['', command] as [string, Node], ...optionPaths(command)]) {
+        expect(Object.keys(node.description_localizations ?? {}).sort(), `${name} ${where}`).toEqual([...TRANSLATED].sort());
+        expect(node.name_localizations ?? undefined, `${name} ${where}`).toBeUndefined();
+        for (const c of node.choices ?? []) {
+          // Model ids and resolutions read the same everywhere; worded choices are translated.
+          const worded = c.name !== String(c.value) || ['public', 'private'].includes(c.name);
+          if (!worded) continue;
+          expect(Object.keys(c.name_localizations ?? {}).sort(), `${name} ${where} ${c.value}`).toEqual([...TRANSLATED].sort());
+        }
       }
-    }
-  });
+    },
+  );
 
   it('the message command’s name is translated, as the catalogs name it', () => {
     const animate = registered('Animate with Vidu');

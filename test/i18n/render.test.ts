@@ -63,12 +63,16 @@ describe('a job card in Japanese', () => {
   });
 
   it('a failure: Japanese title, hint and buttons; the task id stays', () => {
-    const failed = rec('ja', {}, {
-      state: 'done',
-      updatedAt: CREATED + 65_000,
-      upstream: { taskId: 'task_xyz', status: 'failed', progress: 0, submittedAt: CREATED },
-      outcome: { kind: 'failed', code: 'timed_out' },
-    });
+    const failed = rec(
+      'ja',
+      {},
+      {
+        state: 'done',
+        updatedAt: CREATED + 65_000,
+        upstream: { taskId: 'task_xyz', status: 'failed', progress: 0, submittedAt: CREATED },
+        outcome: { kind: 'failed', code: 'timed_out' },
+      },
+    );
     const text = allText(renderFinal(failed));
     expect(text).toContain('❌ **Vidu の応答がタイムアウトしました**');
     expect(text).toContain('-# 動画が時間内に完成しませんでした。');
@@ -105,7 +109,12 @@ describe('cards in the other locales', () => {
   });
 
   it('describeSettings defaults to English and takes a locale', () => {
-    const r = rec('ko', { images: [{ id: '1', filename: 'a.png', size: 10, contentType: 'image/png', url: 'https://cdn.discordapp.com/a.png' }, { id: '2', filename: 'b.png', size: 10, contentType: 'image/png', url: 'https://cdn.discordapp.com/b.png' }] });
+    const r = rec('ko', {
+      images: [
+        { id: '1', filename: 'a.png', size: 10, contentType: 'image/png', url: 'https://cdn.discordapp.com/a.png' },
+        { id: '2', filename: 'b.png', size: 10, contentType: 'image/png', url: 'https://cdn.discordapp.com/b.png' },
+      ],
+    });
     expect(describeSettings(r.request)).toBe('viduq3-turbo · first & last frame · 5 s · 720p · audio on · 2 images · seed 42');
     expect(describeSettings(r.request, 'es-ES')).toBe('viduq3-turbo · primer y último fotograma · 5 s · 720p · con audio · 2 imágenes · semilla 42');
   });
@@ -121,7 +130,9 @@ describe('refusals from limits and server rules, per locale', () => {
   });
 
   it('describeSettingsRefusal keeps mentions and model ids', () => {
-    expect(describeSettingsRefusal({ code: 'channel', allowed: ['1', '2'] }, 'ja')).toBe('このチャンネルでは /vidu を使えません。<#1>、<#2> で使ってください。');
+    expect(describeSettingsRefusal({ code: 'channel', allowed: ['1', '2'] }, 'ja')).toBe(
+      'このチャンネルでは /vidu を使えません。<#1>、<#2> で使ってください。',
+    );
     expect(describeSettingsRefusal({ code: 'model', model: 'viduq3-pro', allowed: ['viduq3-turbo', 'viduq3'] }, 'ko')).toBe(
       '이 서버에서는 viduq3-pro이(가) 켜져 있지 않아요. viduq3-turbo 또는 viduq3을(를) 고르세요.',
     );

@@ -16,10 +16,19 @@ const long = 'x'.repeat(500);
 /** Typical and longest parameters for each code (the longest mirror test/generation/errors.test.ts). */
 const cases: { [C in RequestErrorCode]: RequestErrorParams[C][] } = {
   prompt_empty: [{}],
-  prompt_too_long: [{ length: 5001, max: 5000 }, { length: 123_456_789, max: 5000 }],
+  prompt_too_long: [
+    { length: 5001, max: 5000 },
+    { length: 123_456_789, max: 5000 },
+  ],
   invalid_model: [{ model: 'viduq2' }, { model: long }],
-  images_required: [{ model: 'viduq3', min: 1 }, { model: 'unknown-model', min: 2 }],
-  too_many_images: [{ model: 'viduq3-turbo', max: 2, count: 3 }, { model: 'viduq3', max: 7, count: 8 }],
+  images_required: [
+    { model: 'viduq3', min: 1 },
+    { model: 'unknown-model', min: 2 },
+  ],
+  too_many_images: [
+    { model: 'viduq3-turbo', max: 2, count: 3 },
+    { model: 'viduq3', max: 7, count: 8 },
+  ],
   duration_out_of_range: [
     { model: 'viduq3', min: 3, max: 16, duration: 2 },
     { model: 'viduq3-pro', min: 1, max: 16, duration: 17 },
@@ -27,7 +36,10 @@ const cases: { [C in RequestErrorCode]: RequestErrorParams[C][] } = {
   ],
   invalid_resolution: [{ value: '4k' }, { value: long }],
   invalid_aspect_ratio: [{ value: 'wide' }, { value: long }],
-  invalid_seed: [{ value: -1, min: 0, max: 2_147_483_647 }, { value: 1.2345678901234567e300, min: 0, max: 2_147_483_647 }],
+  invalid_seed: [
+    { value: -1, min: 0, max: 2_147_483_647 },
+    { value: 1.2345678901234567e300, min: 0, max: 2_147_483_647 },
+  ],
   unknown_subject: [
     { names: ['bird'], attached: [] },
     { names: ['bird'], attached: ['cat', 'dog'] },
@@ -36,8 +48,14 @@ const cases: { [C in RequestErrorCode]: RequestErrorParams[C][] } = {
       attached: Array.from({ length: 7 }, (_, i) => `${'f'.repeat(60)}${i}`),
     },
   ],
-  subject_too_many_images: [{ name: 'cat', max: 3, count: 4 }, { name: 'n'.repeat(32), max: 3, count: 7 }],
-  image_too_large: [{ filename: 'big.png', size: 10_590_617, max: 10_485_760 }, { filename: `${long}.png`, size: 26_214_400, max: 10_485_760 }],
+  subject_too_many_images: [
+    { name: 'cat', max: 3, count: 4 },
+    { name: 'n'.repeat(32), max: 3, count: 7 },
+  ],
+  image_too_large: [
+    { filename: 'big.png', size: 10_590_617, max: 10_485_760 },
+    { filename: `${long}.png`, size: 26_214_400, max: 10_485_760 },
+  ],
   not_an_image: [{ filename: 'photo.png' }, { filename: `${long}.pdf` }],
   needs_audio: [{ option: 'audio_type' }, { option: 'off_peak' }],
   invalid_audio_type: [{ value: 'music' }, { value: long }],
@@ -75,9 +93,7 @@ describe('describeRequestError in every locale', () => {
     const err = new RequestError('duration_out_of_range', { model: 'viduq3', min: 3, max: 16, duration: 2 });
     expect(describeRequestError(err)).toContain('(viduq3-pro or viduq3-turbo can make 2 s)');
     expect(describeRequestError(err, 'ja')).toContain('（viduq3-pro または viduq3-turbo なら 2 秒で作れます）');
-    expect(describeRequestError(new RequestError('invalid_resolution', { value: '4k' }), 'zh-CN')).toBe(
-      '`4k` 不是支持的分辨率。请选择 540p、720p 或 1080p。',
-    );
+    expect(describeRequestError(new RequestError('invalid_resolution', { value: '4k' }), 'zh-CN')).toBe('`4k` 不是支持的分辨率。请选择 540p、720p 或 1080p。');
     const many = new RequestError('unknown_subject', { names: ['bird'], attached: Array.from({ length: 9 }, (_, i) => `file${i}`) });
     expect(describeRequestError(many, 'es-ES')).toMatch(/y \d+ más\.$/);
   });

@@ -2,15 +2,7 @@ import { readdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BPP_LADDER,
-  EncodeTimeoutError,
-  EncoderBusyError,
-  MIN_VIDEO_BPS,
-  ProbeError,
-  createFitter,
-  planEncode,
-} from '../../src/media/fit.js';
+import { BPP_LADDER, EncodeTimeoutError, EncoderBusyError, MIN_VIDEO_BPS, ProbeError, createFitter, planEncode } from '../../src/media/fit.js';
 import { isFaststart, makeClip, probeFile } from '../support/videos.js';
 
 const MiB = 1024 * 1024;
@@ -169,9 +161,7 @@ describe('fit', () => {
     await makeClip(small, { width: 640, height: 360, durationS: 1, fps: 6 });
     let peak = 0;
     const fitter = createFitter({ concurrency: 1, onActivity: (n) => void (peak = Math.max(peak, n)) });
-    const results = await Promise.all(
-      [1, 2, 3].map((i) => fitter.fit({ input: small, output: join(dir, `c${i}.mp4`), limitBytes: 200 * 1024 })),
-    );
+    const results = await Promise.all([1, 2, 3].map((i) => fitter.fit({ input: small, output: join(dir, `c${i}.mp4`), limitBytes: 200 * 1024 })));
     expect(results.map((r) => r.kind)).toEqual(['fitted', 'fitted', 'fitted']);
     expect(peak).toBe(1);
   }, 60_000);

@@ -90,7 +90,10 @@ describe('createBotMetrics', () => {
     const rec = runningRecord();
     m.trackStep(
       rec.id,
-      done(rec, { outcome: { kind: 'failed', code: 'content_refused' }, delivered: { via: 'webhook', channelId: '1', messageId: '2', at: 5_000, attached: false } }),
+      done(rec, {
+        outcome: { kind: 'failed', code: 'content_refused' },
+        delivered: { via: 'webhook', channelId: '1', messageId: '2', at: 5_000, attached: false },
+      }),
       4_000,
     );
     m.upstreamRequest({ op: 'read', path: '/v1/videos/generations/x', outcome: 'ok', status: 200, durationMs: 20 });
@@ -122,10 +125,28 @@ describe('createBotMetrics', () => {
   });
 
   it.each([
-    [{ outcome: { kind: 'video', url: 'https://x.example/v.mp4', completedAt: 1 }, delivered: { via: 'dm', channelId: '1', messageId: '2', at: 2, attached: true } }, 'video'],
-    [{ outcome: { kind: 'video', url: 'https://x.example/v.mp4', completedAt: 1 }, delivered: { via: 'channel', channelId: '1', messageId: '2', at: 2, attached: false } }, 'link'],
+    [
+      {
+        outcome: { kind: 'video', url: 'https://x.example/v.mp4', completedAt: 1 },
+        delivered: { via: 'dm', channelId: '1', messageId: '2', at: 2, attached: true },
+      },
+      'video',
+    ],
+    [
+      {
+        outcome: { kind: 'video', url: 'https://x.example/v.mp4', completedAt: 1 },
+        delivered: { via: 'channel', channelId: '1', messageId: '2', at: 2, attached: false },
+      },
+      'link',
+    ],
     [{ outcome: { kind: 'failed', code: 'timed_out' }, delivered: { via: 'webhook', channelId: '1', messageId: '2', at: 2, attached: false } }, 'failed'],
-    [{ outcome: { kind: 'video', url: 'https://x.example/v.mp4', completedAt: 1 }, delivered: { via: 'none', channelId: null, messageId: null, at: 2, attached: false } }, 'undeliverable'],
+    [
+      {
+        outcome: { kind: 'video', url: 'https://x.example/v.mp4', completedAt: 1 },
+        delivered: { via: 'none', channelId: null, messageId: null, at: 2, attached: false },
+      },
+      'undeliverable',
+    ],
   ] as const)('finishedOutcome %#', (patch, expected) => {
     expect(finishedOutcome(done(runningRecord(), patch as Partial<TaskRecord>))).toBe(expected);
   });

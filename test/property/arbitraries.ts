@@ -71,7 +71,14 @@ export const upstreamJsonArb: fc.Arbitrary<unknown> = fc.oneof(
       result: fc.oneof(
         fc.constant(null),
         fc.jsonValue(),
-        fc.record({ data: fc.array(fc.record({ url: fc.oneof(fc.webUrl(), fc.string(), fc.constant('javascript:alert(1)')), format: fc.string() }, { requiredKeys: [] })) }, { requiredKeys: [] }),
+        fc.record(
+          {
+            data: fc.array(
+              fc.record({ url: fc.oneof(fc.webUrl(), fc.string(), fc.constant('javascript:alert(1)')), format: fc.string() }, { requiredKeys: [] }),
+            ),
+          },
+          { requiredKeys: [] },
+        ),
       ),
       error: fc.oneof(fc.constant(null), fc.jsonValue(), fc.record({ code: fc.oneof(fc.string(), fc.integer()), message: fc.string() }, { requiredKeys: [] })),
       success: fc.oneof(fc.boolean(), fc.jsonValue()),

@@ -34,13 +34,19 @@ describe('backoff bounds (property)', () => {
 
   it('retryDelayMs: within [ceiling/2, cap] of its own backoff, never shorter than Retry-After', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2_000 }), scale, unit, fc.option(fc.integer({ min: 0, max: 3_600_000 }), { nil: undefined }), (attempt, s, r, retryAfterMs) => {
-        const schedule = scaledSchedule(s);
-        const ms = retryDelayMs(attempt, schedule, () => r, retryAfterMs);
-        const ceiling = Math.min(schedule.retryCapMs, schedule.retryBaseMs * 2 ** (attempt - 1));
-        expect(ms).toBeGreaterThanOrEqual(Math.max(Math.floor(ceiling / 2), retryAfterMs ?? 0));
-        expect(ms).toBeLessThanOrEqual(Math.max(schedule.retryCapMs, retryAfterMs ?? 0));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 2_000 }),
+        scale,
+        unit,
+        fc.option(fc.integer({ min: 0, max: 3_600_000 }), { nil: undefined }),
+        (attempt, s, r, retryAfterMs) => {
+          const schedule = scaledSchedule(s);
+          const ms = retryDelayMs(attempt, schedule, () => r, retryAfterMs);
+          const ceiling = Math.min(schedule.retryCapMs, schedule.retryBaseMs * 2 ** (attempt - 1));
+          expect(ms).toBeGreaterThanOrEqual(Math.max(Math.floor(ceiling / 2), retryAfterMs ?? 0));
+          expect(ms).toBeLessThanOrEqual(Math.max(schedule.retryCapMs, retryAfterMs ?? 0));
+        },
+      ),
       { numRuns: 5_000 },
     );
   });
@@ -50,26 +56,42 @@ describe('backoff bounds (property)', () => {
       fc.record({
         elapsedMs: fc.oneof(fc.integer({ min: -1_000, max: 10_000_000 }), fc.double({ noNaN: false })),
         progress: fc.oneof(fc.integer({ min: -5, max: 120 }), fc.double({ noNaN: false })),
-        previous: fc.option(fc.record({ progress: fc.oneof(fc.integer({ min: -5, max: 120 }), fc.double()), agoMs: fc.oneof(fc.integer({ min: -1_000, max: 1_000_000 }), fc.double()) }), { nil: undefined }),
-        history: fc.option(fc.record({ p10Ms: fc.oneof(fc.integer({ min: 0, max: 1_000_000 }), fc.double()), p50Ms: fc.integer({ min: 0, max: 1_000_000 }), samples: fc.nat() }), { nil: undefined }),
+        previous: fc.option(
+          fc.record({
+            progress: fc.oneof(fc.integer({ min: -5, max: 120 }), fc.double()),
+            agoMs: fc.oneof(fc.integer({ min: -1_000, max: 1_000_000 }), fc.double()),
+          }),
+          { nil: undefined },
+        ),
+        history: fc.option(
+          fc.record({ p10Ms: fc.oneof(fc.integer({ min: 0, max: 1_000_000 }), fc.double()), p50Ms: fc.integer({ min: 0, max: 1_000_000 }), samples: fc.nat() }),
+          { nil: undefined },
+        ),
       }),
       { nil: undefined },
     );
     fc.assert(
-      fc.property(fc.constantFrom('queued' as const, 'running' as const), scale, unit, fc.option(fc.integer({ min: 0, max: 600_000 }), { nil: undefined }), hint, (phase, s, r, retryAfterMs, h) => {
-        const schedule = scaledSchedule(s);
-        const ms = nextPollDelayMs(phase, schedule, () => r, retryAfterMs, h);
-        expect(Number.isFinite(ms)).toBe(true);
-        const floor = schedule.queuedMinMs;
-        const ceiling = Math.max(schedule.adaptiveMaxMs, phase === 'queued' ? schedule.queuedMaxMs : schedule.runningMaxMs);
-        expect(ms).toBeGreaterThanOrEqual(Math.max(floor, retryAfterMs ?? 0));
-        expect(ms).toBeLessThanOrEqual(Math.max(ceiling, retryAfterMs ?? 0));
-        if (h === undefined && (retryAfterMs ?? 0) === 0) {
-          const [min, max] = phase === 'queued' ? [schedule.queuedMinMs, schedule.queuedMaxMs] : [schedule.runningMinMs, schedule.runningMaxMs];
-          expect(ms).toBeGreaterThanOrEqual(min);
-          expect(ms).toBeLessThanOrEqual(max);
-        }
-      }),
+      fc.property(
+        fc.constantFrom('queued' as const, 'running' as const),
+        scale,
+        unit,
+        fc.option(fc.integer({ min: 0, max: 600_000 }), { nil: undefined }),
+        hint,
+        (phase, s, r, retryAfterMs, h) => {
+          const schedule = scaledSchedule(s);
+          const ms = nextPollDelayMs(phase, schedule, () => r, retryAfterMs, h);
+          expect(Number.isFinite(ms)).toBe(true);
+          const floor = schedule.queuedMinMs;
+          const ceiling = Math.max(schedule.adaptiveMaxMs, phase === 'queued' ? schedule.queuedMaxMs : schedule.runningMaxMs);
+          expect(ms).toBeGreaterThanOrEqual(Math.max(floor, retryAfterMs ?? 0));
+          expect(ms).toBeLessThanOrEqual(Math.max(ceiling, retryAfterMs ?? 0));
+          if (h === undefined && (retryAfterMs ?? 0) === 0) {
+            const [min, max] = phase === 'queued' ? [schedule.queuedMinMs, schedule.queuedMaxMs] : [schedule.runningMinMs, schedule.runningMaxMs];
+            expect(ms).toBeGreaterThanOrEqual(min);
+            expect(ms).toBeLessThanOrEqual(max);
+          }
+        },
+      ),
       { numRuns: 5_000 },
     );
   });

@@ -53,7 +53,9 @@ describe('request mapping (property)', () => {
             return;
           }
           if (err instanceof UpstreamBadRequestError) {
-            throw new Error(`toapis refused a body the bot built: ${err.upstreamMessage ?? err.message}\n${JSON.stringify(body).slice(0, 400)}`, { cause: err });
+            throw new Error(`toapis refused a body the bot built: ${err.upstreamMessage ?? err.message}\n${JSON.stringify(body).slice(0, 400)}`, {
+              cause: err,
+            });
           }
           throw err;
         }

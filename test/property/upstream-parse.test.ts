@@ -41,8 +41,19 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const retryAfterArb = fc.option(fc.oneof(fc.nat().map(String), fc.string({ maxLength: 20 }), fc.date({ noInvalidDate: true }).map((d) => d.toUTCString())), { nil: undefined });
-const statusArb = fc.oneof(fc.constant(200), fc.constantFrom(201, 204, 400, 401, 402, 403, 404, 408, 422, 429, 500, 502, 503, 504), fc.integer({ min: 200, max: 599 }));
+const retryAfterArb = fc.option(
+  fc.oneof(
+    fc.nat().map(String),
+    fc.string({ maxLength: 20 }),
+    fc.date({ noInvalidDate: true }).map((d) => d.toUTCString()),
+  ),
+  { nil: undefined },
+);
+const statusArb = fc.oneof(
+  fc.constant(200),
+  fc.constantFrom(201, 204, 400, 401, 402, 403, 404, 408, 422, 429, 500, 502, 503, 504),
+  fc.integer({ min: 200, max: 599 }),
+);
 const bodyArb = fc.oneof(
   upstreamJsonArb.map((v) => JSON.stringify(v) ?? 'null'),
   fc.string({ maxLength: 200 }),

@@ -98,9 +98,7 @@ describe('describeSettings', () => {
 
   it('multi-reference with subjects', () => {
     const r = rec({ model: 'viduq3', prompt: '@cat meets @dog', images: [png('cat.png'), png('dog.png'), png('park.png')] });
-    expect(describeSettings(r.request)).toBe(
-      'viduq3 · multi-reference · 5 s · 720p · audio on · 3 images · subjects @cat @dog · seed 42',
-    );
+    expect(describeSettings(r.request)).toBe('viduq3 · multi-reference · 5 s · 720p · audio on · 3 images · subjects @cat @dog · seed 42');
   });
 });
 
@@ -235,9 +233,7 @@ describe('renderFinal: video', () => {
     expect(p.allowed_mentions).toEqual({ parse: [] });
     expect(p.components[0]).toMatchObject({ type: T.Container, accent_color: 0x3ba55c });
     const gallery = walk(p).find((n) => n.type === T.MediaGallery);
-    expect(gallery?.items).toEqual([
-      { media: { url: 'attachment://vidu-123.mp4' }, description: 'a red fox running through snow' },
-    ]);
+    expect(gallery?.items).toEqual([{ media: { url: 'attachment://vidu-123.mp4' }, description: 'a red fox running through snow' }]);
     expect(p.attachments).toEqual([{ id: 0, filename: 'vidu-123.mp4', description: 'a red fox running through snow' }]);
     expect(texts(p)).toEqual([
       '**a red fox running through snow**',
@@ -316,9 +312,7 @@ describe('renderFinal: video', () => {
 
 describe('renderFinal: failures', () => {
   const failed = (code: (typeof FAILURE_CODES)[number], detail?: string, patch: Partial<TaskRecord> = {}) =>
-    renderFinal(
-      rec({}, { state: 'done', updatedAt: CREATED + 65_000, outcome: { kind: 'failed', code, ...(detail ? { detail } : {}) }, ...patch }),
-    );
+    renderFinal(rec({}, { state: 'done', updatedAt: CREATED + 65_000, outcome: { kind: 'failed', code, ...(detail ? { detail } : {}) }, ...patch }));
 
   it.each([
     ['invalid_input', 'This request can’t be used'],
@@ -368,9 +362,7 @@ describe('renderFinal: failures', () => {
     expect(ufe.code).toBe('misconfigured');
     expect(ufe.detail).toBeUndefined();
     const p = failed(ufe.code, ufe.detail);
-    expect(texts(p).at(-1)).toBe(
-      '❌ **The bot is not set up correctly**\n-# A server admin needs to check the bot’s toapis API key. You were not charged.',
-    );
+    expect(texts(p).at(-1)).toBe('❌ **The bot is not set up correctly**\n-# A server admin needs to check the bot’s toapis API key. You were not charged.');
     expect(JSON.stringify(p)).not.toContain('sk-live');
     expect(JSON.stringify(p)).not.toContain('acme-prod');
   });

@@ -69,12 +69,24 @@ describe.each(backends)('counters on $name', (backend) => {
 
   it('reserves all or nothing, names the line that refused, and gives back without going below zero', async () => {
     const [c] = await backend.open();
-    const lines = [{ key: 'u:1', limit: 10 }, { key: 'bot', limit: 12 }];
+    const lines = [
+      { key: 'u:1', limit: 10 },
+      { key: 'bot', limit: 12 },
+    ];
     expect(await c.reserve(lines, 6, DAY_MS)).toEqual({ ok: true, used: [6, 6] });
     // The member line would go over: nothing is added to the bot line either.
     expect(await c.reserve(lines, 5, DAY_MS)).toEqual({ ok: false, index: 0, used: 6 });
     expect(await c.read(['u:1', 'bot'])).toEqual([6, 6]);
-    expect(await c.reserve([{ key: 'u:2', limit: 10 }, { key: 'bot', limit: 12 }], 7, DAY_MS)).toEqual({ ok: false, index: 1, used: 6 });
+    expect(
+      await c.reserve(
+        [
+          { key: 'u:2', limit: 10 },
+          { key: 'bot', limit: 12 },
+        ],
+        7,
+        DAY_MS,
+      ),
+    ).toEqual({ ok: false, index: 1, used: 6 });
     await c.release(['u:1', 'bot'], 4);
     expect(await c.read(['u:1', 'bot', 'absent'])).toEqual([2, 2, 0]);
     await c.release(['u:1'], 50);

@@ -18,10 +18,34 @@ function built(typed: TypedOptions, p: MemberPrefs, s: GuildSettings, where = in
 describe('precedence: typed > member default > server default > built-in', () => {
   it.each<[string, Partial<TypedOptions>, Partial<MemberPrefs>, Record<string, unknown>, { model: string; resolution: string; duration: number }]>([
     ['nothing anywhere: built-in', {}, {}, {}, { model: 'viduq3-turbo', resolution: '720p', duration: 5 }],
-    ['server default only', {}, {}, { defaults: { model: 'viduq3-pro', resolution: '1080p', duration: 8 } }, { model: 'viduq3-pro', resolution: '1080p', duration: 8 }],
-    ['member default beats the server default', {}, { model: 'viduq3-turbo', resolution: '540p', duration: 3 }, { defaults: { model: 'viduq3-pro', resolution: '1080p', duration: 8 } }, { model: 'viduq3-turbo', resolution: '540p', duration: 3 }],
-    ['typed beats the member default', { model: 'viduq3-pro', resolution: '1080p', duration: 10 }, { model: 'viduq3-turbo', resolution: '540p', duration: 3 }, {}, { model: 'viduq3-pro', resolution: '1080p', duration: 10 }],
-    ['a partial member default falls through field by field', {}, { resolution: '1080p' }, { defaults: { duration: 12 } }, { model: 'viduq3-turbo', resolution: '1080p', duration: 12 }],
+    [
+      'server default only',
+      {},
+      {},
+      { defaults: { model: 'viduq3-pro', resolution: '1080p', duration: 8 } },
+      { model: 'viduq3-pro', resolution: '1080p', duration: 8 },
+    ],
+    [
+      'member default beats the server default',
+      {},
+      { model: 'viduq3-turbo', resolution: '540p', duration: 3 },
+      { defaults: { model: 'viduq3-pro', resolution: '1080p', duration: 8 } },
+      { model: 'viduq3-turbo', resolution: '540p', duration: 3 },
+    ],
+    [
+      'typed beats the member default',
+      { model: 'viduq3-pro', resolution: '1080p', duration: 10 },
+      { model: 'viduq3-turbo', resolution: '540p', duration: 3 },
+      {},
+      { model: 'viduq3-pro', resolution: '1080p', duration: 10 },
+    ],
+    [
+      'a partial member default falls through field by field',
+      {},
+      { resolution: '1080p' },
+      { defaults: { duration: 12 } },
+      { model: 'viduq3-turbo', resolution: '1080p', duration: 12 },
+    ],
   ])('%s', (_name, typed, p, s, expected) => {
     const { eff, request } = built({ ...none, ...typed }, prefs(p), server(s));
     expect({ model: request.model, resolution: request.resolution, duration: request.duration }).toEqual(expected);

@@ -46,7 +46,9 @@ function spawnShards(env: Record<string, string>, cwd: string) {
   };
   child.stdout!.on('data', feed);
   child.stderr!.on('data', feed);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const json = () => lines.flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : []));
   return { child, lines, exited, json };
 }
@@ -138,7 +140,11 @@ describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes
     const deadline = Date.now() + 30_000;
     // listPending can throw while a shard deletes a key mid-iteration (a keyv-redis iterator race,
     // reported separately); that is "not settled yet", so read again.
-    const pendingCount = () => store!.listPending().then((p) => p.length, () => Number.POSITIVE_INFINITY);
+    const pendingCount = () =>
+      store!.listPending().then(
+        (p) => p.length,
+        () => Number.POSITIVE_INFINITY,
+      );
     while ((await pendingCount()) > 0) {
       if (Date.now() > deadline) throw new Error(`jobs still pending; last output:\n${shards.lines.slice(-25).join('\n')}`);
       await new Promise((r) => setTimeout(r, 25));
@@ -147,7 +153,8 @@ describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes
 
   /** Lines of one task, with the shard that wrote them. */
   const taskLines = (id: string) => shards.json().filter((l) => l.task === id);
-  const results = (id: string) => [...discord.messages.values()].filter((m) => !m.deleted && visibleAttachments(m).some((a) => a.filename === `vidu-${id}.mp4`));
+  const results = (id: string) =>
+    [...discord.messages.values()].filter((m) => !m.deleted && visibleAttachments(m).some((a) => a.filename === `vidu-${id}.mp4`));
 
   it('each shard runs its guilds’ jobs (DMs on shard 0); a killed shard comes back, resumes its own, and every job is delivered once', async () => {
     const ready = shards.json().filter((l) => l.msg === 'ready');
@@ -163,13 +170,11 @@ describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes
     const spawned = shards.json().filter((l) => l.msg === 'shard spawned' && l.shard === 1);
     const pid = Number(spawned.at(-1)!.pid);
     process.kill(pid, 'SIGKILL');
-    await until(() => shards.json().some((l) => l.msg === 'shard died; starting it again' && l.shard === 1 && l.signal === 'SIGKILL'), 'the manager saw it die');
-    const back = await until(
-      () => shards.json().filter((l) => l.msg === 'ready' && l.shard === 1)[1],
-      'shard 1 ready again',
-      60_000,
-      shards.lines,
+    await until(
+      () => shards.json().some((l) => l.msg === 'shard died; starting it again' && l.shard === 1 && l.signal === 'SIGKILL'),
+      'the manager saw it die',
     );
+    const back = await until(() => shards.json().filter((l) => l.msg === 'ready' && l.shard === 1)[1], 'shard 1 ready again', 60_000, shards.lines);
     expect(back.resumed).toBe(3);
 
     for (const raw of jobs) {

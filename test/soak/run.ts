@@ -157,7 +157,13 @@ let discord: FakeDiscord;
 
 function interactionFor(job: Job): RawInteraction {
   const images: RawAttachment[] = [];
-  const png = (name: string) => discord.addAttachment({ filename: name, bytes: pngBytes(job.n % 65_536), contentType: 'image/png', ...(job.guildId ? { channelId: channelIds[guildIds.indexOf(job.guildId)] } : {}) });
+  const png = (name: string) =>
+    discord.addAttachment({
+      filename: name,
+      bytes: pngBytes(job.n % 65_536),
+      contentType: 'image/png',
+      ...(job.guildId ? { channelId: channelIds[guildIds.indexOf(job.guildId)] } : {}),
+    });
   let prompt = `${job.tag} a lighthouse at dusk, waves`;
   if (job.mode === 'image') images.push(png('start.png'));
   if (job.mode === 'first-last') images.push(png('first.png'), png('last.png'));
@@ -205,7 +211,9 @@ function spawnProc(entry: string, env: Record<string, string>): Proc {
   };
   child.stdout.on('data', feed);
   child.stderr.on('data', feed);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, lines, exited };
 }
 
@@ -260,10 +268,14 @@ async function startBot(): Promise<void> {
   procs.push(proc);
   current = proc;
   const readyMsg = P.store === 'redis' ? 'all shards ready' : 'ready';
-  await until(() => {
-    if (proc.child.exitCode !== null) throw new Error(`soak: bot exited at start:\n${proc.lines.slice(-20).join('\n')}`);
-    return parsed(proc.lines).some((l) => l.msg === readyMsg);
-  }, 'the bot to be ready', 180_000);
+  await until(
+    () => {
+      if (proc.child.exitCode !== null) throw new Error(`soak: bot exited at start:\n${proc.lines.slice(-20).join('\n')}`);
+      return parsed(proc.lines).some((l) => l.msg === readyMsg);
+    },
+    'the bot to be ready',
+    180_000,
+  );
 }
 
 /** SIGKILL: the whole process (SQLite) or one shard of the two (Redis; its manager restarts it). */
@@ -604,7 +616,11 @@ async function check(run: { settledAtS: number; exitCode: number | null; webhook
       members: new Set(jobs.map((j) => j.userId)).size,
       outcome,
     },
-    faults: { total: Object.values(faults).reduce((a, b) => a + b, 0), ...faults, webhookEvents: run.webhooksExercised ? 'exercised' : 'not exercised (the fake toapis sends no task events yet)' },
+    faults: {
+      total: Object.values(faults).reduce((a, b) => a + b, 0),
+      ...faults,
+      webhookEvents: run.webhooksExercised ? 'exercised' : 'not exercised (the fake toapis sends no task events yet)',
+    },
     kills,
     upstream: { requests: upstreamRequests, tasksCreated: toapis.stats.tasksCreated, submitRequests: toapis.stats.submitRequests },
     discord: { calls: discordCalls },
@@ -618,7 +634,14 @@ async function check(run: { settledAtS: number; exitCode: number | null; webhook
       gracefulExitCode: run.exitCode,
       botErrorLines: lines.filter((l) => Number(l.level) >= 50).length,
     },
-    details: { lost: lost.slice(0, 50), doubleSubmitted: doubleSubmitted.slice(0, 50), doublePosted: doublePosted.slice(0, 50), invisibleFailures: invisibleFailures.slice(0, 50), ledger, tempFilesLeft: leftover.slice(0, 50) },
+    details: {
+      lost: lost.slice(0, 50),
+      doubleSubmitted: doubleSubmitted.slice(0, 50),
+      doublePosted: doublePosted.slice(0, 50),
+      invisibleFailures: invisibleFailures.slice(0, 50),
+      ledger,
+      tempFilesLeft: leftover.slice(0, 50),
+    },
     pass: false,
   };
   report.pass =
@@ -634,16 +657,36 @@ async function check(run: { settledAtS: number; exitCode: number | null; webhook
   const c = report.checks;
   console.log('');
   console.log(`soak ${report.pass ? 'PASSED' : 'FAILED'} · seed ${P.seed} · ${report.durationS} s`);
-  console.log(`  jobs            ${report.jobs.sent} sent (${Object.entries(report.jobs.byMode).map(([k, v]) => `${k} ${v}`).join(', ')}; ${report.jobs.dms} in DMs; ${report.jobs.members} members, ${GUILDS} servers)`);
-  console.log(`  outcome         ${Object.entries(outcome).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`  faults          ${report.faults.total} (${Object.entries(faults).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  console.log(
+    `  jobs            ${report.jobs.sent} sent (${Object.entries(report.jobs.byMode)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; ${report.jobs.dms} in DMs; ${report.jobs.members} members, ${GUILDS} servers)`,
+  );
+  console.log(
+    `  outcome         ${Object.entries(outcome)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `  faults          ${report.faults.total} (${Object.entries(faults)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})`,
+  );
   console.log(`  webhook events  ${report.faults.webhookEvents}`);
   console.log(`  kills           ${kills.length} SIGKILL (${kills.map((k) => `${k.target} @${k.atS.toFixed(0)} s`).join(', ')})`);
   console.log(`  lost            ${c.lost}`);
-  console.log(`  double-submit   ${c.doubleSubmitted}   (upstream tasks ${report.upstream.tasksCreated} for ${report.upstream.submitRequests} submit requests)`);
+  console.log(
+    `  double-submit   ${c.doubleSubmitted}   (upstream tasks ${report.upstream.tasksCreated} for ${report.upstream.submitRequests} submit requests)`,
+  );
   console.log(`  double-posted   ${c.doublePosted}`);
   console.log(`  hidden failures ${c.invisibleFailures}`);
-  console.log(`  usage ledgers   ${c.ledgerMismatches === 0 ? 'equal to the weights of the delivered jobs' : `${c.ledgerMismatches} servers differ${P.allow.has('ledger') ? ' (allowed: known finding)' : ''}`} (recorded/expected ${Object.values(ledger).map((v) => `${v.recorded}/${v.expected}`).join(', ')})`);
+  console.log(
+    `  usage ledgers   ${c.ledgerMismatches === 0 ? 'equal to the weights of the delivered jobs' : `${c.ledgerMismatches} servers differ${P.allow.has('ledger') ? ' (allowed: known finding)' : ''}`} (recorded/expected ${Object.values(
+      ledger,
+    )
+      .map((v) => `${v.recorded}/${v.expected}`)
+      .join(', ')})`,
+  );
   console.log(`  temp files left ${c.tempFilesLeft}`);
   console.log(`  graceful stop   exit ${c.gracefulExitCode}`);
   for (const [name, list] of Object.entries({ lost, doubleSubmitted, doublePosted, invisibleFailures })) {

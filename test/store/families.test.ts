@@ -40,7 +40,10 @@ describe('record families keep the keys stored data already uses', () => {
     ['poll-history', () => store.pollHistory.set(undefined, { k: [1000] })],
     ['animate:i1', () => store.pendingAnimations.set('i1', { images: [], messageUrl: 'https://discord.com/channels/1/2/3' })],
     ['subjects:u1', () => store.subjectIndex.set('u1', [])],
-    ['subject:u1:cat', () => store.subjects.set({ userId: 'u1', nameKey: 'cat' }, { v: 1, name: 'Cat', createdAt: 0, images: [{ mimeType: 'image/png', data: 'AA==' }] })],
+    [
+      'subject:u1:cat',
+      () => store.subjects.set({ userId: 'u1', nameKey: 'cat' }, { v: 1, name: 'Cat', createdAt: 0, images: [{ mimeType: 'image/png', data: 'AA==' }] }),
+    ],
   ])('meta %s', async (key, write) => {
     expect(await meta.get(key)).toBeUndefined();
     await write();

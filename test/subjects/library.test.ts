@@ -48,13 +48,20 @@ describe('libraryAttachments', () => {
     for (const name of ['cat', 'robot-2', 'R2_3', '2', '小猫']) {
       const refs = libraryAttachments('42', entry(name, 3));
       expect(refs.map((r) => r.filename)).toEqual([1, 2, 3].map((i) => `${name}-${i}.png`));
-      expect(resolveSubjects(`@${name} waves`, refs.map((r) => r.filename))).toEqual([{ name, imageIndexes: [0, 1, 2] }]);
+      expect(
+        resolveSubjects(
+          `@${name} waves`,
+          refs.map((r) => r.filename),
+        ),
+      ).toEqual([{ name, imageIndexes: [0, 1, 2] }]);
     }
   });
 
   it('points each image at vidu-library:<user>/<name>/<index>, with its stored type and size', () => {
     const refs = libraryAttachments('42', { name: 'ネコ', createdAt: 0, images: [{ mimeType: 'image/jpeg', bytes: 1234 }] });
-    expect(refs).toEqual([{ id: 'library-0', filename: 'ネコ-1.jpg', size: 1234, contentType: 'image/jpeg', url: `vidu-library:42/${encodeURIComponent('ネコ')}/0` }]);
+    expect(refs).toEqual([
+      { id: 'library-0', filename: 'ネコ-1.jpg', size: 1234, contentType: 'image/jpeg', url: `vidu-library:42/${encodeURIComponent('ネコ')}/0` },
+    ]);
   });
 });
 
@@ -122,7 +129,17 @@ describe('createSubjectLibrary (over a real SQLite store)', () => {
 
   it('saves, resolves library image URLs to the bytes, and refuses them once removed', async () => {
     const library = createSubjectLibrary(store);
-    expect(await library.save('42', 'Cat', [{ bytes: png, mimeType: 'image/png' }, { bytes: jpeg, mimeType: 'image/jpeg' }], 1000)).toEqual({ replaced: false, count: 1 });
+    expect(
+      await library.save(
+        '42',
+        'Cat',
+        [
+          { bytes: png, mimeType: 'image/png' },
+          { bytes: jpeg, mimeType: 'image/jpeg' },
+        ],
+        1000,
+      ),
+    ).toEqual({ replaced: false, count: 1 });
     const [first, second] = libraryAttachments('42', (await library.find('42', 'cat'))!);
     expect(await library.image(first!.url, '42')).toEqual(png);
     expect(await library.image(second!.url.slice('vidu-library:'.length), '42')).toEqual(jpeg);
@@ -141,7 +158,12 @@ describe('createSubjectLibrary (over a real SQLite store)', () => {
 
   it('a replaced subject with fewer images makes the old third URL missing', async () => {
     const library = createSubjectLibrary(store);
-    await library.save('43', 'dog', [png, png, png].map((bytes) => ({ bytes, mimeType: 'image/png' as const })), 1);
+    await library.save(
+      '43',
+      'dog',
+      [png, png, png].map((bytes) => ({ bytes, mimeType: 'image/png' as const })),
+      1,
+    );
     const urls = libraryAttachments('43', (await library.find('43', 'dog'))!).map((r) => r.url);
     expect(await library.save('43', 'DOG', [{ bytes: jpeg, mimeType: 'image/jpeg' }], 2)).toEqual({ replaced: true, count: 1 });
     await expect(library.image(urls[2]!, '43')).rejects.toBeInstanceOf(LibraryImageMissingError);

@@ -29,13 +29,28 @@ export interface ClipOptions {
 export async function makeClip(path: string, o: ClipOptions = {}): Promise<void> {
   const { width = 1920, height = 1080, fps = 12, durationS = 3, qp = 18, noise = 5, audio = true } = o;
   await run('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}:duration=${durationS}`,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${width}x${height}:rate=${fps}:duration=${durationS}`,
     ...(audio ? ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${durationS}`] : []),
     ...(noise > 0 ? ['-vf', `noise=alls=${noise}:allf=t`] : []),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', String(qp), '-pix_fmt', 'yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-qp',
+    String(qp),
+    '-pix_fmt',
+    'yuv420p',
     ...(audio ? ['-c:a', 'aac', '-b:a', '128k'] : []),
-    '-t', String(durationS), path,
+    '-t',
+    String(durationS),
+    path,
   ]);
 }
 
@@ -47,8 +62,19 @@ export interface Probed {
 }
 
 export async function probeFile(path: string): Promise<Probed> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,codec_name,pix_fmt,width,height', '-of', 'json', path]);
-  const j = JSON.parse(stdout) as { format: { duration: string }; streams: { codec_type: string; codec_name: string; pix_fmt?: string; width?: number; height?: number }[] };
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'format=duration:stream=codec_type,codec_name,pix_fmt,width,height',
+    '-of',
+    'json',
+    path,
+  ]);
+  const j = JSON.parse(stdout) as {
+    format: { duration: string };
+    streams: { codec_type: string; codec_name: string; pix_fmt?: string; width?: number; height?: number }[];
+  };
   const v = j.streams.find((s) => s.codec_type === 'video');
   const a = j.streams.find((s) => s.codec_type === 'audio');
   return {

@@ -38,7 +38,11 @@ describe('estimateEta (fake clock, learned history)', () => {
     ['nearly done, slower than usual: the progress wins', { submittedAtMs: T0 - 180_000, polls: 9, progress: 90 }, { kind: 'expected', atMs: T0 + 20_000 }],
     // 20 % after 40 s: 160 s more; between 2 and 10 min the time is rounded up to 30 s.
     ['progress only, no history', { submittedAtMs: T0 - 40_000, polls: 2, progress: 20, history: undefined }, { kind: 'expected', atMs: T0 + 180_000 }],
-    ['off-peak: the latest time, from the submit', { submittedAtMs: T0 - 10_000, polls: 2, offPeak: true }, { kind: 'latest', atMs: T0 - 10_000 + OFF_PEAK_WINDOW_MS }],
+    [
+      'off-peak: the latest time, from the submit',
+      { submittedAtMs: T0 - 10_000, polls: 2, offPeak: true },
+      { kind: 'latest', atMs: T0 - 10_000 + OFF_PEAK_WINDOW_MS },
+    ],
     ['off-peak before the submit: from the acceptance', { offPeak: true }, { kind: 'latest', atMs: T0 - 2_000 + OFF_PEAK_WINDOW_MS }],
   ])('%s', (_name, patch, expected) => {
     expect(estimateEta({ ...base, ...patch })).toEqual(expected);

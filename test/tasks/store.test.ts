@@ -376,4 +376,3 @@ describe('redactUrl', () => {
     expect(redactUrl(url)).toBe(expected);
   });
 });
-

@@ -31,7 +31,10 @@ async function setup(fakeOptions: FakeToapisOptions = {}, realClock = false, our
   const now = realClock ? Date.now : () => clock;
   const fake = await startFakeToapis({ now, ...fakeOptions });
   const agent = new Agent({ keepAliveTimeout: 1_000 });
-  cleanups.push(() => fake.close(), () => agent.destroy());
+  cleanups.push(
+    () => fake.close(),
+    () => agent.destroy(),
+  );
   const waits: number[] = [];
   const buckets = { submit: createTokenBucket({ ...ours.submit, now }), read: createTokenBucket({ ...ours.read, now }) };
   const hooks: { onSleep?: (n: number) => void } = {};
@@ -159,10 +162,16 @@ describe('the documented buckets against the fake toapis', () => {
 describe('readRateHeaders', () => {
   const now = START;
   it.each([
-    [{ 'x-ratelimit-remaining': '7', 'x-ratelimit-reset': String(now / 1000 + 3) }, { remaining: 7, resetMs: 3_000 }],
+    [
+      { 'x-ratelimit-remaining': '7', 'x-ratelimit-reset': String(now / 1000 + 3) },
+      { remaining: 7, resetMs: 3_000 },
+    ],
     [{ 'x-ratelimit-reset': '2' }, { resetMs: 2_000 }],
     [{ 'x-ratelimit-reset': String(now + 1_500) }, { resetMs: 1_500 }],
-    [{ 'retry-after': '4', 'x-ratelimit-category': 'async_submit' }, { retryAfterMs: 4_000, category: 'async_submit' }],
+    [
+      { 'retry-after': '4', 'x-ratelimit-category': 'async_submit' },
+      { retryAfterMs: 4_000, category: 'async_submit' },
+    ],
     [{ 'x-ratelimit-remaining': 'lots', 'x-ratelimit-reset': '-1', 'x-ratelimit-category': 'DROP TABLE' }, {}],
   ])('%j', (headers, expected) => {
     expect(readRateHeaders(headers, now)).toEqual(expected);

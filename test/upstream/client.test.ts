@@ -27,14 +27,14 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function setup(
-  fakeOptions: FakeToapisOptions = {},
-  clientOptions: Partial<UpstreamClientOptions> = {},
-) {
+async function setup(fakeOptions: FakeToapisOptions = {}, clientOptions: Partial<UpstreamClientOptions> = {}) {
   let clock = START;
   const fake = await startFakeToapis({ now: () => clock, ...fakeOptions });
   const agent = new Agent({ keepAliveTimeout: 1_000 });
-  cleanups.push(() => fake.close(), () => agent.destroy());
+  cleanups.push(
+    () => fake.close(),
+    () => agent.destroy(),
+  );
   const waits: number[] = [];
   const requests: UpstreamRequestInfo[] = [];
   let acquired = 0;
@@ -80,9 +80,7 @@ const submitBody = (overrides: Partial<SubmitBody> = {}): SubmitBody => ({
 });
 
 function submitJson(fake: FakeToapis): Record<string, unknown>[] {
-  return fake.requests
-    .filter((r) => r.method === 'POST' && r.path === '/v1/videos/generations')
-    .map((r) => r.json as Record<string, unknown>);
+  return fake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos/generations').map((r) => r.json as Record<string, unknown>);
 }
 
 describe('uploadImage', () => {
@@ -109,9 +107,7 @@ describe('uploadImage', () => {
 
   it('rejects a non-image with a readable 400 and does not retry', async () => {
     const { fake, client, waits } = await setup();
-    const err = await client
-      .uploadImage({ bytes: Buffer.from('%PDF-1.7 not an image'), filename: 'doc.png', mimeType: 'image/png' })
-      .catch((e: unknown) => e);
+    const err = await client.uploadImage({ bytes: Buffer.from('%PDF-1.7 not an image'), filename: 'doc.png', mimeType: 'image/png' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamBadRequestError);
     expect((err as UpstreamBadRequestError).upstreamMessage).toBe('Unsupported image type. Allowed: JPEG, PNG, WebP, GIF');
     expect((err as Error).message).toContain('Unsupported image type');

@@ -229,9 +229,7 @@ describe('downloadToFile', () => {
   });
 
   it('leaves no file when a chunked body passes the cap mid-stream', async () => {
-    const err = await downloadToFile(`${files.url}/chunked`, join(dir, 'chunked.bin'), opts({ maxBytes: 100_000 })).catch(
-      (e: unknown) => e,
-    );
+    const err = await downloadToFile(`${files.url}/chunked`, join(dir, 'chunked.bin'), opts({ maxBytes: 100_000 })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DownloadTooLargeError);
     expect((err as DownloadTooLargeError).limitBytes).toBe(100_000);
     expect(await leftovers()).toEqual([]);
@@ -246,9 +244,7 @@ describe('downloadToFile', () => {
 
   it('leaves no file on 404 or timeout', async () => {
     await expect(downloadToFile(`${files.url}/missing`, join(dir, 'm.bin'), opts())).rejects.toBeInstanceOf(DownloadHttpError);
-    await expect(downloadToFile(`${files.url}/slow-body`, join(dir, 's.bin'), opts({ timeoutMs: 200 }))).rejects.toBeInstanceOf(
-      DownloadTimeoutError,
-    );
+    await expect(downloadToFile(`${files.url}/slow-body`, join(dir, 's.bin'), opts({ timeoutMs: 200 }))).rejects.toBeInstanceOf(DownloadTimeoutError);
     expect(await leftovers()).toEqual([]);
   });
 });

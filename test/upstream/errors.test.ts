@@ -21,16 +21,40 @@ const envelope = (code: number, message: string, type: string) => JSON.stringify
 // Bodies from upstream/toapis-vidu.md §3–§4.
 const table: [number, string, new (init: UpstreamErrorInit) => UpstreamError, string, string][] = [
   [400, envelope(400, 'Invalid request parameters', 'invalid_request_error'), UpstreamBadRequestError, 'bad_request', 'Invalid request parameters'],
-  [400, JSON.stringify({ success: false, message: 'Unsupported image type. Allowed: JPEG, PNG, WebP, GIF' }), UpstreamBadRequestError, 'bad_request', 'Unsupported image type. Allowed: JPEG, PNG, WebP, GIF'],
-  [401, envelope(401, 'Authentication failed, please check your API key', 'authentication_error'), UpstreamAuthError, 'auth', 'Authentication failed, please check your API key'],
+  [
+    400,
+    JSON.stringify({ success: false, message: 'Unsupported image type. Allowed: JPEG, PNG, WebP, GIF' }),
+    UpstreamBadRequestError,
+    'bad_request',
+    'Unsupported image type. Allowed: JPEG, PNG, WebP, GIF',
+  ],
+  [
+    401,
+    envelope(401, 'Authentication failed, please check your API key', 'authentication_error'),
+    UpstreamAuthError,
+    'auth',
+    'Authentication failed, please check your API key',
+  ],
   [403, envelope(403, 'Access denied', 'permission_error'), UpstreamAuthError, 'auth', 'Access denied'],
   [402, envelope(402, 'Insufficient balance', 'insufficient_quota'), UpstreamInsufficientCreditsError, 'insufficient_credits', 'Insufficient balance'],
   [404, envelope(404, 'Task not found', 'not_found_error'), UpstreamNotFoundError, 'not_found', 'Task not found'],
   [422, envelope(422, 'Content policy violation', 'content_policy_violation'), UpstreamContentRefusedError, 'content_refused', 'Content policy violation'],
-  [429, envelope(429, 'Too many requests, please try again later', 'rate_limit_error'), UpstreamRateLimitError, 'rate_limited', 'Too many requests, please try again later'],
+  [
+    429,
+    envelope(429, 'Too many requests, please try again later', 'rate_limit_error'),
+    UpstreamRateLimitError,
+    'rate_limited',
+    'Too many requests, please try again later',
+  ],
   [500, envelope(500, 'Internal server error', 'internal_error'), UpstreamServerError, 'server', 'Internal server error'],
   [503, envelope(503, 'Service temporarily unavailable', 'server_error'), UpstreamServerError, 'server', 'Service temporarily unavailable'],
-  [502, '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>', UpstreamServerError, 'server', '502 Bad Gateway 502 Bad Gateway'],
+  [
+    502,
+    '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>',
+    UpstreamServerError,
+    'server',
+    '502 Bad Gateway 502 Bad Gateway',
+  ],
   [409, envelope(409, 'Conflict', 'conflict'), UpstreamHttpError, 'http', 'Conflict'],
 ];
 

@@ -4,14 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DownloadNotVideoError,
-  DownloadRefusedError,
-  downloadBytes,
-  downloadToFile,
-  isRetryableDownload,
-  looksLikeMp4,
-} from '../../src/upstream/download.js';
+import { DownloadNotVideoError, DownloadRefusedError, downloadBytes, downloadToFile, isRetryableDownload, looksLikeMp4 } from '../../src/upstream/download.js';
 import { FetchRefusedError, createFetchGuard, isLoopbackHttpUrl, isPublicAddress, type Resolver } from '../../src/upstream/guard.js';
 
 describe('isPublicAddress', () => {
