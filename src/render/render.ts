@@ -312,6 +312,8 @@ export function failureDetail(outcome: Pick<Extract<Outcome, { kind: 'failed' }>
       return t(locale, 'failure.upstreamSaid', { said: escapeMarkdown(reason.said) });
     case 'library_image_missing':
       return t(locale, 'subjects.imageMissing', { name: reason.name });
+    case 'library_image_foreign':
+      return t(locale, 'auth.libraryNotYours');
   }
 }
 

@@ -12,7 +12,7 @@ import { taskPhase, type UpstreamTask } from '../upstream/schemas.js';
 import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
 import { FrameExtractionError, LAST_FRAME_SCHEME } from './frames.js';
 import { fetchRefusalFailure } from './fetch-failure.js';
-import { LIBRARY_SCHEME, LibraryImageMissingError } from '../subjects/library.js';
+import { LIBRARY_SCHEME, LibraryAccessError, LibraryImageMissingError } from '../subjects/library.js';
 import type { TaskRecord } from './record.js';
 import { nextPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
 import type { TaskRepository } from '../store/index.js';
@@ -133,6 +133,7 @@ export function createEngine(options: EngineOptions) {
             : await download.bytes(image.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: schedule.imageDownloadTimeoutMs });
       } catch (err) {
         if (err instanceof FrameExtractionError) return fail(rec, new UserFacingError('images_unavailable', undefined, { code: 'last_frame_failed' }));
+        if (err instanceof LibraryAccessError) return fail(rec, new UserFacingError('images_unavailable', undefined, { code: 'library_image_foreign' }));
         if (err instanceof LibraryImageMissingError)
           return fail(rec, new UserFacingError('images_unavailable', undefined, { code: 'library_image_missing', name: err.subject }));
         const refused = fetchRefusalFailure(err, 'images_unavailable', rec.owner.locale);

@@ -40,6 +40,8 @@ export const FailureReasonSchema = z.discriminatedUnion('code', [
   /** The upstream's own words, already sanitised (src/upstream/errors.ts). */
   z.object({ code: z.literal('upstream_said'), said: z.string().max(600) }),
   z.object({ code: z.literal('library_image_missing'), name: z.string().max(200) }),
+  /** A `vidu-library:` image of another member than the requester (never read). */
+  z.object({ code: z.literal('library_image_foreign') }),
 ]);
 export type FailureReason = z.infer<typeof FailureReasonSchema>;
 

@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { libraryImageUrl } from '../../src/subjects/library.js';
 import { openStore } from '../../src/store/index.js';
+import { failureDetail } from '../../src/render/render.js';
+import type { Outcome } from '../../src/tasks/record.js';
 import { visibleAttachments, type FakeMessage } from '../fakes/discord.js';
 import {
   DEFAULT_IDS,
@@ -224,7 +226,9 @@ describe('saved subject images are read for their owner only', () => {
       await reread.close();
     }
     expect(failed?.outcome).toMatchObject({ kind: 'failed', code: 'images_unavailable' });
-    expect(JSON.stringify(failed?.outcome)).toContain('belong to another member');
+    expect(failed?.outcome).toMatchObject({ reason: { code: 'library_image_foreign' } });
+    // What the member reads on the card, in their locale.
+    expect(failureDetail(failed!.outcome as Extract<Outcome, { kind: 'failed' }>, 'en-US')).toContain('belong to another member');
     expect(world.toapis.uploads).toHaveLength(0);
     expect(world.toapis.stats.submitRequests).toBe(1);
   });

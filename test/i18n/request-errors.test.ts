@@ -127,6 +127,7 @@ describe('toUserFacing with the owner’s locale (failure details stored on the 
       { code: 'task_unknown', taskId: 'task-77' },
       { code: 'video_download_failed', taskId: 'task-78' },
       { code: 'library_image_missing', name: 'Cat' },
+      { code: 'library_image_foreign' },
     ] as const;
     const texts = reasons.map((reason) => failureDetail({ reason }, locale)!);
     expect(new Set(texts).size).toBe(reasons.length);
