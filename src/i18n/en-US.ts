@@ -386,7 +386,6 @@ export const en = {
   'request.invalid_audio_type': '{value} is not an audio type. Use {options}.',
   'card.audioType': 'sound: {type} (requested)',
   'card.offPeak': 'off-peak',
-  'card.offPeakLatest': '🌙 Off-peak job: Vidu makes it within 48 h — expected {when} at the latest.',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: toapis webhooks are not configured for this API key.** The bot asked toapis to report finished videos to its webhook URL, but the key’s Token has no webhook set up, so results now arrive by polling (a little later). The bot operator can turn webhooks on in the toapis console (Token edit page) or unset `TOAPIS_WEBHOOK_URL`.',
 } as const;

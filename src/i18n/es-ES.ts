@@ -381,7 +381,6 @@ export const es: Record<keyof typeof en, string> = {
   'request.invalid_audio_type': '{value} no es un tipo de audio. Usa {options}.',
   'card.audioType': 'sonido: {type} (solicitado)',
   'card.offPeak': 'fuera de horas punta',
-  'card.offPeakLatest': '🌙 Trabajo fuera de horas punta: Vidu lo hace en 48 h como mucho — previsto para {when} a más tardar.',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: los webhooks de toapis no están configurados para esta clave de API.** El bot pidió a toapis que avisara de los vídeos terminados en su URL de webhook, pero el Token de la clave no tiene ningún webhook, así que ahora los resultados llegan consultando el estado (un poco más tarde). Quien opera el bot puede activar los webhooks en la consola de toapis (página de edición del Token) o quitar `TOAPIS_WEBHOOK_URL`.',
 };

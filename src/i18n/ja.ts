@@ -380,7 +380,6 @@ export const ja: Record<keyof typeof en, string> = {
   'request.invalid_audio_type': '{value} は音声タイプではありません。{options} を使ってください。',
   'card.audioType': 'サウンド: {type}（リクエスト済み）',
   'card.offPeak': 'オフピーク',
-  'card.offPeakLatest': '🌙 オフピークのジョブ: Vidu は 48 時間以内に作成します — 遅くとも {when} の予定です。',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: この API キーには toapis の Webhook が設定されていません。** ボットは完成した動画を Webhook URL に通知するよう toapis に求めましたが、キーの Token に Webhook がないため、結果はポーリングで受け取ります（少し遅くなります）。ボットの運用者は toapis コンソール（Token の編集ページ）で Webhook を有効にするか、`TOAPIS_WEBHOOK_URL` を外してください。',
 };

@@ -378,7 +378,6 @@ export const ko: Record<keyof typeof en, string> = {
   'request.invalid_audio_type': '{value}은(는) 오디오 유형이 아니에요. {options} 중에서 골라 주세요.',
   'card.audioType': '사운드: {type}(요청됨)',
   'card.offPeak': '오프피크',
-  'card.offPeakLatest': '🌙 오프피크 작업: Vidu가 48시간 안에 만들어요 — 늦어도 {when}까지 예정이에요.',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: 이 API 키에는 toapis 웹훅이 설정되어 있지 않아요.** 봇이 완성된 영상을 웹훅 URL로 알려 달라고 toapis에 요청했지만, 키의 Token에 웹훅이 없어서 이제 결과를 폴링으로 받아요(조금 늦어져요). 봇 운영자는 toapis 콘솔(Token 편집 페이지)에서 웹훅을 켜거나 `TOAPIS_WEBHOOK_URL`을 지워 주세요.',
 };

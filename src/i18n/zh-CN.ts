@@ -367,7 +367,6 @@ export const zh: Record<keyof typeof en, string> = {
   'request.invalid_audio_type': '{value} 不是有效的音频类型。请使用 {options}。',
   'card.audioType': '声音：{type}（已请求）',
   'card.offPeak': '错峰',
-  'card.offPeakLatest': '🌙 错峰任务：Vidu 会在 48 小时内生成——最晚预计 {when}。',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot：此 API 密钥未配置 toapis Webhook。** 机器人请求 toapis 把完成的视频通知到它的 Webhook 地址，但该密钥的 Token 没有设置 Webhook，所以现在改为轮询获取结果（会稍晚一些）。机器人运营者可以在 toapis 控制台（Token 编辑页）开启 Webhook，或取消设置 `TOAPIS_WEBHOOK_URL`。',
 };

@@ -180,10 +180,6 @@ function statusLine(record: TaskRecord): string {
 /** Message shown while a task is in flight; `eta` as {@link progressLine} takes it. */
 export function renderProgress(record: TaskRecord, eta?: Eta): MessagePayload {
   const lines = [progressLine(record, eta)];
-  // Off-peak: the upstream has up to 48 h; say when the video is due at the latest.
-  if (record.request.offPeak && record.deadlineAt !== undefined) {
-    lines.push(t(record.owner.locale, 'card.offPeakLatest', { when: `<t:${unix(record.deadlineAt)}:f>` }));
-  }
   if (record.reply.dmNotice) {
     lines.push(`-# ${t(record.owner.locale, 'progress.dmNotice')}`);
   }
