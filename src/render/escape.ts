@@ -26,8 +26,11 @@ const BLANK = /[\s\u200c\u200d\u2800\u3164\uffa0\u115f\u1160]/g;
 /** Markdown-significant characters, escaped with a backslash (Discord honours `\` before any of them). */
 const MARKDOWN = /([\\*_~`|>#[\]()<-])/g;
 
-/** A bare http(s) URL (up to whitespace or angle brackets). */
-const BARE_URL = /https?:\/\/[^\s<>]+/gi;
+/**
+ * A bare http(s) URL, up to whitespace, angle brackets or a backtick: a backtick inside `<…>` could
+ * still open a code span, so it is left outside the link and escaped (the property test found it).
+ */
+const BARE_URL = /https?:\/\/[^\s<>`]+/gi;
 
 /** Removes invisible and bidi-control characters (newlines and tabs stay). */
 export function stripInvisible(text: string): string {
