@@ -37,7 +37,14 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const none = { maxRetries: 0 };
-  client = createUpstreamClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: API_KEY, retry: { submit: none, read: none, upload: none } });
+  // 429s and 503 rate_limit_unavailable are retried on top of maxRetries, honouring Retry-After:
+  // the property is about what a call ends with, so its waits are skipped.
+  client = createUpstreamClient({
+    baseUrl: `http://127.0.0.1:${port}`,
+    apiKey: API_KEY,
+    retry: { submit: none, read: none, upload: none },
+    sleep: () => Promise.resolve(),
+  });
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
