@@ -6,7 +6,7 @@ import { MAX_SHOTS, StoryboardError, buildStoryboardPrompt, describeStoryboardEr
 import { t } from '../src/i18n/index.js';
 import { renderRefusal } from '../src/render/render.js';
 import { applyDefaults, offPeakAllowed } from '../src/settings/effective.js';
-import { createMemberPrefs } from '../src/settings/member.js';
+import { prefsBeforeAck } from '../src/settings/member.js';
 import { startJob } from './start-job.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, customId, type Command, type ComponentRoute } from './types.js';
 
@@ -86,7 +86,7 @@ export const storyboardModal: ComponentRoute = {
     let request: GenerationRequest;
     let effective;
     try {
-      const prefs = await createMemberPrefs({ family: ctx.store.memberPrefs }).get(interaction.user.id);
+      const prefs = await prefsBeforeAck(ctx.store.memberPrefs, interaction.user.id);
       const settings = ctx.settings.get(interaction.guildId);
       effective = applyDefaults(typed, prefs, settings, { imageCount: 0, inGuild: interaction.inGuild(), offPeakAllowed: offPeakAllowed(settings) });
       request = buildGenerationRequest(effective.options, { random: ctx.random });

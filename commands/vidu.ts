@@ -5,7 +5,7 @@ import { buildGenerationRequest, type AttachmentRef, type GenerationRequest } fr
 import { renderRefusal } from '../src/render/render.js';
 import { addSavedSubjects, createSubjectLibrary, describeUnknownSubject, type LibraryEntry } from '../src/subjects/library.js';
 import { applyDefaults, offPeakAllowed, type Effective } from '../src/settings/effective.js';
-import { createMemberPrefs } from '../src/settings/member.js';
+import { prefsBeforeAck } from '../src/settings/member.js';
 import { startJob } from './start-job.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, type Command } from './types.js';
 
@@ -92,7 +92,7 @@ export const vidu: Command = {
     try {
       // What the member left out: their own defaults, then the server's, within the server's caps.
       // One small store read before the acknowledgement, like the saved subjects below.
-      const prefs = await createMemberPrefs({ family: ctx.store.memberPrefs }).get(interaction.user.id);
+      const prefs = await prefsBeforeAck(ctx.store.memberPrefs, interaction.user.id);
       effective = applyDefaults(options, prefs, ctx.settings.get(interaction.guildId), {
         imageCount: options.images.length,
         inGuild: interaction.inGuild(),

@@ -67,3 +67,23 @@ export function createMemberPrefs(options: { family: Family<string, MemberPrefs>
 }
 
 export type MemberPrefsRepo = ReturnType<typeof createMemberPrefs>;
+
+/** Longest a command waits for the member's defaults before acknowledging, ms (Discord allows 3 s). */
+export const PREFS_BEFORE_ACK_MS = 500;
+
+/**
+ * The member's defaults for a command that must still answer inside Discord's 3 s: when the store
+ * is slow or down they read as nothing set, and the store-backed member gate that follows gives
+ * the member the clear "storage unavailable" refusal.
+ */
+export async function prefsBeforeAck(family: Family<string, MemberPrefs>, userId: string, timeoutMs = PREFS_BEFORE_ACK_MS): Promise<MemberPrefs> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<MemberPrefs>((resolve) => {
+    timer = setTimeout(() => resolve(DEFAULT_MEMBER_PREFS), timeoutMs);
+  });
+  try {
+    return await Promise.race([createMemberPrefs({ family }).get(userId).catch(() => DEFAULT_MEMBER_PREFS), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

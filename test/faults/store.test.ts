@@ -37,14 +37,15 @@ describe.skipIf(!process.env.REDIS_URL)('Redis store (REDIS_URL set)', () => {
     redis.pause();
     const second = world.vidu({ prompt: 'arrives during the outage' });
     await world.discord.injectInteraction(second);
+    // The member gate lives in the store: it cannot admit the job, so the answer is an immediate
+    // ephemeral refusal (the interaction callback), not an edit of an acknowledged reply.
     const refused = await world.discord.waitFor(
-      () => {
-        const m = world!.discord.originalMessage(second.token);
-        return m && m.content.includes('storage is unavailable') ? m : undefined;
-      },
+      () => world!.discord.callbacks(second.id).find((c) => (c.data as { content?: string } | undefined)?.content?.includes('storage is unavailable')),
       { timeoutMs: 15_000 },
     );
-    expect(refused.content).toContain('nothing was started');
+    const data = refused.data as { content: string; flags: number };
+    expect(data.content).toContain('nothing was started');
+    expect(data.flags & 64).toBe(64);
     expect(world.toapis.stats.submitRequests).toBe(1);
 
     redis.resume();
