@@ -82,7 +82,12 @@ export async function prefsBeforeAck(family: Family<string, MemberPrefs>, userId
     timer = setTimeout(() => resolve(DEFAULT_MEMBER_PREFS), timeoutMs);
   });
   try {
-    return await Promise.race([createMemberPrefs({ family }).get(userId).catch(() => DEFAULT_MEMBER_PREFS), late]);
+    return await Promise.race([
+      createMemberPrefs({ family })
+        .get(userId)
+        .catch(() => DEFAULT_MEMBER_PREFS),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }
