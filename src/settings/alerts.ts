@@ -46,6 +46,31 @@ export function createAdminAlerts(options: {
   logger: Logger;
   now: () => number;
 }) {
+  /**
+   * Posts `render(locale)` in the alert channel, else by DM to the server owner. Best effort:
+   * a failure (or no known owner) is logged, never thrown.
+   */
+  async function warnAdmins(
+    guildId: string,
+    render: (locale: string) => MessagePayload,
+    nonce: string,
+    about: { done: string; failed: string },
+  ): Promise<void> {
+    const channelId = options.settings.get(guildId).alertChannelId;
+    const owner = channelId ? undefined : options.ownerOf(guildId);
+    if (!channelId && !owner) {
+      options.logger.warn({ guild: guildId }, `${about.failed}: server owner unknown`);
+      return;
+    }
+    try {
+      const target = channelId ?? (await options.outbox.openDm(owner!));
+      await options.outbox.createMessage(target, render(options.localeOf?.(guildId) ?? 'en-US'), nonce.slice(0, 25));
+      options.logger.warn({ guild: guildId, channel: channelId ?? 'owner DM' }, about.done);
+    } catch (err) {
+      options.logger.warn({ guild: guildId, err }, about.failed);
+    }
+  }
+
   return {
     /**
      * TOAPIS_WEBHOOK_URL is set but the toapis Token has no webhook configured (the caller calls
@@ -53,21 +78,10 @@ export function createAdminAlerts(options: {
      */
     async webhookNotConfigured(guildId: string | null): Promise<void> {
       if (!guildId) return;
-      const channelId = options.settings.get(guildId).alertChannelId;
-      try {
-        const alert = renderWebhookAlert(options.localeOf?.(guildId) ?? 'en-US');
-        const nonce = `webhook${guildId}`.slice(0, 25);
-        if (channelId) {
-          await options.outbox.createMessage(channelId, alert, nonce);
-        } else {
-          const owner = options.ownerOf(guildId);
-          if (!owner) throw new Error('server owner unknown');
-          await options.outbox.createMessage(await options.outbox.openDm(owner), alert, nonce);
-        }
-        options.logger.warn({ guild: guildId, channel: channelId ?? 'owner DM' }, 'admins warned: toapis webhooks not configured');
-      } catch (err) {
-        options.logger.warn({ guild: guildId, err }, 'could not warn the admins about webhooks');
-      }
+      await warnAdmins(guildId, renderWebhookAlert, `webhook${guildId}`, {
+        done: 'admins warned: toapis webhooks not configured',
+        failed: 'could not warn the admins about webhooks',
+      });
     },
     async outOfCredits(guildId: string | null): Promise<void> {
       if (!guildId) return;
@@ -75,21 +89,10 @@ export function createAdminAlerts(options: {
       const warned = await options.store.creditAlerts.get(guildId).catch((err: unknown) => err instanceof StoredValueError || Promise.reject(err));
       if (warned) return;
       await options.store.creditAlerts.set(guildId, options.now());
-      const channelId = options.settings.get(guildId).alertChannelId;
-      const nonce = `credits${guildId}`.slice(0, 25);
-      try {
-        const alert = renderCreditsAlert(options.localeOf?.(guildId) ?? 'en-US');
-        if (channelId) {
-          await options.outbox.createMessage(channelId, alert, nonce);
-        } else {
-          const owner = options.ownerOf(guildId);
-          if (!owner) throw new Error('server owner unknown');
-          await options.outbox.createMessage(await options.outbox.openDm(owner), alert, nonce);
-        }
-        options.logger.warn({ guild: guildId, channel: channelId ?? 'owner DM' }, 'admins warned: out of credits');
-      } catch (err) {
-        options.logger.warn({ guild: guildId, err }, 'could not warn the admins about credits');
-      }
+      await warnAdmins(guildId, renderCreditsAlert, `credits${guildId}`, {
+        done: 'admins warned: out of credits',
+        failed: 'could not warn the admins about credits',
+      });
     },
   };
 }
