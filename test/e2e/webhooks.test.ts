@@ -1,7 +1,8 @@
 /**
  * Push completion end to end: the real bot with its HTTP server, the fake toapis sending signed
- * events to it (§8), the fake Discord. Time is compressed (VIDU_TIME_SCALE 0.02): the fallback
- * look comes ~2.2 s after submit, the fake's tasks finish after 0.6 s.
+ * events to it (§8), the fake Discord. Time is compressed (VIDU_TIME_SCALE 0.05): the fallback
+ * look comes ~5.5 s after submit, the fake's tasks finish after 0.6 s — room enough for the event
+ * to arrive first on a loaded machine, so "no status read" does not depend on timing luck.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments } from '../fakes/discord.js';
@@ -10,6 +11,7 @@ import { scaledPushFallback } from '../../src/tasks/schedule-push.js';
 import { messageText, startWorld, type World } from './world.js';
 
 const SECRET = 'whsec-e2e-0123456789abcdef0123456789abcdef';
+const TIME_SCALE = 0.05;
 
 let world: World | undefined;
 afterEach(async () => {
@@ -21,7 +23,7 @@ afterEach(async () => {
 async function pushWorld(env: Record<string, string> = {}) {
   const w = await startWorld({
     toapis: { webhook: { secrets: [SECRET], retryDelaysMs: [50, 100, 200] } },
-    env: { TOAPIS_WEBHOOK_SECRET: SECRET, HTTP_PORT: '0', ...env },
+    env: { TOAPIS_WEBHOOK_SECRET: SECRET, HTTP_PORT: '0', VIDU_TIME_SCALE: String(TIME_SCALE), ...env },
   });
   w.toapis.webhookConfig!.url = `http://127.0.0.1:${w.bot.httpPort}/webhooks/toapis`;
   return w;
@@ -46,7 +48,7 @@ describe('webhooks on', () => {
     expect(logsOf(world)).toContain('webhook event accepted');
     // Delivered because of the event, before the fallback look was even due.
     await world.delivered(raw.id);
-    const fallback = scaledPushFallback(0.02);
+    const fallback = scaledPushFallback(TIME_SCALE);
     expect(loggedAt(world, raw.id, 'delivered')).toBeLessThan(loggedAt(world, raw.id, 'submitted') + fallback.expectedMs + fallback.graceMs);
   });
 
