@@ -431,9 +431,13 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
     }, ms);
     webhookTimers.add(timer);
   };
+  const finishesAt = (task: FakeTask): number => task.createdAtMs + task.plan.queuedMs + task.plan.runMs;
   const eventBody = (task: FakeTask, eventId: string): string => {
-    const snap = snapshot(task);
+    // The final state, not "now": a timer may fire a millisecond before Date.now() reaches the
+    // finish time, and toapis only ever sends an event for a finished task.
+    const snap = snapshot(task, Math.max(now(), finishesAt(task)));
     const ok = snap.status === 'completed';
+    if (!ok && snap.status !== 'failed') throw new Error(`fake toapis: event for unfinished task ${task.id} (${String(snap.status)})`);
     return JSON.stringify({
       id: eventId,
       type: ok ? 'generation.completed' : 'generation.failed',
@@ -449,7 +453,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
         result: ok ? snap.result : null,
         error: ok ? null : snap.error,
         submitted_at: Math.floor(task.createdAtMs / 1000),
-        finished_at: Math.floor((task.createdAtMs + task.plan.queuedMs + task.plan.runMs) / 1000),
+        finished_at: Math.floor(finishesAt(task) / 1000),
       },
     });
   };
@@ -512,7 +516,7 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
   };
   const whenFinished = (task: FakeTask): void => {
     if (!webhookOf() || task.plan.neverFinish === true) return;
-    later(Math.max(0, task.createdAtMs + task.plan.queuedMs + task.plan.runMs - now()), () => {
+    later(Math.max(0, finishesAt(task) - now()), () => {
       fake.finishedAt.set(task.id, Date.now());
       if (fake.webhooks.lose > 0) {
         fake.webhooks.lose -= 1;
@@ -537,9 +541,10 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
   };
 
   /** The task JSON exactly as the status endpoint documents it, at `now()`. */
-  const snapshot = (task: FakeTask): Record<string, unknown> => {
+  /** The task as the status endpoint shows it at `at` (default: now). */
+  const snapshot = (task: FakeTask, at: number = now()): Record<string, unknown> => {
     const { plan } = task;
-    const elapsed = now() - task.createdAtMs;
+    const elapsed = at - task.createdAtMs;
     const out: Record<string, unknown> = {
       id: task.id,
       ...(task.clientBusinessId === undefined ? {} : { client_business_id: task.clientBusinessId }),
