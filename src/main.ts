@@ -157,7 +157,7 @@ export async function startBot(env: Record<string, string | undefined>, override
         secret: config.webhookSecret,
         store,
         ...(shards.owns ? { owns: shards.owns } : {}),
-        wakeHere: (record) => scheduler.schedule(record.id, record.owner.userId),
+        wakeHere: (record) => scheduler.schedule(record.id, record.owner.userId, undefined, record.state),
         handOver: (record) => shards.handOver(record),
         history,
         fallback: scaledPushFallback(config.timeScale),

@@ -3,7 +3,7 @@
  * namespace), so a restart rebuilds its timers without scanning finished history.
  */
 import { z } from 'zod';
-import { TaskRecordSchema, isFinished, owningGuildId, type TaskRecord } from '../tasks/record.js';
+import { TASK_STATES, TaskRecordSchema, isFinished, owningGuildId, type TaskRecord } from '../tasks/record.js';
 import { StoredValueError, defineFamily, type FamilyHooks } from './family.js';
 import { StoreError, timed, type Namespaces } from './keyv.js';
 
@@ -15,6 +15,8 @@ export const PendingEntrySchema = z.object({
   guildId: z.string().nullable(),
   userId: z.string(),
   nextAt: z.number(),
+  /** The record's state when it was written (which scheduler lane it waits in); older rows lack it. */
+  state: z.enum(TASK_STATES).optional(),
 });
 export type PendingEntry = z.infer<typeof PendingEntrySchema>;
 
@@ -60,7 +62,13 @@ export function createTaskRepository(ns: Namespaces, hooks: FamilyHooks = {}): T
       } else {
         // Index first: a crash between the two writes leaves an index entry pointing at an
         // older record, which the engine re-reads anyway — never an unindexed running task.
-        await pending.set(valid.id, { id: valid.id, guildId: owningGuildId(valid.owner), userId: valid.owner.userId, nextAt: valid.nextAt });
+        await pending.set(valid.id, {
+          id: valid.id,
+          guildId: owningGuildId(valid.owner),
+          userId: valid.owner.userId,
+          nextAt: valid.nextAt,
+          state: valid.state,
+        });
         await tasks.set(valid.id, valid);
       }
     },
