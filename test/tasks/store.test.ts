@@ -91,8 +91,8 @@ function storeContract(open: () => Promise<Store>, cleanup: (ids: string[]) => P
     await store.put(a);
     await store.put(b);
     const pending = await store.listPending();
-    expect(pending).toContainEqual({ id: a.id, guildId: a.owner.guildId, userId: '900000000000000001', nextAt: 111 });
-    expect(pending).toContainEqual({ id: b.id, guildId: b.owner.guildId, userId: b.owner.userId, nextAt: 222 });
+    expect(pending).toContainEqual({ id: a.id, guildId: a.owner.guildId, userId: '900000000000000001', nextAt: 111, state: 'running' });
+    expect(pending).toContainEqual({ id: b.id, guildId: b.owner.guildId, userId: b.owner.userId, nextAt: 222, state: 'accepted' });
   });
 
   it('updates the pending entry when the record changes', async () => {
@@ -100,7 +100,7 @@ function storeContract(open: () => Promise<Store>, cleanup: (ids: string[]) => P
     await store.put(r);
     await store.put({ ...r, nextAt: 2_000, polls: 3 });
     const entries = (await store.listPending()).filter((e) => e.id === r.id);
-    expect(entries).toEqual([{ id: r.id, guildId: r.owner.guildId, userId: r.owner.userId, nextAt: 2_000 }]);
+    expect(entries).toEqual([{ id: r.id, guildId: r.owner.guildId, userId: r.owner.userId, nextAt: 2_000, state: 'running' }]);
     expect((await store.get(r.id))?.polls).toBe(3);
   });
 
