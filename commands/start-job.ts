@@ -7,7 +7,8 @@ import { describeLimit, type LimitVerdict } from '../src/tasks/limits.js';
 import { describeOperatorRefusal, type OperatorReservation } from '../src/settings/operator.js';
 import { checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
 import { describeDefaultNote, type DefaultNote } from '../src/settings/effective.js';
-import { describeReservationRefusal, type Reservation } from '../src/settings/usage.js';
+import { describeReservationRefusal, utcDay, type Reservation } from '../src/settings/usage.js';
+import { settleSpend } from '../src/settings/spend.js';
 import { absentIfCorrupt } from '../src/store/index.js';
 import { MEMBER_JOBS_KEPT } from '../src/store/member-jobs.js';
 import type { TaskRecord } from '../src/tasks/record.js';
@@ -178,16 +179,20 @@ async function storeNewJob(
   const weight = jobWeight(request);
   let operatorQuota: TaskRecord['operatorQuota'];
   let quota: TaskRecord['quota'];
-  /** Gives back whatever was reserved or admitted for this job: nothing was started. */
+  const jobId = interaction.id;
+  const day = utcDay(ctx.now());
+  /**
+   * Gives back whatever was reserved or admitted for this job: nothing was started. Refunds go by
+   * job id and are idempotent, so a reservation whose answer was lost (a timeout) is given back too.
+   */
   const undo = async () => {
-    await ctx.gate.cancel(userId, interaction.id).catch((err: unknown) => ctx.logger.warn({ err }, 'could not cancel the admission'));
-    if (operatorQuota)
-      await ctx.operator.refund(userId, operatorQuota.weight, operatorQuota.day).catch((err: unknown) => ctx.logger.warn({ err }, 'operator refund failed'));
-    if (quota && interaction.guildId)
-      await ctx.usage.refund(interaction.guildId, userId, quota.weight, quota.day).catch((err: unknown) => ctx.logger.warn({ err }, 'refund failed'));
+    await ctx.gate.cancel(userId, jobId).catch((err: unknown) => ctx.logger.warn({ err }, 'could not cancel the admission'));
+    await ctx.operator.refund(jobId, operatorQuota?.day ?? day).catch((err: unknown) => ctx.logger.warn({ err }, 'operator refund failed'));
+    if (interaction.guildId)
+      await ctx.usage.refund(interaction.guildId, quota?.day ?? day, jobId).catch((err: unknown) => ctx.logger.warn({ err }, 'refund failed'));
   };
   try {
-    const operator = await ctx.operator.reserve(userId, weight);
+    const operator = await ctx.operator.reserve(userId, weight, jobId);
     if (!operator.ok) {
       ctx.logger.info({ by: userId, scope: operator.scope, used: operator.used, limit: operator.limit }, 'refused: operator daily cap');
       await undo();
@@ -195,7 +200,7 @@ async function storeNewJob(
     }
     if (operator.reserved) operatorQuota = { weight: operator.weight, day: operator.day };
     if (interaction.guildId && (settings.memberDailyLimit !== undefined || settings.serverDailyBudget !== undefined)) {
-      const reservation = await ctx.usage.reserve(interaction.guildId, userId, weight, settings);
+      const reservation = await ctx.usage.reserve(interaction.guildId, userId, weight, settings, jobId);
       if (!reservation.ok) {
         await undo();
         return { ok: false, refusal: { kind: 'server', verdict: reservation } };
@@ -237,10 +242,11 @@ async function storeNewJob(
 
 /** Closes a stored job that was never acknowledged: finished, nothing delivered, its weight given back. */
 async function abandon(ctx: CommandContext, record: TaskRecord): Promise<void> {
-  await ctx.store.put({ ...record, state: 'done', outcome: { kind: 'failed', code: 'upstream_unavailable' }, updatedAt: ctx.now() });
+  const closed: TaskRecord = { ...record, state: 'done', outcome: { kind: 'failed', code: 'upstream_unavailable' }, updatedAt: ctx.now() };
+  // Given back first (idempotent): a kill before the record is closed cannot keep the weight counted.
+  await settleSpend(ctx, closed);
   await ctx.gate.cancel(record.owner.userId, record.id).catch(noop);
-  if (record.operatorQuota) await ctx.operator.refund(record.owner.userId, record.operatorQuota.weight, record.operatorQuota.day);
-  if (record.quota && record.owner.guildId) await ctx.usage.refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day);
+  await ctx.store.put(closed);
 }
 
 /** Tells the member, privately, which of their defaults the server did not allow and what was used. */

@@ -2,6 +2,7 @@ import type { ButtonInteraction } from 'discord.js';
 import { t } from '../src/i18n/index.js';
 import { renderRefusal, renderStopped } from '../src/render/render.js';
 import type { TaskRecord } from '../src/tasks/record.js';
+import { settleSpend } from '../src/settings/spend.js';
 import { mayModerate } from './access.js';
 import type { CommandContext } from './types.js';
 
@@ -24,12 +25,11 @@ export async function stopJob(interaction: ButtonInteraction, ctx: CommandContex
   const mark = { at: ctx.now(), by: interaction.user.id };
   await ctx.store.stopMarks.set(record.id, mark);
   const stopped: TaskRecord = { ...record, state: 'done', stopped: mark, updatedAt: ctx.now() };
+  // The in-flight slot is freed at once; the weight stays counted (toapis cannot cancel). If the
+  // store fails here the reservation stays open, which counts the same: nothing is given back.
+  await settleSpend(ctx, stopped).catch((err: unknown) => ctx.logger.warn({ err, task: record.id }, 'could not settle the stopped job’s spend'));
   await ctx.store.put(stopped);
   ctx.scheduler.release(record.id);
-  // The in-flight slot is freed at once; the weight stays counted (toapis cannot cancel).
-  await ctx.gate
-    .finish(record.owner.userId, record.id)
-    .catch((err: unknown) => ctx.logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
   ctx.logger.info({ task: record.id, by: interaction.user.id, state: record.state }, 'job stopped');
   await interaction.editReply(renderStopped(stopped) as never);
 }

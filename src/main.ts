@@ -23,7 +23,8 @@ import { createMemberPrefs } from './settings/member.js';
 import { createSettingsCache } from './settings/store.js';
 import { openCounters } from './settings/counters.js';
 import { createMemberGate, createOperatorLedger, type OperatorLimits } from './settings/operator.js';
-import { createUsageLedger } from './settings/usage.js';
+import { createUsageLedger, utcDay } from './settings/usage.js';
+import { settleSpend } from './settings/spend.js';
 import { createEngine } from './tasks/engine.js';
 import { etaOf } from './tasks/eta.js';
 import { createLastFrameExtractor } from './tasks/frames.js';
@@ -42,6 +43,9 @@ import { createUpstreamBudgets } from './upstream/budgets.js';
 import { withCallbackUrl } from './upstream/callback.js';
 import { scaledPushFallback } from './tasks/schedule-push.js';
 import { createPushCompletion } from './webhooks/wiring.js';
+
+/** How old a reservation without a job record must be before it is given back, ms (scaled by VIDU_TIME_SCALE). */
+const RECONCILE_MARGIN_MS = 60_000;
 
 const BOOST_UPLOAD_LIMIT: Partial<Record<GuildPremiumTier, number>> = {
   [GuildPremiumTier.Tier2]: 50 * 1024 * 1024,
@@ -197,6 +201,27 @@ export async function startBot(env: Record<string, string | undefined>, override
     inFlightMaxAgeMs: config.taskDeadlineMs + 60 * 60 * 1000,
     now,
   });
+  // A kill between reserving a job's weight and storing its record leaves a reservation without
+  // a job (never acknowledged): give those back, at start and then every minute. Only
+  // reservations older than the margin are looked at — another shard may be storing a newer one.
+  const reconcileMarginMs = RECONCILE_MARGIN_MS * config.timeScale;
+  const reconcile = () => {
+    const at = now();
+    const days = [utcDay(at), utcDay(at - 24 * 60 * 60 * 1000)];
+    // A record that cannot be read counts as there: never give back what may be spent.
+    const exists = (id: string) =>
+      store.get(id).then(
+        (r) => r !== undefined,
+        () => true,
+      );
+    const owned = settings.guildIds().filter((guildId) => shards.owns?.({ guildId }) ?? true);
+    void Promise.all([operator.reconcile(days, at - reconcileMarginMs, exists), usage.reconcile(owned, days, at - reconcileMarginMs, exists)]).then(
+      ([op, server]) => op + server > 0 && logger.warn({ operator: op, server }, 'gave back reservations of jobs that were never stored'),
+      (err: unknown) => logger.warn({ err }, 'reservation check failed'),
+    );
+  };
+  reconcile();
+  const reconcileTimer = setInterval(reconcile, reconcileMarginMs).unref();
   const alerts = createAdminAlerts({
     outbox,
     settings,
@@ -253,19 +278,9 @@ export async function startBot(env: Record<string, string | undefined>, override
         webhookAlertPending = false;
         void alerts.webhookNotConfigured(record.owner.guildId);
       },
+      settle: (record) => settleSpend({ operator, usage, gate }, record),
       finished(record) {
-        void gate.finish(record.owner.userId, record.id).catch((err: unknown) => logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
         if (record.outcome?.kind !== 'failed') return;
-        if (record.operatorQuota) {
-          const q = record.operatorQuota;
-          void operator.refund(record.owner.userId, q.weight, q.day).catch((err: unknown) => logger.warn({ err }, 'operator refund failed'));
-        }
-        // Failed jobs are not counted against daily limits.
-        if (record.quota && record.owner.guildId) {
-          void usage
-            .refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day)
-            .catch((err: unknown) => logger.warn({ err }, 'refund failed'));
-        }
         if (record.outcome.code === 'out_of_credits') void alerts.outOfCredits(record.owner.guildId);
       },
     },
@@ -375,6 +390,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       durations.stop();
       settings.stop();
       clearInterval(sweepTimer);
+      clearInterval(reconcileTimer);
       // Let running steps finish; whatever still waits on the network after that is cut off
       // and resumes from its stored state on the next start.
       await scheduler.stop(timeoutMs);

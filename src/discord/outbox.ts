@@ -24,7 +24,7 @@ export type DiscordFailureKind =
   | 'token_expired' // 50027 Invalid Webhook Token, 10015 Unknown Webhook
   | 'unknown_message' // 10008: the reply was deleted
   | 'too_large' // 413, 40005, 50045
-  | 'no_access' // 50001 Missing Access, 50013 Missing Permissions
+  | 'no_access' // 50001 Missing Access, 50013 Missing Permissions, 10003 Unknown Channel
   | 'cannot_dm' // 50007, 50278
   | 'edit_cap' // 30046: too many edits of a message older than 1 h
   | 'rate_limited'
@@ -52,6 +52,9 @@ const KIND_BY_CODE: Partial<Record<RESTJSONErrorCodes, DiscordFailureKind>> = {
   [RESTJSONErrorCodes.FileUploadedExceedsMaximumSize]: 'too_large',
   [RESTJSONErrorCodes.MissingAccess]: 'no_access',
   [RESTJSONErrorCodes.MissingPermissions]: 'no_access',
+  // A channel deleted since, or one the bot cannot post in by itself (a DM it is not part of,
+  // reached through a user install): like no access, the member is reached by DM instead.
+  [RESTJSONErrorCodes.UnknownChannel]: 'no_access',
   [RESTJSONErrorCodes.CannotSendMessagesToThisUser]: 'cannot_dm',
   [RESTJSONErrorCodes.CannotSendMessagesToThisUserDueToHavingNoMutualGuilds]: 'cannot_dm',
   [RESTJSONErrorCodes.MaximumNumberOfEditsToMessagesOlderThanOneHourReached]: 'edit_cap',

@@ -14,7 +14,7 @@
  */
 import { createClient } from '@redis/client';
 import { absentIfCorrupt, type Families, type StoreLocation } from '../store/index.js';
-import type { GateRecord } from '../store/counters.js';
+import type { GateRecord, OpenSpend } from '../store/counters.js';
 import type { LimitVerdict } from '../tasks/limits.js';
 
 /** One ledger line of a reservation: its key, and the limit it must stay within (none = counted only). */
@@ -40,11 +40,25 @@ export interface GateLimits {
   inFlightMaxAgeMs: number;
 }
 
+/** One job's reservation: its id, the UTC day its spend counts on, and when it was made. */
+export interface SpendEntry {
+  id: string;
+  day: string;
+  at: number;
+}
+
 export interface Counters {
-  /** Adds `amount` to every line if none would go over its limit; all or nothing, atomic. */
-  reserve(lines: readonly SpendLine[], amount: number, ttlMs: number): Promise<SpendResult>;
-  /** Gives `amount` back to every key (never below zero). */
-  release(keys: readonly string[], amount: number): Promise<void>;
+  /**
+   * Adds `amount` to every line if none would go over its limit; all or nothing, atomic, and
+   * recorded as `entry`'s open reservation. Idempotent: an entry already open is not added again.
+   */
+  reserve(lines: readonly SpendLine[], amount: number, ttlMs: number, entry: SpendEntry): Promise<SpendResult>;
+  /** Gives back what the open entry `id` of `day` reserved, once (never below zero); absent = nothing. */
+  release(day: string, id: string): Promise<void>;
+  /** The entry's spend is final (its job succeeded, or was stopped): it can no longer be given back. */
+  commit(day: string, id: string): Promise<void>;
+  /** Entries of `day` still open. */
+  openEntries(day: string): Promise<{ id: string; at: number }[]>;
   /** Current totals of `keys` (0 when absent). */
   read(keys: readonly string[]): Promise<number[]>;
   /**
@@ -61,32 +75,50 @@ export interface Counters {
 
 // ---- Redis -----------------------------------------------------------------------------
 
-/** KEYS: ledger keys. ARGV[1] amount, ARGV[2] ttl ms, ARGV[2+i] limit of KEYS[i] ('' = none). */
+/**
+ * KEYS: ledger keys, then the day's open-entry hash. ARGV[1] amount, ARGV[2] ttl ms, ARGV[3]
+ * entry id, ARGV[4] entry time, ARGV[4+i] limit of KEYS[i] ('' = none).
+ */
 const RESERVE_LUA = `
+local n = #KEYS - 1
+local open = KEYS[#KEYS]
+if redis.call('HEXISTS', open, ARGV[3]) == 1 then
+  local again = {1, 0}
+  for i = 1, n do again[#again + 1] = redis.call('GET', KEYS[i]) or '0' end
+  return again
+end
 local amount = tonumber(ARGV[1])
-for i, key in ipairs(KEYS) do
-  local limit = ARGV[i + 2]
+for i = 1, n do
+  local limit = ARGV[i + 4]
   if limit ~= '' then
-    local used = tonumber(redis.call('GET', key) or '0')
+    local used = tonumber(redis.call('GET', KEYS[i]) or '0')
     if used + amount > tonumber(limit) then return {0, i, tostring(used)} end
   end
 end
 local out = {1, 0}
-for i, key in ipairs(KEYS) do
-  out[#out + 1] = redis.call('INCRBYFLOAT', key, amount)
-  redis.call('PEXPIRE', key, ARGV[2])
+local keys = {}
+for i = 1, n do
+  out[#out + 1] = redis.call('INCRBYFLOAT', KEYS[i], amount)
+  redis.call('PEXPIRE', KEYS[i], ARGV[2])
+  keys[i] = KEYS[i]
 end
+redis.call('HSET', open, ARGV[3], cjson.encode({amount = amount, at = tonumber(ARGV[4]), keys = keys}))
+redis.call('PEXPIRE', open, ARGV[2])
 return out
 `;
 
-/** KEYS: ledger keys. ARGV[1] amount. */
+/** KEYS[1] the day's open-entry hash. ARGV[1] entry id. Gives back what the entry added, once. */
 const RELEASE_LUA = `
-for _, key in ipairs(KEYS) do
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local entry = cjson.decode(raw)
+for _, key in ipairs(entry.keys) do
   if redis.call('EXISTS', key) == 1 then
-    local v = tonumber(redis.call('INCRBYFLOAT', key, -tonumber(ARGV[1])))
+    local v = tonumber(redis.call('INCRBYFLOAT', key, -entry.amount))
     if v < 0 then redis.call('SET', key, '0', 'KEEPTTL') end
   end
 end
+redis.call('HDEL', KEYS[1], ARGV[1])
 return 1
 `;
 
@@ -139,20 +171,35 @@ export async function createRedisCounters(url: string): Promise<Counters> {
     }
   };
   const spendKey = (k: string) => `${REDIS_PREFIX}spend:${k}`;
+  const openKey = (day: string) => `${REDIS_PREFIX}spend-open:${day}`;
   const gateKeys = (window: string, userId: string) => [`${REDIS_PREFIX}gate:${window}:inflight:${userId}`, `${REDIS_PREFIX}gate:${window}:starts:${userId}`];
 
   return {
-    async reserve(lines, amount, ttlMs) {
+    async reserve(lines, amount, ttlMs, entry) {
       const reply = (await run(
         'reserve',
-        lines.map((l) => spendKey(l.key)),
-        [String(amount), String(Math.ceil(ttlMs)), ...lines.map((l) => (l.limit === undefined ? '' : String(l.limit)))],
+        [...lines.map((l) => spendKey(l.key)), openKey(entry.day)],
+        [String(amount), String(Math.ceil(ttlMs)), entry.id, String(entry.at), ...lines.map((l) => (l.limit === undefined ? '' : String(l.limit)))],
       )) as (number | string)[];
       if (Number(reply[0]) === 1) return { ok: true, used: reply.slice(2).map(Number) };
       return { ok: false, index: Number(reply[1]) - 1, used: Number(reply[2]) };
     },
-    async release(keys, amount) {
-      if (keys.length > 0) await run('release', keys.map(spendKey), [String(amount)]);
+    async release(day, id) {
+      await run('release', [openKey(day)], [id]);
+    },
+    async commit(day, id) {
+      await client.hDel(openKey(day), id);
+    },
+    async openEntries(day) {
+      const all = await client.hGetAll(openKey(day));
+      return Object.entries(all).flatMap(([id, raw]) => {
+        try {
+          const at = Number((JSON.parse(raw) as { at?: unknown }).at);
+          return Number.isFinite(at) ? [{ id, at }] : [];
+        } catch {
+          return [];
+        }
+      });
     },
     async read(keys) {
       if (keys.length === 0) return [];
@@ -195,7 +242,7 @@ export async function createRedisCounters(url: string): Promise<Counters> {
  * process owns a SQLite file, so serialising every read-modify-write in this process makes each
  * operation atomic.
  */
-export function createStoreCounters(store: Pick<Families, 'spendLines' | 'memberGates'>): Counters {
+export function createStoreCounters(store: Pick<Families, 'spendLines' | 'openSpends' | 'memberGates'>): Counters {
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = chain.then(fn, fn);
@@ -204,27 +251,45 @@ export function createStoreCounters(store: Pick<Families, 'spendLines' | 'member
   };
   // A value that does not parse counts as zero / empty rather than locking anyone out for good.
   const readSpend = async (line: string) => (await store.spendLines.get(line).catch(absentIfCorrupt)) ?? 0;
+  const readOpen = async (day: string): Promise<OpenSpend> => (await store.openSpends.get(day).catch(absentIfCorrupt)) ?? {};
   const readGate = async (window: string, userId: string): Promise<GateRecord> =>
     (await store.memberGates.get({ window, userId }).catch(absentIfCorrupt)) ?? { inFlight: {}, starts: [] };
 
   return {
-    reserve(lines, amount, ttlMs) {
+    reserve(lines, amount, ttlMs, entry) {
       return serial(async () => {
         const used = await Promise.all(lines.map((l) => readSpend(l.key)));
+        const open = await readOpen(entry.day);
+        if (entry.id in open) return { ok: true, used } as const;
         const over = lines.findIndex((l, i) => l.limit !== undefined && used[i]! + amount > l.limit);
         if (over >= 0) return { ok: false, index: over, used: used[over]! } as const;
         const after = used.map((u) => u + amount);
+        // The open entry first: a kill between the writes leaves an entry to give back, never spend nobody can find.
+        await store.openSpends.set(entry.day, { ...open, [entry.id]: { amount, at: entry.at, keys: lines.map((l) => l.key) } }, ttlMs);
         for (const [i, l] of lines.entries()) await store.spendLines.set(l.key, after[i]!, ttlMs);
         return { ok: true, used: after } as const;
       });
     },
-    release(keys, amount) {
+    release(day, id) {
       return serial(async () => {
-        for (const key of keys) {
+        const open = await readOpen(day);
+        const entry = open[id];
+        if (!entry) return;
+        for (const key of entry.keys) {
           const current = await store.spendLines.get(key).catch(absentIfCorrupt);
-          if (current !== undefined) await store.spendLines.set(key, Math.max(0, current - amount));
+          if (current !== undefined) await store.spendLines.set(key, Math.max(0, current - entry.amount));
         }
+        await store.openSpends.set(day, without(open, id));
       });
+    },
+    commit(day, id) {
+      return serial(async () => {
+        const open = await readOpen(day);
+        if (id in open) await store.openSpends.set(day, without(open, id));
+      });
+    },
+    async openEntries(day) {
+      return Object.entries(await readOpen(day)).map(([id, e]) => ({ id, at: e.at }));
     },
     read(keys) {
       return Promise.all(keys.map(readSpend));
@@ -266,7 +331,7 @@ export function createStoreCounters(store: Pick<Families, 'spendLines' | 'member
 }
 
 /** Counters for the store at `location`: Redis scripts on Redis, else the store's own families. */
-export async function openCounters(location: StoreLocation, store: Pick<Families, 'spendLines' | 'memberGates'>): Promise<Counters> {
+export async function openCounters(location: StoreLocation, store: Pick<Families, 'spendLines' | 'openSpends' | 'memberGates'>): Promise<Counters> {
   return location.kind === 'redis' ? createRedisCounters(location.url) : createStoreCounters(store);
 }
 

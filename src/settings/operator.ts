@@ -41,13 +41,13 @@ export function createOperatorLedger(options: { counters: Counters; limits: Oper
     ...(limits.dailyBudget !== undefined ? [{ key: botKey(day), limit: limits.dailyBudget, scope: 'bot' as const }] : []),
   ];
   return {
-    /** Reserves `weight` for the member today if both operator limits allow it (atomically). */
-    async reserve(userId: string, weight: number): Promise<OperatorReservation> {
+    /** Reserves `weight` for job `jobId` of the member today if both operator limits allow it (atomically, once per job). */
+    async reserve(userId: string, weight: number, jobId: string): Promise<OperatorReservation> {
       const now = options.now();
       const day = utcDay(now);
       const wanted = lines(userId, day);
       if (wanted.length === 0) return { ok: true, day, weight, reserved: false };
-      const result = await counters.reserve(wanted, weight, LEDGER_TTL_MS);
+      const result = await counters.reserve(wanted, weight, LEDGER_TTL_MS, { id: jobId, day, at: now });
       if (!result.ok) {
         const line = wanted[result.index]!;
         return { ok: false, scope: line.scope, weight, used: result.used, limit: line.limit, resetsAt: nextUtcMidnight(now) };
@@ -60,9 +60,29 @@ export function createOperatorLedger(options: { counters: Counters; limits: Oper
       const botLeft = left('bot');
       return { ok: true, day, weight, reserved: true, ...(userLeft !== undefined ? { userLeft } : {}), ...(botLeft !== undefined ? { botLeft } : {}) };
     },
-    /** Gives a reservation of `day` back (the job failed upstream or never started). */
-    refund(userId: string, weight: number, day: string): Promise<void> {
-      return counters.release([userKey(userId, day), botKey(day)], weight);
+    /** Gives job `jobId`'s reservation of `day` back (it failed upstream or never started); once, however often asked. */
+    refund(jobId: string, day: string): Promise<void> {
+      return counters.release(day, jobId);
+    },
+    /** Job `jobId`'s spend is final (it succeeded or was stopped): a later refund gives nothing back. */
+    commit(jobId: string, day: string): Promise<void> {
+      return counters.commit(day, jobId);
+    },
+    /**
+     * Gives back reservations of `days` made before `before` whose job has no record (`exists`
+     * says false): the process was killed between reserving and storing the job, which was
+     * therefore never acknowledged. Returns how many were given back.
+     */
+    async reconcile(days: readonly string[], before: number, exists: (jobId: string) => Promise<boolean>): Promise<number> {
+      let n = 0;
+      for (const day of days) {
+        for (const entry of await counters.openEntries(day)) {
+          if (entry.at >= before || (await exists(entry.id))) continue;
+          await counters.release(day, entry.id);
+          n++;
+        }
+      }
+      return n;
     },
     /** Today's totals: the member's and the bot's. */
     async today(userId: string): Promise<{ user: number; bot: number }> {

@@ -51,6 +51,10 @@ export function createSettingsCache(options: { store: Pick<Store, 'settings'>; l
     get(guildId: string | null): GuildSettings {
       return (guildId && cache.get(guildId)) || DEFAULT_SETTINGS;
     },
+    /** Servers with stored settings (those that can have a usage ledger). */
+    guildIds(): string[] {
+      return [...cache.keys()];
+    },
     /** Applies `change` to the stored settings (read fresh) and writes them through. */
     async update(guildId: string, change: (s: GuildSettings) => GuildSettings): Promise<GuildSettings> {
       const stored = await options.store.settings.get(guildId).catch((err: unknown) => {

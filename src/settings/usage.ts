@@ -38,7 +38,7 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
   }
 
   const read = async (guildId: string, day: string): Promise<DayUsage> => {
-    const empty: DayUsage = { total: 0, members: {} };
+    const empty: DayUsage = { total: 0, members: {}, open: {} };
     try {
       return (await options.store.usage.get({ guildId, day })) ?? empty;
     } catch (err) {
@@ -48,15 +48,32 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
     }
   };
 
+  /** Gives job `jobId`'s reservation back (it failed upstream or was never submitted); once, however often asked. */
+  const refund = (guildId: string, day: string, jobId: string): Promise<void> =>
+    serial(guildId, async () => {
+      const usage = await read(guildId, day);
+      const entry = usage.open[jobId];
+      if (!entry) return;
+      usage.total = Math.max(0, usage.total - entry.weight);
+      usage.members[entry.userId] = Math.max(0, (usage.members[entry.userId] ?? 0) - entry.weight);
+      await options.store.usage.set({ guildId, day }, { ...usage, open: withoutKey(usage.open, jobId) });
+    });
+
   return {
-    /** Reserves `weight` for the member today if both limits allow it. */
-    reserve(guildId: string, userId: string, weight: number, settings: GuildSettings): Promise<Reservation> {
+    /** Reserves `weight` for job `jobId` of the member today if both limits allow it; once per job. */
+    reserve(guildId: string, userId: string, weight: number, settings: GuildSettings, jobId: string): Promise<Reservation> {
       return serial(guildId, async () => {
         const now = options.now();
         const day = utcDay(now);
         const usage = await read(guildId, day);
         const memberUsed = usage.members[userId] ?? 0;
         const resetsAt = nextUtcMidnight(now);
+        const left = () => ({
+          ...(settings.memberDailyLimit !== undefined ? { memberLeft: settings.memberDailyLimit - (usage.members[userId] ?? 0) } : {}),
+          ...(settings.serverDailyBudget !== undefined ? { serverLeft: settings.serverDailyBudget - usage.total } : {}),
+        });
+        // Asked again for a job already counted (a retried start): nothing is added twice.
+        if (usage.open[jobId]) return { ok: true, day, weight: usage.open[jobId].weight, ...left() } as const;
         if (settings.memberDailyLimit !== undefined && memberUsed + weight > settings.memberDailyLimit) {
           return { ok: false, scope: 'member', weight, used: memberUsed, limit: settings.memberDailyLimit, resetsAt } as const;
         }
@@ -65,24 +82,38 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
         }
         usage.total += weight;
         usage.members[userId] = memberUsed + weight;
+        usage.open[jobId] = { userId, weight, at: now };
         await options.store.usage.set({ guildId, day }, usage);
-        return {
-          ok: true,
-          day,
-          weight,
-          ...(settings.memberDailyLimit !== undefined ? { memberLeft: settings.memberDailyLimit - usage.members[userId] } : {}),
-          ...(settings.serverDailyBudget !== undefined ? { serverLeft: settings.serverDailyBudget - usage.total } : {}),
-        } as const;
+        return { ok: true, day, weight, ...left() } as const;
       });
     },
-    /** Gives a reservation back (the job failed upstream or was never submitted). */
-    refund(guildId: string, userId: string, weight: number, day: string): Promise<void> {
+    refund,
+    /** Job `jobId`'s spend is final (it succeeded or was stopped): a later refund gives nothing back. */
+    commit(guildId: string, day: string, jobId: string): Promise<void> {
       return serial(guildId, async () => {
         const usage = await read(guildId, day);
-        usage.total = Math.max(0, usage.total - weight);
-        usage.members[userId] = Math.max(0, (usage.members[userId] ?? 0) - weight);
-        await options.store.usage.set({ guildId, day }, usage);
+        if (!usage.open[jobId]) return;
+        await options.store.usage.set({ guildId, day }, { ...usage, open: withoutKey(usage.open, jobId) });
       });
+    },
+    /**
+     * Gives back reservations of `guildIds` on `days` made before `before` whose job has no
+     * record: the process was killed between reserving and storing the job, which was therefore
+     * never acknowledged. Returns how many were given back.
+     */
+    async reconcile(guildIds: Iterable<string>, days: readonly string[], before: number, exists: (jobId: string) => Promise<boolean>): Promise<number> {
+      let n = 0;
+      for (const guildId of guildIds) {
+        for (const day of days) {
+          const open = (await read(guildId, day)).open;
+          for (const [jobId, entry] of Object.entries(open)) {
+            if (entry.at >= before || (await exists(jobId))) continue;
+            await refund(guildId, day, jobId);
+            n++;
+          }
+        }
+      }
+      return n;
     },
     async today(guildId: string): Promise<{ total: number; members: Record<string, number> }> {
       return read(guildId, utcDay(options.now()));
@@ -91,6 +122,11 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
 }
 
 export type UsageLedger = ReturnType<typeof createUsageLedger>;
+
+/** `entries` without `key` (a copy). */
+function withoutKey<V>(entries: Record<string, V>, key: string): Record<string, V> {
+  return Object.fromEntries(Object.entries(entries).filter(([k]) => k !== key));
+}
 
 /** What a member over a limit is told, with the numbers, in `locale` (a Discord locale; default en-US). */
 export function describeReservationRefusal(r: Extract<Reservation, { ok: false }>, locale = 'en-US'): string {

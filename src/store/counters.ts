@@ -17,6 +17,23 @@ export const spendLines = defineFamily({
   ttlMs: SPEND_TTL_MS,
 });
 
+/**
+ * The reservations of one UTC day not yet final (their jobs still running), by job id: what each
+ * added and to which lines. A refund gives back exactly that, once; a job that succeeded is
+ * committed (dropped from here, its spend kept). A kill between two writes can therefore neither
+ * refund twice nor leave a reservation nobody can find (see `reconcile` in src/settings/operator.ts).
+ */
+export const OpenSpendSchema = z.record(z.string(), z.object({ amount: z.number().min(0), at: z.number(), keys: z.array(z.string()).max(8) }));
+export type OpenSpend = z.infer<typeof OpenSpendSchema>;
+
+export const openSpends = defineFamily({
+  name: 'open spend',
+  namespace: 'meta',
+  schema: OpenSpendSchema,
+  key: (day: string) => `spend-open:${day}`,
+  ttlMs: SPEND_TTL_MS,
+});
+
 export const GateRecordSchema = z.object({
   /** Job id → admitted at, ms. */
   inFlight: z.record(z.string(), z.number()).default({}),

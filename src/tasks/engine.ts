@@ -18,6 +18,11 @@ import { nextPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
 import type { TaskRepository } from '../store/index.js';
 
 export interface EngineEvents {
+  /**
+   * Awaited right before a task is saved as `done`, with its final outcome: settles its spend
+   * (src/settings/spend.ts). Must be idempotent; a rejection retries the step later.
+   */
+  settle?(record: TaskRecord): Promise<void>;
   /** A task reached `done`; `attached` tells whether the mp4 itself was posted. */
   finished?(record: TaskRecord): void;
   submitted?(record: TaskRecord): void;
@@ -286,6 +291,7 @@ export function createEngine(options: EngineOptions) {
     const mark = record.stopped ?? (await options.stopMark?.(record.id));
     if (!mark) return undefined;
     logger.info({ task: record.id, by: mark.by, state: record.state }, 'job stopped by the member; not waiting any more');
+    await options.events?.settle?.({ ...record, stopped: mark });
     const closed = await save(record, { state: 'done', stopped: mark, nextAt: now(), attempts: 0 });
     // A step that ran while Stop was pressed may have put the progress card back: show the stop again.
     if (!record.stopped) await delivery.showStopped(closed);
@@ -307,13 +313,17 @@ export function createEngine(options: EngineOptions) {
       if (outcome.kind === 'failed' && record.attempts + 1 >= MAX_TRANSIENT_ATTEMPTS.discord) {
         // Not even the failure can be posted: stop trying; the record keeps the outcome for lookup.
         logger.error({ task: record.id, err }, 'giving up posting the failure');
-        return save(record, { state: 'done', delivered: { via: 'none', channelId: null, messageId: null, at: now(), attached: false } });
+        await options.events?.settle?.(record);
+        const closed = await save(record, { state: 'done', delivered: { via: 'none', channelId: null, messageId: null, at: now(), attached: false } });
+        options.events?.finished?.(closed);
+        return closed;
       }
       return retryLater(record, new UserFacingError('video_unavailable'), MAX_TRANSIENT_ATTEMPTS.discord);
     }
     // Recorded before the ping, so a restart neither posts again nor forgets to ping.
     const posted = record.delivered ? written.record : await save(written.record, { delivered: written.delivered });
     const pinged = await delivery.notify(posted);
+    await options.events?.settle?.(pinged);
     const done = await save(pinged, { state: 'done', delivered: written.delivered, nextAt: now(), attempts: 0 });
     logger.info({ task: done.id, via: done.delivered?.via, attached: done.delivered?.attached, outcome: outcome.kind }, 'delivered');
     options.events?.finished?.(done);

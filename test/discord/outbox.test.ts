@@ -14,6 +14,7 @@ describe('classifyDiscordError', () => {
     [RESTJSONErrorCodes.FileUploadedExceedsMaximumSize, 400, 'too_large'],
     [RESTJSONErrorCodes.MissingAccess, 403, 'no_access'],
     [RESTJSONErrorCodes.MissingPermissions, 403, 'no_access'],
+    [RESTJSONErrorCodes.UnknownChannel, 404, 'no_access'],
     [RESTJSONErrorCodes.CannotSendMessagesToThisUser, 403, 'cannot_dm'],
     [RESTJSONErrorCodes.CannotSendMessagesToThisUserDueToHavingNoMutualGuilds, 403, 'cannot_dm'],
     [RESTJSONErrorCodes.MaximumNumberOfEditsToMessagesOlderThanOneHourReached, 400, 'edit_cap'],

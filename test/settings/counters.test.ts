@@ -69,34 +69,50 @@ describe.each(backends)('counters on $name', (backend) => {
 
   it('reserves all or nothing, names the line that refused, and gives back without going below zero', async () => {
     const [c] = await backend.open();
+    const day = '2026-12-01';
     const lines = [
       { key: 'u:1', limit: 10 },
       { key: 'bot', limit: 12 },
     ];
-    expect(await c.reserve(lines, 6, DAY_MS)).toEqual({ ok: true, used: [6, 6] });
+    expect(await c.reserve(lines, 6, DAY_MS, { id: 'j1', day, at: 1 })).toEqual({ ok: true, used: [6, 6] });
     // The member line would go over: nothing is added to the bot line either.
-    expect(await c.reserve(lines, 5, DAY_MS)).toEqual({ ok: false, index: 0, used: 6 });
+    expect(await c.reserve(lines, 5, DAY_MS, { id: 'j2', day, at: 2 })).toEqual({ ok: false, index: 0, used: 6 });
     expect(await c.read(['u:1', 'bot'])).toEqual([6, 6]);
-    expect(
-      await c.reserve(
-        [
-          { key: 'u:2', limit: 10 },
-          { key: 'bot', limit: 12 },
-        ],
-        7,
-        DAY_MS,
-      ),
-    ).toEqual({ ok: false, index: 1, used: 6 });
-    await c.release(['u:1', 'bot'], 4);
-    expect(await c.read(['u:1', 'bot', 'absent'])).toEqual([2, 2, 0]);
-    await c.release(['u:1'], 50);
-    expect(await c.read(['u:1'])).toEqual([0]);
+    const other = [
+      { key: 'u:2', limit: 10 },
+      { key: 'bot', limit: 12 },
+    ];
+    expect(await c.reserve(other, 7, DAY_MS, { id: 'j3', day, at: 3 })).toEqual({ ok: false, index: 1, used: 6 });
+    expect(await c.reserve(other, 4, DAY_MS, { id: 'j4', day, at: 4 })).toEqual({ ok: true, used: [4, 10] });
+    expect((await c.openEntries(day)).map((e) => e.id).sort()).toEqual(['j1', 'j4']);
+    await c.release(day, 'j1');
+    expect(await c.read(['u:1', 'u:2', 'bot', 'absent'])).toEqual([0, 4, 4, 0]);
+    expect((await c.openEntries(day)).map((e) => e.id)).toEqual(['j4']);
+  });
+
+  it('a reservation is counted once per job: asked again, released twice or after a commit, nothing moves', async () => {
+    const [a, b] = await backend.open();
+    const day = '2026-12-01';
+    const lines = [{ key: 'u:once', limit: 100 }, { key: 'bot:once' }];
+    expect(await a.reserve(lines, 5, DAY_MS, { id: 'j1', day, at: 1 })).toEqual({ ok: true, used: [5, 5] });
+    // A retried start, through the other handle: already counted.
+    expect(await b.reserve(lines, 5, DAY_MS, { id: 'j1', day, at: 2 })).toEqual({ ok: true, used: [5, 5] });
+    expect(await a.reserve(lines, 3, DAY_MS, { id: 'j2', day, at: 3 })).toEqual({ ok: true, used: [8, 8] });
+    await a.release(day, 'j1');
+    await b.release(day, 'j1');
+    await a.commit(day, 'j2');
+    await b.release(day, 'j2');
+    await a.release(day, 'never-reserved');
+    expect(await a.read(['u:once', 'bot:once'])).toEqual([3, 3]);
+    expect(await a.openEntries(day)).toEqual([]);
   });
 
   it('concurrent reservations from two handles never exceed the limit', async () => {
     const [a, b] = await backend.open();
     const line = [{ key: 'u:race', limit: 30 }];
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).reserve(line, 5, DAY_MS)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).reserve(line, 5, DAY_MS, { id: `r${i}`, day: '2026-12-01', at: i })),
+    );
     expect(results.filter((r) => r.ok)).toHaveLength(6);
     expect(await a.read(['u:race'])).toEqual([30]);
   });
@@ -135,20 +151,34 @@ describe.each(backends)('counters on $name', (backend) => {
     const limits = { userDailyLimit: 10, dailyBudget: 15, allowDms: true };
     const shard1 = createOperatorLedger({ counters: a, limits, now: () => now });
     const shard2 = createOperatorLedger({ counters: b, limits, now: () => now });
-    expect(await shard1.reserve('alice', 8)).toMatchObject({ ok: true, reserved: true, userLeft: 2, botLeft: 7 });
-    const refused = await shard2.reserve('alice', 4);
+    expect(await shard1.reserve('alice', 8, 'a1')).toMatchObject({ ok: true, reserved: true, userLeft: 2, botLeft: 7 });
+    const refused = await shard2.reserve('alice', 4, 'a2');
     expect(refused).toEqual({ ok: false, scope: 'user', weight: 4, used: 8, limit: 10, resetsAt: Date.UTC(2026, 11, 2) });
     if (refused.ok) throw new Error('unreachable');
     expect(describeOperatorRefusal(refused)).toBe(
       `You have reached your daily video allowance on this bot: 8 of 10 weighted video-seconds used, 2 left, and this video needs 4. It resets <t:${Date.UTC(2026, 11, 2) / 1000}:R>. Nothing was started.`,
     );
-    expect(await shard2.reserve('bob', 8)).toMatchObject({ ok: false, scope: 'bot', used: 8, limit: 15 });
-    await shard2.refund('alice', 8, '2026-12-01');
+    expect(await shard2.reserve('bob', 8, 'b1')).toMatchObject({ ok: false, scope: 'bot', used: 8, limit: 15 });
+    await shard2.refund('a1', '2026-12-01');
     expect(await shard1.today('alice')).toEqual({ user: 0, bot: 0 });
-    expect(await shard2.reserve('bob', 8)).toMatchObject({ ok: true });
+    expect(await shard2.reserve('bob', 8, 'b1')).toMatchObject({ ok: true });
     // A new UTC day starts from zero.
     now += 3 * 60 * 60 * 1000;
-    expect(await shard1.reserve('bob', 10)).toMatchObject({ ok: true, userLeft: 0 });
+    expect(await shard1.reserve('bob', 10, 'b2')).toMatchObject({ ok: true, userLeft: 0 });
+  });
+
+  it('reconcile gives back reservations whose job was never stored (a kill before the record), and only those', async () => {
+    const [a] = await backend.open();
+    let now = Date.UTC(2026, 11, 1, 12);
+    const ledger = createOperatorLedger({ counters: a, limits: { userDailyLimit: 100, allowDms: true }, now: () => now });
+    await ledger.reserve('alice', 5, 'stored');
+    await ledger.reserve('alice', 7, 'orphan');
+    now += 60_000;
+    await ledger.reserve('alice', 2, 'fresh');
+    const stored = new Set(['stored']);
+    expect(await ledger.reconcile(['2026-12-01'], now - 30_000, (id) => Promise.resolve(stored.has(id)))).toBe(1);
+    expect(await ledger.today('alice')).toEqual({ user: 7, bot: 0 });
+    expect(await ledger.reconcile(['2026-12-01'], now - 30_000, (id) => Promise.resolve(stored.has(id)))).toBe(0);
   });
 
   it('the member gate keeps re-posts in a window of their own', async () => {
@@ -170,7 +200,7 @@ describe('no operator limits set', () => {
     try {
       const c = createStoreCounters(s);
       const ledger = createOperatorLedger({ counters: c, limits: { allowDms: true }, now: () => 0 });
-      expect(await ledger.reserve('u', 1_000_000)).toEqual({ ok: true, day: '1970-01-01', weight: 1_000_000, reserved: false });
+      expect(await ledger.reserve('u', 1_000_000, 'j')).toEqual({ ok: true, day: '1970-01-01', weight: 1_000_000, reserved: false });
       expect(await ledger.today('u')).toEqual({ user: 0, bot: 0 });
     } finally {
       await s.close();

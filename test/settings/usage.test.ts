@@ -37,46 +37,46 @@ describe('usage ledger over a real SQLite store', () => {
   it('refuses over the member limit with the numbers, and counts per server', async () => {
     let now = Date.UTC(2026, 10, 24, 12, 0, 0);
     const ledger = createUsageLedger({ store, now: () => now });
-    expect(await ledger.reserve('g1', 'u1', 15, limits)).toMatchObject({ ok: true, memberLeft: 5, serverLeft: 15 });
-    const refused = await ledger.reserve('g1', 'u1', 10, limits);
+    expect(await ledger.reserve('g1', 'u1', 15, limits, 'job1')).toMatchObject({ ok: true, memberLeft: 5, serverLeft: 15 });
+    const refused = await ledger.reserve('g1', 'u1', 10, limits, 'job2');
     expect(refused).toMatchObject({ ok: false, scope: 'member', used: 15, limit: 20, weight: 10 });
     if (refused.ok) throw new Error('unreachable');
     expect(describeReservationRefusal(refused)).toContain('weighs 10 video-seconds, but you have only 5 of 20 left today');
-    expect(await ledger.reserve('g1', 'u2', 10, limits)).toMatchObject({ ok: true, serverLeft: 5 });
-    expect(await ledger.reserve('g1', 'u3', 10, limits)).toMatchObject({ ok: false, scope: 'server', used: 25 });
+    expect(await ledger.reserve('g1', 'u2', 10, limits, 'job3')).toMatchObject({ ok: true, serverLeft: 5 });
+    expect(await ledger.reserve('g1', 'u3', 10, limits, 'job4')).toMatchObject({ ok: false, scope: 'server', used: 25 });
     // Another server is separate.
-    expect(await ledger.reserve('g2', 'u1', 15, limits)).toMatchObject({ ok: true });
+    expect(await ledger.reserve('g2', 'u1', 15, limits, 'job5')).toMatchObject({ ok: true });
     now += 1;
   });
 
   it('a refund gives the weight back', async () => {
     const now = Date.UTC(2026, 10, 24, 12);
     const ledger = createUsageLedger({ store, now: () => now });
-    const r = await ledger.reserve('g1', 'u1', 20, limits);
-    expect(await ledger.reserve('g1', 'u1', 1, limits)).toMatchObject({ ok: false });
+    const r = await ledger.reserve('g1', 'u1', 20, limits, 'job6');
+    expect(await ledger.reserve('g1', 'u1', 1, limits, 'job7')).toMatchObject({ ok: false });
     if (!r.ok) throw new Error('unreachable');
-    await ledger.refund('g1', 'u1', r.weight, r.day);
-    expect(await ledger.reserve('g1', 'u1', 20, limits)).toMatchObject({ ok: true });
+    await ledger.refund('g1', r.day, 'job6');
+    expect(await ledger.reserve('g1', 'u1', 20, limits, 'job8')).toMatchObject({ ok: true });
   });
 
   it('resets at the UTC day boundary, and survives a restart (a new store over the same file)', async () => {
     let now = Date.UTC(2026, 10, 24, 23, 59, 0);
     const ledger = createUsageLedger({ store, now: () => now });
-    await ledger.reserve('g1', 'u1', 20, limits);
-    const refused = await ledger.reserve('g1', 'u1', 1, limits);
+    await ledger.reserve('g1', 'u1', 20, limits, 'job9');
+    const refused = await ledger.reserve('g1', 'u1', 1, limits, 'job10');
     expect(refused).toMatchObject({ ok: false, resetsAt: Date.UTC(2026, 10, 25) });
 
     await store.close();
     store = await openStore(`sqlite://${join(dir, 's.sqlite')}`);
     const after = createUsageLedger({ store, now: () => now });
-    expect(await after.reserve('g1', 'u1', 1, limits)).toMatchObject({ ok: false, used: 20 });
+    expect(await after.reserve('g1', 'u1', 1, limits, 'job11')).toMatchObject({ ok: false, used: 20 });
     now = Date.UTC(2026, 10, 25, 0, 0, 1);
-    expect(await after.reserve('g1', 'u1', 20, limits)).toMatchObject({ ok: true, day: '2026-11-25', memberLeft: 0 });
+    expect(await after.reserve('g1', 'u1', 20, limits, 'job12')).toMatchObject({ ok: true, day: '2026-11-25', memberLeft: 0 });
   });
 
   it('concurrent reservations never overspend', async () => {
     const ledger = createUsageLedger({ store, now: () => Date.UTC(2026, 0, 1) });
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.reserve('g1', `u${i}`, 5, limits)));
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.reserve('g1', `u${i}`, 5, limits, `job-c${i}`)));
     expect(results.filter((r) => r.ok)).toHaveLength(6);
   });
 

@@ -35,7 +35,7 @@ describe('record families keep the keys stored data already uses', () => {
   it.each([
     ['commands-hash:app1', () => store.commandHash.set('app1', 'h')],
     ['jobs:u1', () => store.memberJobs.set('u1', ['t'])],
-    ['usage:g1:2026-12-01', () => store.usage.set({ guildId: 'g1', day: '2026-12-01' }, { total: 1, members: { u1: 1 } })],
+    ['usage:g1:2026-12-01', () => store.usage.set({ guildId: 'g1', day: '2026-12-01' }, { total: 1, members: { u1: 1 }, open: {} })],
     ['alerted:credits:g1', () => store.creditAlerts.set('g1', 5)],
     ['poll-history', () => store.pollHistory.set(undefined, { k: [1000] })],
     ['animate:i1', () => store.pendingAnimations.set('i1', { images: [], messageUrl: 'https://discord.com/channels/1/2/3' })],
@@ -93,9 +93,13 @@ describe('a stored value that does not parse', () => {
     const day = '2026-12-02';
     await meta.set(`usage:g5:${day}`, { total: 'lots' });
     const ledger = createUsageLedger({ store, now: () => Date.parse(`${day}T12:00:00Z`) });
-    const r = await ledger.reserve('g5', 'u1', 4, GuildSettingsSchema.parse({ serverDailyBudget: 10 }));
+    const r = await ledger.reserve('g5', 'u1', 4, GuildSettingsSchema.parse({ serverDailyBudget: 10 }), 'j1');
     expect(r).toMatchObject({ ok: true, serverLeft: 6 });
-    expect(await meta.get(`usage:g5:${day}`)).toEqual({ total: 4, members: { u1: 4 } });
+    expect(await meta.get(`usage:g5:${day}`)).toEqual({
+      total: 4,
+      members: { u1: 4 },
+      open: { j1: { userId: 'u1', weight: 4, at: Date.parse(`${day}T12:00:00Z`) } },
+    });
   });
 });
 

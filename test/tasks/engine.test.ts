@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Delivery, Written } from '../../src/discord/deliver.js';
 import { DiscordWriteError } from '../../src/discord/outbox.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { createEngine } from '../../src/tasks/engine.js';
+import { createEngine, type EngineEvents } from '../../src/tasks/engine.js';
+import { GuildSettingsSchema } from '../../src/settings/settings.js';
+import { settleSpend } from '../../src/settings/spend.js';
+import { createUsageLedger, utcDay } from '../../src/settings/usage.js';
 import type { TaskRecord } from '../../src/tasks/record.js';
 import { SCHEDULE_DEFAULTS } from '../../src/tasks/schedule.js';
 import type { UpstreamClient } from '../../src/upstream/client.js';
@@ -36,7 +39,7 @@ const notFound = () => new UpstreamNotFoundError({ requestPath: '/v1/videos/gene
 /** Upstream answers as toapis sends them (parsed by the real schema). */
 type RawTask = Record<string, unknown>;
 
-function setup(upstream: { getTask?: (id: string) => RawTask | Error; submit?: () => RawTask }, deliver?: () => Promise<Written>) {
+function setup(upstream: { getTask?: (id: string) => RawTask | Error; submit?: () => RawTask }, deliver?: () => Promise<Written>, events?: EngineEvents) {
   const calls: string[] = [];
   const client: UpstreamClient = {
     async uploadImage() {
@@ -81,6 +84,7 @@ function setup(upstream: { getTask?: (id: string) => RawTask | Error; submit?: (
     secrets: [SECRET],
     now: () => NOW,
     random: () => 0.5,
+    ...(events ? { events } : {}),
   });
   return { engine, calls };
 }
@@ -109,6 +113,41 @@ describe('submit', () => {
     expect(s.calls.filter((c) => c === 'submit')).toHaveLength(1);
     expect(after?.upstream?.taskId).toBe('task-1');
     expect((await store.get(rec.id))?.state).toBe('running');
+  });
+});
+
+describe('a finished job’s spend is settled before it is marked done', () => {
+  it('a failed settle leaves the job open; the next step settles again and closes it, giving the weight back once', async () => {
+    const usage = createUsageLedger({ store, now: () => NOW });
+    const day = utcDay(NOW);
+    const limits = GuildSettingsSchema.parse({ serverDailyBudget: 100 });
+    const base = record({ now: NOW - 1000 });
+    const guildId = base.owner.guildId!;
+    const rec = await stored({
+      state: 'running',
+      upstream: { taskId: 'task-s', status: 'processing', progress: 10, submittedAt: NOW - 5000 },
+      quota: { weight: 10, day },
+    });
+    expect(await usage.reserve(guildId, rec.owner.userId, 10, limits, rec.id)).toMatchObject({ ok: true });
+    expect(await usage.reserve(guildId, 'someone-else', 7, limits, 'other-job')).toMatchObject({ ok: true });
+    const seen: string[] = [];
+    const deps = { usage, operator: { refund: async () => undefined, commit: async () => undefined }, gate: { finish: async () => undefined } };
+    const s = setup({ getTask: () => ({ id: 'task-s', status: 'failed', error: { code: 'x', message: 'no' } }) }, undefined, {
+      async settle(r) {
+        seen.push(r.outcome?.kind ?? 'none');
+        if (seen.length === 1) throw new Error('store down');
+        await settleSpend(deps, r);
+      },
+    });
+    await expect(s.engine.step(rec.id)).rejects.toThrow('store down');
+    expect((await store.get(rec.id))?.state).toBe('delivering');
+    expect((await usage.today(guildId)).total).toBe(17);
+    const after = await s.engine.step(rec.id);
+    expect(after?.state).toBe('done');
+    expect(seen).toEqual(['failed', 'failed']);
+    // Settled again by a stray retry: still given back only once.
+    await settleSpend(deps, after!);
+    expect((await usage.today(guildId)).total).toBe(7);
   });
 });
 
