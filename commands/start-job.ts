@@ -45,6 +45,20 @@ export interface StartOptions {
   ephemeral?: boolean;
   /** Member defaults a cap overrode (src/settings/effective.ts), shown on the card. */
   notes?: readonly DefaultNote[];
+  /** Weighted video-seconds to reserve; default the request's own (a story reserves all its clips). */
+  weight?: number;
+  /**
+   * Called with the record and what was reserved, right before the record is written (before the
+   * acknowledgement): writes what else the job needs (a story record) and returns the record to store.
+   */
+  prepare?(record: TaskRecord, reserved: Reserved): Promise<TaskRecord>;
+}
+
+/** What {@link startJob} reserved for a job against the server's and the operator's ledgers. */
+export interface Reserved {
+  weight: number;
+  quota?: NonNullable<TaskRecord['quota']>;
+  operatorQuota?: NonNullable<TaskRecord['operatorQuota']>;
 }
 
 /**
@@ -108,7 +122,7 @@ export async function startJob(
     response = await interaction.deferReply({ withResponse: true, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
   } catch (err) {
     // Not acknowledged (Discord saw "did not respond"): the stored job must not run after all.
-    await stored.then((o) => (o.ok ? abandon(ctx, o.record) : undefined)).catch(noop);
+    await stored.then((o) => (o.ok ? abandon(ctx, o.record, o.reserved) : undefined)).catch(noop);
     throw err;
   }
   let record: TaskRecord;
@@ -156,7 +170,7 @@ const noop = () => undefined;
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 type Stored =
-  | { ok: true; record: TaskRecord }
+  | { ok: true; record: TaskRecord; reserved: Reserved }
   | {
       ok: false;
       refusal: { kind: 'operator'; verdict: Extract<OperatorReservation, { ok: false }> } | { kind: 'server'; verdict: Extract<Reservation, { ok: false }> };
@@ -175,7 +189,7 @@ async function storeNewJob(
   ephemeral: boolean,
 ): Promise<Stored> {
   const userId = interaction.user.id;
-  const weight = jobWeight(request);
+  const weight = options.weight ?? jobWeight(request);
   let operatorQuota: TaskRecord['operatorQuota'];
   let quota: TaskRecord['quota'];
   /** Gives back whatever was reserved or admitted for this job: nothing was started. */
@@ -227,8 +241,10 @@ async function storeNewJob(
     if (quota) record = { ...record, quota };
     if (operatorQuota) record = { ...record, operatorQuota };
     if (options.notes?.length) record = { ...record, notes: options.notes.slice(0, 5).map((n) => describeDefaultNote(n, interaction.locale).slice(0, 300)) };
+    const reserved: Reserved = { weight, ...(quota ? { quota } : {}), ...(operatorQuota ? { operatorQuota } : {}) };
+    if (options.prepare) record = await options.prepare(record, reserved);
     await ctx.store.put(record);
-    return { ok: true, record };
+    return { ok: true, record, reserved };
   } catch (err) {
     await undo();
     throw err;
@@ -236,11 +252,12 @@ async function storeNewJob(
 }
 
 /** Closes a stored job that was never acknowledged: finished, nothing delivered, its weight given back. */
-async function abandon(ctx: CommandContext, record: TaskRecord): Promise<void> {
+async function abandon(ctx: CommandContext, record: TaskRecord, reserved: Reserved): Promise<void> {
   await ctx.store.put({ ...record, state: 'done', outcome: { kind: 'failed', code: 'upstream_unavailable' }, updatedAt: ctx.now() });
   await ctx.gate.cancel(record.owner.userId, record.id).catch(noop);
-  if (record.operatorQuota) await ctx.operator.refund(record.owner.userId, record.operatorQuota.weight, record.operatorQuota.day);
-  if (record.quota && record.owner.guildId) await ctx.usage.refund(record.owner.guildId, record.owner.userId, record.quota.weight, record.quota.day);
+  // Everything reserved (all of a story's clips), not only what this record carries.
+  if (reserved.operatorQuota) await ctx.operator.refund(record.owner.userId, reserved.operatorQuota.weight, reserved.operatorQuota.day);
+  if (reserved.quota && record.owner.guildId) await ctx.usage.refund(record.owner.guildId, record.owner.userId, reserved.quota.weight, reserved.quota.day);
 }
 
 /** Tells the member, privately, which of their defaults the server did not allow and what was used. */

@@ -2,6 +2,7 @@ import type { ButtonInteraction } from 'discord.js';
 import { t } from '../src/i18n/index.js';
 import { renderRefusal, renderStopped } from '../src/render/render.js';
 import type { TaskRecord } from '../src/tasks/record.js';
+import { createStoryChain } from '../src/tasks/story.js';
 import { mayModerate } from './access.js';
 import type { CommandContext } from './types.js';
 
@@ -28,8 +29,14 @@ export async function stopJob(interaction: ButtonInteraction, ctx: CommandContex
   ctx.scheduler.release(record.id);
   // The in-flight slot is freed at once; the weight stays counted (toapis cannot cancel).
   await ctx.gate
-    .finish(record.owner.userId, record.id)
+    .finish(record.owner.userId, record.story?.slot ?? record.id)
     .catch((err: unknown) => ctx.logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
+  // A story ends here: the clips after this one never run, and what they reserved is given back.
+  if (record.story) {
+    await createStoryChain({ ...ctx, schedule: (id, userId) => ctx.scheduler.schedule(id, userId) })
+      .ended(stopped, 'stopped')
+      .catch((err: unknown) => ctx.logger.warn({ err, task: record.id }, 'could not end the story'));
+  }
   ctx.logger.info({ task: record.id, by: interaction.user.id, state: record.state }, 'job stopped');
   await interaction.editReply(renderStopped(stopped) as never);
 }

@@ -30,6 +30,7 @@ import { createLastFrameExtractor } from './tasks/frames.js';
 import { loadPersistedHistory } from './tasks/history.js';
 import { nextPollDelayMs, pollHintFor, scaledSchedule } from './tasks/schedule.js';
 import { createScheduler } from './tasks/scheduler.js';
+import { createStoryChain } from './tasks/story.js';
 import { StoreError, absentIfCorrupt, describeLocation, openStore } from './store/index.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
@@ -247,6 +248,14 @@ export async function startBot(env: Record<string, string | undefined>, override
       : (record, phase, progress) => nextPollDelayMs(phase, schedule, random, undefined, pollHintFor(record, progress, now(), history)),
     ...(push ? { push: push.hooks } : {}),
     stopMark: (jobId) => store.stopMarks.get(jobId).catch(absentIfCorrupt),
+    story: createStoryChain({
+      store,
+      schedule: (id, userId) => scheduler.schedule(id, userId),
+      operator,
+      usage,
+      logger: logger.child({ mod: 'story' }),
+      now,
+    }),
     events: {
       submitted(record) {
         if (!webhookAlertPending) return;
@@ -254,7 +263,10 @@ export async function startBot(env: Record<string, string | undefined>, override
         void alerts.webhookNotConfigured(record.owner.guildId);
       },
       finished(record) {
-        void gate.finish(record.owner.userId, record.id).catch((err: unknown) => logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
+        // A story holds one in-flight slot for its whole run, named by the interaction that started it.
+        void gate
+          .finish(record.owner.userId, record.story?.slot ?? record.id)
+          .catch((err: unknown) => logger.warn({ err, task: record.id }, 'could not release the in-flight slot'));
         if (record.outcome?.kind !== 'failed') return;
         if (record.operatorQuota) {
           const q = record.operatorQuota;
