@@ -210,6 +210,33 @@ describe('/vidu-story', () => {
     expect(await ephemeralReply(world, again)).toContain('not waiting for a retry');
   });
 
+  it('Stop on a running clip ends the story: nothing posted, the clips after it given back, the stopped one still counted', async () => {
+    world = await storyWorld({
+      env: { VIDU_USER_DAILY_LIMIT: '100' },
+      toapis: { planFor: (body) => (body.prompt === CLIPS[1]!.prompt ? { neverFinish: true } : planFor()(body)) },
+    });
+    const raw = story(
+      CLIPS.map((c) => c.prompt),
+      [
+        { name: 'model', type: 3, value: 'viduq3-turbo' },
+        { name: 'duration', type: 4, value: 2 },
+      ],
+    );
+    await world.discord.injectInteraction(raw);
+    await world.discord.waitFor(() => world!.toapis.stats.tasksCreated === 2 || undefined, { timeoutMs: 30_000 });
+    await world.discord.waitFor(() => world!.logs.find((l) => l.includes(`"task":"${raw.id}-1"`) && l.includes('"msg":"submitted"')));
+    const card = world.discord.originalMessage(raw.token)!;
+    expect(messageText(card)).toContain('Clip 2 of 3');
+    const stop = button({ customId: `job:stop:${raw.id}-1`, message: world.discord.wireMessage(card.id) });
+    await world.discord.injectInteraction(stop);
+    await world.discord.waitFor(() =>
+      world!.logs.find((l) => l.includes('"msg":"story ended"') && l.includes('"how":"stopped"') && l.includes('"refunded":2')),
+    );
+    await spentReaches(world, 4);
+    expect(videoMessages(world)).toHaveLength(0);
+    expect(world.toapis.stats.submitRequests).toBe(2);
+  });
+
   it.each([
     ['one prompt', [CLIPS[0]!.prompt], [], 'at least 2 prompts'],
     ['seven prompts', Array.from({ length: 7 }, (_, i) => `clip ${i + 1}`), [], 'at most 6 prompts, and this one has 7'],
