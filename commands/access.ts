@@ -8,8 +8,11 @@ import { t } from '../src/i18n/index.js';
 import { checkAccess, describeSettingsRefusal, type GuildSettings } from '../src/settings/settings.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 
-/** A job id is the snowflake of the interaction that started it. */
-const JOB_ID = /^\d{17,20}$/;
+/**
+ * A job id is the snowflake of the interaction that started it; a later clip of a story adds
+ * `-<clip index>` (src/tasks/story.ts `clipJobId`).
+ */
+const JOB_ID = /^\d{17,20}(?:-[1-5])?$/;
 
 /** Whether `id` can name a job at all (a forged or truncated custom_id cannot). */
 export function isJobId(id: string | undefined): id is string {

@@ -504,6 +504,100 @@ export const COMMAND_LOCALIZATIONS: Table = {
     },
   },
 
+  'vidu-story': {
+    '': {
+      description: {
+        'zh-CN': '最多六个片段，每段从上一段的最后一帧开始，拼接成一个视频',
+        ja: '最大 6 クリップ。各クリップは前のクリップの最後のフレームから始まり、1 本の動画につながります',
+        ko: '최대 여섯 클립, 각 클립은 앞 클립의 마지막 프레임에서 시작해 영상 하나로 이어져요',
+        'es-ES': 'Hasta seis clips, cada uno desde el último fotograma del anterior, unidos en un vídeo',
+      },
+    },
+    prompt1: {
+      description: {
+        'zh-CN': '第 1 段发生什么',
+        ja: 'クリップ 1 で何が起きるか',
+        ko: '클립 1에서 일어나는 일',
+        'es-ES': 'Qué pasa en el clip 1',
+      },
+    },
+    prompt2: {
+      description: {
+        'zh-CN': '第 2 段发生什么',
+        ja: 'クリップ 2 で何が起きるか',
+        ko: '클립 2에서 일어나는 일',
+        'es-ES': 'Qué pasa en el clip 2',
+      },
+    },
+    prompt3: {
+      description: {
+        'zh-CN': '第 3 段发生什么（可选）',
+        ja: 'クリップ 3 で何が起きるか（任意）',
+        ko: '클립 3에서 일어나는 일 (선택)',
+        'es-ES': 'Qué pasa en el clip 3 (opcional)',
+      },
+    },
+    prompt4: {
+      description: {
+        'zh-CN': '第 4 段发生什么（可选）',
+        ja: 'クリップ 4 で何が起きるか（任意）',
+        ko: '클립 4에서 일어나는 일 (선택)',
+        'es-ES': 'Qué pasa en el clip 4 (opcional)',
+      },
+    },
+    prompt5: {
+      description: {
+        'zh-CN': '第 5 段发生什么（可选）',
+        ja: 'クリップ 5 で何が起きるか（任意）',
+        ko: '클립 5에서 일어나는 일 (선택)',
+        'es-ES': 'Qué pasa en el clip 5 (opcional)',
+      },
+    },
+    prompt6: {
+      description: {
+        'zh-CN': '第 6 段发生什么（可选）',
+        ja: 'クリップ 6 で何が起きるか（任意）',
+        ko: '클립 6에서 일어나는 일 (선택)',
+        'es-ES': 'Qué pasa en el clip 6 (opcional)',
+      },
+    },
+    model: {
+      description: {
+        'zh-CN': '所有片段使用的模型（默认：你的设置，否则 viduq3-turbo）',
+        ja: '全クリップのモデル（デフォルト：あなたの設定、なければ viduq3-turbo）',
+        ko: '모든 클립의 모델 (기본: 내 설정, 없으면 viduq3-turbo)',
+        'es-ES': 'Modelo de todos los clips (predeterminado: el tuyo, si no viduq3-turbo)',
+      },
+    },
+    duration: {
+      description: {
+        'zh-CN': '每段时长（秒）：1–16（默认：你的设置，否则 5）',
+        ja: '各クリップの長さ（秒）：1–16（デフォルト：あなたの設定、なければ 5）',
+        ko: '클립마다 길이(초): 1–16 (기본: 내 설정, 없으면 5)',
+        'es-ES': 'Duración de cada clip en segundos: 1–16 (predeterminada: la tuya, si no 5)',
+      },
+    },
+    resolution: {
+      description: { 'zh-CN': '输出分辨率', ja: '出力解像度', ko: '출력 해상도', 'es-ES': 'Resolución de salida' },
+    },
+    aspect_ratio: {
+      description: {
+        'zh-CN': '第一段的宽高比，例如 16:9（后面的片段沿用）',
+        ja: '最初のクリップの縦横比（例：16:9）。後のクリップはそれに従います',
+        ko: '첫 클립의 화면비(예: 16:9), 뒤 클립은 이를 따라요',
+        'es-ES': 'Proporción W:H del primer clip, como 16:9 (los siguientes la siguen)',
+      },
+    },
+    audio: {
+      description: {
+        'zh-CN': '语音和音效（默认开启）',
+        ja: '音声と効果音（デフォルトはオン）',
+        ko: '음성과 효과음 (기본 켜짐)',
+        'es-ES': 'Voz y efectos de sonido (activado por defecto)',
+      },
+    },
+  },
+
   'Animate with Vidu': {
     '': { name: fromCatalog((locale) => t(locale, 'animate.commandName')) },
   },

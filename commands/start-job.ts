@@ -46,6 +46,26 @@ export interface StartOptions {
   ephemeral?: boolean;
   /** Member defaults a cap overrode (src/settings/effective.ts), shown on the card. */
   notes?: readonly DefaultNote[];
+  /**
+   * Later jobs reserved along with this one, each with this request's weight (a story's later
+   * clips, by their job ids): all or nothing, each given back on its own. Default none.
+   */
+  alsoReserve?: readonly string[];
+  /**
+   * Called with the record and what was reserved, right before the record is written (before the
+   * acknowledgement): writes what else the job needs (a story record) and returns the record to store.
+   */
+  prepare?(record: TaskRecord, reserved: Reserved): Promise<TaskRecord>;
+}
+
+/** What {@link startJob} reserved for a job against the server's and the operator's ledgers. */
+export interface Reserved {
+  /** The total reserved (this job's weight times the jobs reserved). */
+  weight: number;
+  /** The jobs it was reserved for: this one, then {@link StartOptions.alsoReserve}. */
+  jobIds: readonly string[];
+  quota?: NonNullable<TaskRecord['quota']>;
+  operatorQuota?: NonNullable<TaskRecord['operatorQuota']>;
 }
 
 /**
@@ -109,7 +129,7 @@ export async function startJob(
     response = await interaction.deferReply({ withResponse: true, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
   } catch (err) {
     // Not acknowledged (Discord saw "did not respond"): the stored job must not run after all.
-    await stored.then((o) => (o.ok ? abandon(ctx, o.record) : undefined)).catch(noop);
+    await stored.then((o) => (o.ok ? abandon(ctx, o.record, o.reserved) : undefined)).catch(noop);
     throw err;
   }
   let record: TaskRecord;
@@ -157,7 +177,7 @@ const noop = () => undefined;
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 type Stored =
-  | { ok: true; record: TaskRecord }
+  | { ok: true; record: TaskRecord; reserved: Reserved }
   | {
       ok: false;
       refusal: { kind: 'operator'; verdict: Extract<OperatorReservation, { ok: false }> } | { kind: 'server'; verdict: Extract<Reservation, { ok: false }> };
@@ -180,6 +200,7 @@ async function storeNewJob(
   let operatorQuota: TaskRecord['operatorQuota'];
   let quota: TaskRecord['quota'];
   const jobId = interaction.id;
+  const jobIds = [jobId, ...(options.alsoReserve ?? [])];
   const day = utcDay(ctx.now());
   /**
    * Gives back whatever was reserved or admitted for this job: nothing was started. Refunds go by
@@ -187,25 +208,28 @@ async function storeNewJob(
    */
   const undo = async () => {
     await ctx.gate.cancel(userId, jobId).catch((err: unknown) => ctx.logger.warn({ err }, 'could not cancel the admission'));
-    await ctx.operator.refund(jobId, operatorQuota?.day ?? day).catch((err: unknown) => ctx.logger.warn({ err }, 'operator refund failed'));
-    if (interaction.guildId)
-      await ctx.usage.refund(interaction.guildId, quota?.day ?? day, jobId).catch((err: unknown) => ctx.logger.warn({ err }, 'refund failed'));
+    for (const id of jobIds) {
+      await ctx.operator.refund(id, operatorQuota?.day ?? day).catch((err: unknown) => ctx.logger.warn({ err }, 'operator refund failed'));
+      if (interaction.guildId)
+        await ctx.usage.refund(interaction.guildId, quota?.day ?? day, id).catch((err: unknown) => ctx.logger.warn({ err }, 'refund failed'));
+    }
   };
   try {
-    const operator = await ctx.operator.reserve(userId, weight, jobId);
+    const operator = await ctx.operator.reserve(userId, weight, jobIds);
     if (!operator.ok) {
       ctx.logger.info({ by: userId, scope: operator.scope, used: operator.used, limit: operator.limit }, 'refused: operator daily cap');
       await undo();
       return { ok: false, refusal: { kind: 'operator', verdict: operator } };
     }
-    if (operator.reserved) operatorQuota = { weight: operator.weight, day: operator.day };
+    if (operator.reserved) operatorQuota = { weight, day: operator.day };
     if (interaction.guildId && (settings.memberDailyLimit !== undefined || settings.serverDailyBudget !== undefined)) {
-      const reservation = await ctx.usage.reserve(interaction.guildId, userId, weight, settings, jobId);
+      const reservation = await ctx.usage.reserve(interaction.guildId, userId, weight, settings, jobIds);
       if (!reservation.ok) {
         await undo();
         return { ok: false, refusal: { kind: 'server', verdict: reservation } };
       }
-      quota = { weight: reservation.weight, day: reservation.day, memberLeft: reservation.memberLeft, serverLeft: reservation.serverLeft };
+      // The record carries its own share; the later jobs' shares are theirs.
+      quota = { weight, day: reservation.day, memberLeft: reservation.memberLeft, serverLeft: reservation.serverLeft };
     }
     if (interaction.guildId) ctx.lastStarts.set(`${interaction.guildId}:${userId}`, ctx.now());
     let record = newTaskRecord(
@@ -232,19 +256,28 @@ async function storeNewJob(
     if (quota) record = { ...record, quota };
     if (operatorQuota) record = { ...record, operatorQuota };
     if (options.notes?.length) record = { ...record, notes: options.notes.slice(0, 5).map((n) => describeDefaultNote(n, interaction.locale).slice(0, 300)) };
+    const reserved: Reserved = { weight: weight * jobIds.length, jobIds, ...(quota ? { quota } : {}), ...(operatorQuota ? { operatorQuota } : {}) };
+    if (options.prepare) record = await options.prepare(record, reserved);
     await ctx.store.put(record);
-    return { ok: true, record };
+    return { ok: true, record, reserved };
   } catch (err) {
     await undo();
     throw err;
   }
 }
 
-/** Closes a stored job that was never acknowledged: finished, nothing delivered, its weight given back. */
-async function abandon(ctx: CommandContext, record: TaskRecord): Promise<void> {
+/**
+ * Closes a stored job that was never acknowledged: finished, nothing delivered, its weight (and
+ * that of the later jobs reserved with it) given back.
+ */
+async function abandon(ctx: CommandContext, record: TaskRecord, reserved: Reserved): Promise<void> {
   const closed: TaskRecord = { ...record, state: 'done', outcome: { kind: 'failed', code: 'upstream_unavailable' }, updatedAt: ctx.now() };
   // Given back first (idempotent): a kill before the record is closed cannot keep the weight counted.
   await settleSpend(ctx, closed);
+  for (const id of reserved.jobIds.slice(1)) {
+    if (record.operatorQuota) await ctx.operator.refund(id, record.operatorQuota.day);
+    if (record.quota && record.owner.guildId) await ctx.usage.refund(record.owner.guildId, record.quota.day, id);
+  }
   await ctx.gate.cancel(record.owner.userId, record.id).catch(noop);
   await ctx.store.put(closed);
 }

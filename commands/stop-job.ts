@@ -3,6 +3,7 @@ import { t } from '../src/i18n/index.js';
 import { renderRefusal, renderStopped } from '../src/render/render.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { settleSpend } from '../src/settings/spend.js';
+import { createStoryChain } from '../src/tasks/story.js';
 import { mayModerate } from './access.js';
 import type { CommandContext } from './types.js';
 
@@ -30,6 +31,12 @@ export async function stopJob(interaction: ButtonInteraction, ctx: CommandContex
   await settleSpend(ctx, stopped).catch((err: unknown) => ctx.logger.warn({ err, task: record.id }, 'could not settle the stopped job’s spend'));
   await ctx.store.put(stopped);
   ctx.scheduler.release(record.id);
+  // A story ends here: the clips after this one never run, and what they reserved is given back.
+  if (record.story) {
+    await createStoryChain({ ...ctx, schedule: (id, userId) => ctx.scheduler.schedule(id, userId) })
+      .ended(stopped, 'stopped')
+      .catch((err: unknown) => ctx.logger.warn({ err, task: record.id }, 'could not end the story'));
+  }
   ctx.logger.info({ task: record.id, by: interaction.user.id, state: record.state }, 'job stopped');
   await interaction.editReply(renderStopped(stopped) as never);
 }

@@ -31,6 +31,7 @@ import { createLastFrameExtractor } from './tasks/frames.js';
 import { loadPersistedHistory } from './tasks/history.js';
 import { nextPollDelayMs, pollHintFor, scaledSchedule } from './tasks/schedule.js';
 import { createScheduler } from './tasks/scheduler.js';
+import { createStoryChain } from './tasks/story.js';
 import { StoreError, absentIfCorrupt, describeLocation, openStore } from './store/index.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { downloadBytes, downloadToFile } from './upstream/download.js';
@@ -272,6 +273,14 @@ export async function startBot(env: Record<string, string | undefined>, override
       : (record, phase, progress) => nextPollDelayMs(phase, schedule, random, undefined, pollHintFor(record, progress, now(), history)),
     ...(push ? { push: push.hooks } : {}),
     stopMark: (jobId) => store.stopMarks.get(jobId).catch(absentIfCorrupt),
+    story: createStoryChain({
+      store,
+      schedule: (id, userId) => scheduler.schedule(id, userId),
+      operator,
+      usage,
+      logger: logger.child({ mod: 'story' }),
+      now,
+    }),
     events: {
       submitted(record) {
         if (!webhookAlertPending) return;

@@ -6,8 +6,10 @@
  */
 import { UserFacingError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Fitter } from '../media/fit.js';
-import { createVideoStager, type StagedVideo } from '../media/stage.js';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EncodeError, type Fitter } from '../media/fit.js';
+import { createVideoStager, type StagedVideo, type VideoProducer } from '../media/stage.js';
 import { renderDmNotice, renderFinal, renderProgress, renderStopped, progressLine, type MessagePayload, type VideoDelivery } from '../render/render.js';
 import type { Eta } from '../tasks/eta.js';
 import { fetchRefusalFailure } from '../tasks/fetch-failure.js';
@@ -254,7 +256,7 @@ export function createDelivery(options: DeliveryOptions) {
    * anything else when a later attempt may succeed. A kill mid-encode posts nothing: the next
    * attempt (after {@link alreadyDelivered}) downloads and encodes again.
    */
-  async function deliverVideo(record: TaskRecord, url: string): Promise<Written> {
+  async function deliverVideo(record: TaskRecord, url: string | VideoProducer): Promise<Written> {
     const limit = uploadLimit(record);
     const fileName = videoFileName(record);
     const link = (linkReason: VideoDelivery['linkReason']) => writeFinal(record, renderFinal(record, { linkReason }));
@@ -263,6 +265,7 @@ export function createDelivery(options: DeliveryOptions) {
       try {
         staged = await stager.stage(record.id, url, limit);
       } catch (err) {
+        if (err instanceof UserFacingError) throw err;
         logger.warn({ task: record.id, err, attempt: record.attempts + 1 }, 'video download failed');
         const refused = fetchRefusalFailure(err, 'video_unavailable', record.owner.locale);
         if (refused) throw refused;
@@ -304,7 +307,35 @@ export function createDelivery(options: DeliveryOptions) {
   async function deliverOutcome(record: TaskRecord): Promise<Written> {
     const outcome = record.outcome;
     if (!outcome) throw new TypeError(`task ${record.id} has no outcome to deliver`);
-    return outcome.kind === 'failed' ? writeFinal(record, renderFinal(record)) : deliverVideo(record, outcome.url);
+    if (outcome.kind === 'failed') return writeFinal(record, renderFinal(record));
+    return deliverVideo(record, record.story ? joinedStory(record, outcome.url) : outcome.url);
+  }
+
+  /**
+   * The last clip of a story: every clip downloaded (under this job's temp names) and joined by
+   * ffmpeg into the one video that is posted; it is then fitted to the limit like any video.
+   */
+  function joinedStory(record: TaskRecord, lastUrl: string): VideoProducer {
+    const urls = [...(record.story?.clips ?? []).map((c) => c.url), lastUrl];
+    return async (path, { maxBytes }) => {
+      const inputs = urls.map((_, i) => join(options.tmpDir, `${record.id}.clip-${i}.mp4`));
+      try {
+        for (const [i, url] of urls.entries()) {
+          await options.download.toFile(url, inputs[i]!, { maxBytes, timeoutMs: schedule.videoDownloadTimeoutMs });
+        }
+        try {
+          await options.fitter.join({ inputs, output: path });
+        } catch (err) {
+          if (!(err instanceof EncodeError)) throw err;
+          logger.warn({ task: record.id, err, stderr: (err as { stderrTail?: string }).stderrTail }, 'story clips could not be joined');
+          throw new UserFacingError('video_unavailable', undefined, { code: 'story_join_failed' });
+        }
+        logger.info({ task: record.id, story: record.story?.id, clips: urls.length }, 'story clips joined');
+        return { bytes: (await stat(path)).size };
+      } finally {
+        await Promise.all(inputs.map((p) => rm(p, { force: true })));
+      }
+    };
   }
 
   /** Shows the stopped card in place of the progress card (best effort; the record is unchanged). */

@@ -370,6 +370,21 @@ export const en = {
   'storyboard.shotHint': 'What happens. Optional last line: Camera: slow dolly in',
   'storyboard.built': '🎞️ **Prompt built from your shots** ({length} characters):',
   'storyboard.cut': '(the first {shown} characters; Details on the result shows it all)',
+  'story.title': 'Story · {total} clips',
+  'story.clipOf': 'Clip {n} of {total}',
+  'story.clip': 'Clip {n}',
+  'story.clips': 'Each clip on its own: {ids} (post one again with `/vidu-show id:`)',
+  'story.retry': 'Retry clip {n}',
+  'story.clipFailed': 'Clip {n} of {total} failed: {title}',
+  'story.stoppedHere': 'The story stopped at clip {n}: the clips after it were not made, and their weight was given back. Retry clip {n} to go on from here.',
+  'story.notAttached': '✅ Done in {took}. {why} The joined video could not be kept, so each clip is linked below.',
+  'story.tooFew': 'A story needs at least {min} prompts (`prompt1`, `prompt2`, …). For a single clip, use `/vidu`.',
+  'story.tooMany': 'A story takes at most {max} prompts, and this one has {count}. Drop some, or make two stories.',
+  'story.modelNoFrames': '{model} cannot start a clip from the last frame of the one before. Use viduq3-pro or viduq3-turbo for a story.',
+  'story.clipProblem': 'Clip {clip}: {problem}',
+  'story.retryNotNeeded': 'That clip is not waiting for a retry: the story went on, or it was retried already.',
+  'story.retryGone':
+    'The earlier clips of this story are no longer available from Vidu (it keeps files for 24 hours), so it cannot go on from here. Start a new `/vidu-story`.',
   // ---- fetch & show safety (issue 9, trust-b) ----
   'fetch.refused': 'The bot did not fetch the file Vidu returned: {reason}.',
   'fetch.reason.scheme': 'its link is not https',
@@ -380,6 +395,7 @@ export const en = {
   'failure.reason.last_frame_failed': 'The last frame of the video could not be extracted.',
   'failure.reason.task_unknown': 'Vidu no longer knows task {taskId}.',
   'failure.reason.video_download_failed': 'The file of task {taskId} could not be downloaded.',
+  'failure.reason.story_join_failed': 'The clips could not be joined into one video.',
   // ---- webhooks & budgets (issue 10) ----
   'request.needs_audio':
     '{option} needs audio on: it shapes the sound, and an off-peak Q3 job must have audio. Leave out `audio:false`, or leave out {option}.',

@@ -365,6 +365,22 @@ export const es: Record<keyof typeof en, string> = {
   'storyboard.shotHint': 'Qué pasa. Última línea opcional: Cámara: travelling lento hacia delante',
   'storyboard.built': '🎞️ **Prompt creado a partir de tus planos** ({length} caracteres):',
   'storyboard.cut': '(los primeros {shown} caracteres; los Detalles del resultado lo muestran entero)',
+  'story.title': 'Historia · {total} clips',
+  'story.clipOf': 'Clip {n} de {total}',
+  'story.clip': 'Clip {n}',
+  'story.clips': 'Cada clip por separado: {ids} (publica uno otra vez con `/vidu-show id:`)',
+  'story.retry': 'Reintentar clip {n}',
+  'story.clipFailed': 'El clip {n} de {total} falló: {title}',
+  'story.stoppedHere':
+    'La historia se detuvo en el clip {n}: los clips siguientes no se hicieron y se devolvió su peso. Pulsa Reintentar clip {n} para seguir desde aquí.',
+  'story.notAttached': '✅ Hecho en {took}. {why} El vídeo unido no se pudo conservar, así que cada clip está enlazado abajo.',
+  'story.tooFew': 'Una historia necesita al menos {min} prompts (`prompt1`, `prompt2`, …). Para un solo clip, usa `/vidu`.',
+  'story.tooMany': 'Una historia admite como máximo {max} prompts y esta tiene {count}. Quita algunos o haz dos historias.',
+  'story.modelNoFrames': '{model} no puede empezar un clip desde el último fotograma del anterior. Usa viduq3-pro o viduq3-turbo para una historia.',
+  'story.clipProblem': 'Clip {clip}: {problem}',
+  'story.retryNotNeeded': 'Ese clip no está esperando un reintento: la historia siguió o ya se reintentó.',
+  'story.retryGone':
+    'Los clips anteriores de esta historia ya no están disponibles en Vidu (guarda los archivos 24 horas), así que no puede seguir desde aquí. Empieza una nueva `/vidu-story`.',
   // ---- fetch & show safety (issue 9, trust-b) ----
   'fetch.refused': 'El bot no descargó el archivo que devolvió Vidu: {reason}.',
   'fetch.reason.scheme': 'su enlace no es https',
@@ -375,6 +391,7 @@ export const es: Record<keyof typeof en, string> = {
   'failure.reason.last_frame_failed': 'No se pudo extraer el último fotograma del vídeo.',
   'failure.reason.task_unknown': 'Vidu ya no reconoce la tarea {taskId}.',
   'failure.reason.video_download_failed': 'No se pudo descargar el archivo de la tarea {taskId}.',
+  'failure.reason.story_join_failed': 'Los clips no se pudieron unir en un solo vídeo.',
   // ---- webhooks & budgets (issue 10) ----
   'request.needs_audio':
     '{option} necesita el audio activado: define el sonido, y un trabajo Q3 fuera de horas punta debe llevar audio. Quita `audio:false` o quita {option}.',

@@ -364,6 +364,22 @@ export const ja: Record<keyof typeof en, string> = {
   'storyboard.shotHint': '何が起きるか。任意で最後の行に「カメラ：ゆっくりドリーイン」',
   'storyboard.built': '🎞️ **ショットから作ったプロンプト**（{length} 文字）：',
   'storyboard.cut': '（最初の {shown} 文字のみ。結果の「詳細」で全文を確認できます）',
+  'story.title': 'ストーリー · {total} クリップ',
+  'story.clipOf': 'クリップ {n}/{total}',
+  'story.clip': 'クリップ {n}',
+  'story.clips': '各クリップ単体：{ids}（`/vidu-show id:` でもう一度投稿できます）',
+  'story.retry': 'クリップ {n} を再試行',
+  'story.clipFailed': 'クリップ {n}/{total} が失敗しました：{title}',
+  'story.stoppedHere':
+    'ストーリーはクリップ {n} で止まりました。以降のクリップは作られず、その分の重みは返却されました。「クリップ {n} を再試行」でここから続けられます。',
+  'story.notAttached': '✅ {took} で完了。{why} つなげた動画は保存できないため、各クリップを下にリンクしています。',
+  'story.tooFew': 'ストーリーには少なくとも {min} 個のプロンプト（`prompt1`、`prompt2`…）が必要です。1 クリップだけなら `/vidu` を使ってください。',
+  'story.tooMany': 'ストーリーのプロンプトは最大 {max} 個ですが、{count} 個あります。減らすか、2 つのストーリーに分けてください。',
+  'story.modelNoFrames': '{model} は前のクリップの最後のフレームからクリップを始められません。ストーリーには viduq3-pro か viduq3-turbo を使ってください。',
+  'story.clipProblem': 'クリップ {clip}：{problem}',
+  'story.retryNotNeeded': 'このクリップは再試行を待っていません。ストーリーが先に進んだか、すでに再試行されています。',
+  'story.retryGone':
+    'このストーリーの前のクリップは Vidu から取得できなくなりました（ファイルの保存は 24 時間）。ここからは続けられないので、新しく `/vidu-story` を始めてください。',
   // ---- fetch & show safety (issue 9, trust-b) ----
   'fetch.refused': 'Vidu が返したファイルは取得しませんでした：{reason}。',
   'fetch.reason.scheme': 'リンクが https ではありません',
@@ -374,6 +390,7 @@ export const ja: Record<keyof typeof en, string> = {
   'failure.reason.last_frame_failed': '動画の最後のフレームを取り出せませんでした。',
   'failure.reason.task_unknown': 'Vidu にタスク {taskId} がもう存在しません。',
   'failure.reason.video_download_failed': 'タスク {taskId} のファイルをダウンロードできませんでした。',
+  'failure.reason.story_join_failed': 'クリップを 1 本の動画につなげられませんでした。',
   // ---- webhooks & budgets (issue 10) ----
   'request.needs_audio':
     '{option} には音声オンが必要です（音の内容を決めるもので、Q3 のオフピークジョブは音声付きでなければなりません）。`audio:false` を外すか、{option} を外してください。',

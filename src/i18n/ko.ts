@@ -362,6 +362,21 @@ export const ko: Record<keyof typeof en, string> = {
   'storyboard.shotHint': '무슨 일이 일어나는지. 선택: 마지막 줄에 카메라: 천천히 달리 인',
   'storyboard.built': '🎞️ **숏으로 만든 프롬프트** ({length}자):',
   'storyboard.cut': '(앞의 {shown}자만 표시; 결과의 세부 정보에서 전체를 볼 수 있어요)',
+  'story.title': '스토리 · 클립 {total}개',
+  'story.clipOf': '클립 {n}/{total}',
+  'story.clip': '클립 {n}',
+  'story.clips': '클립별 보기: {ids} (`/vidu-show id:`로 다시 올릴 수 있어요)',
+  'story.retry': '클립 {n} 다시 시도',
+  'story.clipFailed': '클립 {n}/{total} 실패: {title}',
+  'story.stoppedHere':
+    '스토리가 클립 {n}에서 멈췄어요. 그 뒤의 클립은 만들지 않았고 해당 가중치는 돌려드렸어요. 클립 {n} 다시 시도를 누르면 여기서부터 이어가요.',
+  'story.notAttached': '✅ {took} 만에 완료. {why} 이어 붙인 영상은 보관할 수 없어서 아래에 클립마다 링크를 달았어요.',
+  'story.tooFew': '스토리에는 프롬프트가 최소 {min}개 필요해요(`prompt1`, `prompt2`, …). 클립 하나만 만들려면 `/vidu`를 쓰세요.',
+  'story.tooMany': '스토리의 프롬프트는 최대 {max}개인데 {count}개가 있어요. 몇 개를 빼거나 스토리 두 개로 나누세요.',
+  'story.modelNoFrames': '{model}은(는) 앞 클립의 마지막 프레임에서 클립을 시작할 수 없어요. 스토리에는 viduq3-pro나 viduq3-turbo를 쓰세요.',
+  'story.clipProblem': '클립 {clip}: {problem}',
+  'story.retryNotNeeded': '이 클립은 다시 시도를 기다리고 있지 않아요. 스토리가 이미 이어졌거나 이미 다시 시도했어요.',
+  'story.retryGone': '이 스토리의 앞 클립을 Vidu에서 더 이상 받을 수 없어서(파일은 24시간 보관) 여기서 이어갈 수 없어요. 새 `/vidu-story`를 시작하세요.',
   // ---- fetch & show safety (issue 9, trust-b) ----
   'fetch.refused': '봇이 Vidu가 반환한 파일을 가져오지 않았습니다: {reason}.',
   'fetch.reason.scheme': '링크가 https가 아닙니다',
@@ -372,6 +387,7 @@ export const ko: Record<keyof typeof en, string> = {
   'failure.reason.last_frame_failed': '영상의 마지막 프레임을 추출할 수 없었어요.',
   'failure.reason.task_unknown': 'Vidu에 작업 {taskId}이(가) 더 이상 없어요.',
   'failure.reason.video_download_failed': '작업 {taskId}의 파일을 내려받을 수 없었어요.',
+  'failure.reason.story_join_failed': '클립들을 영상 하나로 이어 붙일 수 없었어요.',
   // ---- webhooks & budgets (issue 10) ----
   'request.needs_audio':
     '{option}에는 오디오가 켜져 있어야 해요(소리 내용을 정하는 옵션이고, Q3 오프피크 작업은 오디오가 있어야 해요). `audio:false`를 빼거나 {option}을 빼 주세요.',

@@ -249,14 +249,14 @@ export function createFitter(options: FitterOptions = {}) {
   let active = 0;
   const waiting: (() => void)[] = [];
 
-  async function acquire(signal: AbortSignal | undefined): Promise<void> {
+  async function acquire(signal: AbortSignal | undefined, queueAlways = false): Promise<void> {
     signal?.throwIfAborted();
     if (active < concurrency) {
       active++;
       options.onActivity?.(active);
       return;
     }
-    if (waiting.length >= maxQueued) throw new EncoderBusyError(`${waiting.length} encodes already waiting`);
+    if (!queueAlways && waiting.length >= maxQueued) throw new EncoderBusyError(`${waiting.length} encodes already waiting`);
     await new Promise<void>((resolve, reject) => {
       const go = () => {
         signal?.removeEventListener('abort', onAbort);
@@ -457,7 +457,88 @@ export function createFitter(options: FitterOptions = {}) {
     }
   }
 
-  return { fit, probe };
+  /**
+   * Joins `inputs` (mp4s on disk, in order) into one H.264/yuv420p + AAC mp4 with `+faststart`
+   * at `output`: the concat *filter*, each input opened with its format and protocol pinned (the
+   * concat demuxer would read a list file that could name any path or URL). Every clip is scaled
+   * and padded to the first one's size and frame rate; a clip without sound gets silence when
+   * another has sound. Takes the encoder's one slot, waiting for it however long the queue
+   * (a story's result cannot be linked instead). Throws {@link EncodeError} subclasses.
+   */
+  async function join(req: { inputs: readonly string[]; output: string; signal?: AbortSignal }): Promise<MediaInfo> {
+    if (req.inputs.length === 0) throw new EncodeError('nothing to join');
+    await acquire(req.signal, true);
+    let ok = false;
+    try {
+      const infos: MediaInfo[] = [];
+      for (const input of req.inputs) infos.push(await probe(input, req.signal));
+      const first = infos[0]?.video;
+      if (!first || infos.some((i) => !i.video)) throw new ProbeError('a clip has no video stream');
+      // Even sizes: libx264 with yuv420p needs them.
+      const width = first.width - (first.width % 2);
+      const height = first.height - (first.height % 2);
+      const fps = Math.min(MAX_FPS, Math.max(1, Math.round(first.fps)));
+      const withAudio = infos.some((i) => i.audio);
+      const chains: string[] = [];
+      const pads: string[] = [];
+      infos.forEach((info, i) => {
+        chains.push(
+          `[${i}:v:0]scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${fps},format=yuv420p[v${i}]`,
+        );
+        pads.push(`[v${i}]`);
+        if (!withAudio) return;
+        chains.push(
+          info.audio
+            ? `[${i}:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a${i}]`
+            : `anullsrc=r=48000:cl=stereo,atrim=duration=${info.durationS.toFixed(3)},aformat=sample_fmts=fltp:channel_layouts=stereo[a${i}]`,
+        );
+        pads.push(`[a${i}]`);
+      });
+      const graph = `${chains.join(';')};${pads.join('')}concat=n=${infos.length}:v=1:a=${withAudio ? 1 : 0}[v]${withAudio ? '[a]' : ''}`;
+      const args = [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-y',
+        ...req.inputs.flatMap((input) => ['-protocol_whitelist', PROTOCOLS, '-f', INPUT_FORMAT, '-i', input]),
+        '-filter_complex',
+        graph,
+        '-map',
+        '[v]',
+        ...(withAudio ? ['-map', '[a]'] : []),
+        '-map_metadata',
+        '-1',
+        '-c:v',
+        'libx264',
+        '-preset',
+        preset,
+        '-profile:v',
+        'high',
+        '-crf',
+        '20',
+        '-pix_fmt',
+        'yuv420p',
+        '-threads',
+        String(threads),
+        ...(withAudio ? ['-c:a', 'aac', '-b:a', '160k', '-ac', '2'] : []),
+        '-movflags',
+        '+faststart',
+        '-f',
+        'mp4',
+        req.output,
+      ];
+      await run(ffmpeg, args, req.signal, false);
+      const joined = await probe(req.output, req.signal);
+      ok = true;
+      return joined;
+    } finally {
+      if (!ok) await rm(req.output, { force: true });
+      release();
+    }
+  }
+
+  return { fit, probe, join };
 }
 
 export type Fitter = ReturnType<typeof createFitter>;

@@ -20,6 +20,12 @@ export type StagedVideo =
   | { kind: 'file'; path: string; sizeBytes: number; compressed?: { fromBytes: number; toBytes: number } }
   | { kind: 'link'; sizeBytes: number; limitBytes: number };
 
+/**
+ * Writes a video the bot makes itself (a story's joined clips) to `path`, at most `maxBytes`;
+ * `stage` takes one in place of a URL. Files it needs on the side go under `<jobId>.` names.
+ */
+export type VideoProducer = (path: string, limits: { maxBytes: number }) => Promise<{ bytes: number }>;
+
 /** Dependencies of {@link createVideoStager}. */
 export interface VideoStagerOptions {
   download(url: string, path: string, options: { maxBytes: number; timeoutMs: number }): Promise<{ bytes: number }>;
@@ -44,12 +50,14 @@ export function createVideoStager(options: VideoStagerOptions) {
      * "too large" are thrown as they come (the caller decides whether to retry). Call
      * {@link cleanup} when done with the file, whatever happened.
      */
-    async stage(jobId: string, url: string, limitBytes: number, signal?: AbortSignal): Promise<StagedVideo> {
+    async stage(jobId: string, url: string | VideoProducer, limitBytes: number, signal?: AbortSignal): Promise<StagedVideo> {
       const source = original(jobId);
       const fitted = join(options.tmpDir, `${fittedPrefix(jobId)}${randomBytes(4).toString('hex')}.mp4`);
       let sizeBytes: number;
       try {
-        sizeBytes = (await options.download(url, source, { maxBytes, timeoutMs: options.downloadTimeoutMs })).bytes;
+        sizeBytes = (
+          typeof url === 'string' ? await options.download(url, source, { maxBytes, timeoutMs: options.downloadTimeoutMs }) : await url(source, { maxBytes })
+        ).bytes;
       } catch (err) {
         if (err instanceof DownloadTooLargeError) return { kind: 'link', sizeBytes: err.sizeBytes ?? maxBytes + 1, limitBytes };
         throw err;

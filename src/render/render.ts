@@ -1,6 +1,6 @@
 import { ButtonStyle, ComponentType, MessageFlags, type APIMessageTopLevelComponent, type APIComponentInContainer } from 'discord.js';
 import { t, tn } from '../i18n/index.js';
-import { escapeMarkdown, excerpt as cut } from './escape.js';
+import { codeText, escapeMarkdown, excerpt as cut } from './escape.js';
 import type { Eta } from '../tasks/eta.js';
 import { type FailureCode, type Outcome, type TaskRecord } from '../tasks/record.js';
 
@@ -83,10 +83,21 @@ function quotaLeft(quota: NonNullable<TaskRecord['quota']>, locale: string): str
   return undefined;
 }
 
+/** A story's finished card: every clip's prompt, numbered, in place of the one prompt. */
+function storyPromptLines(story: NonNullable<TaskRecord['story']>): string {
+  return story.prompts.map((p, i) => `${i + 1}. ${escapeMarkdown(p)}`).join('\n');
+}
+
 function header(record: TaskRecord): APIComponentInContainer[] {
   const locale = record.owner.locale;
+  const story = record.story;
+  const joined = story !== undefined && record.state !== 'running' && record.outcome?.kind === 'video' && story.index === story.total - 1;
   const out = [
-    text(`**${escapeMarkdown(excerpt(record.request.prompt))}**`),
+    text(
+      joined
+        ? `🎞️ **${t(locale, 'story.title', { total: story.total })}**\n${storyPromptLines(story)}`
+        : `**${escapeMarkdown(excerpt(record.request.prompt))}**`,
+    ),
     text(`-# ${describeSettings(record.request, locale)} · ${t(locale, 'card.requestedBy', { user: `<@${record.owner.userId}>` })}`),
   ];
   if (record.quota) {
@@ -148,7 +159,55 @@ export function etaText(eta: Eta, locale = 'en-US'): string {
  */
 export function progressLine(record: TaskRecord, eta?: Eta): string {
   const base = statusLine(record);
-  return eta && base && record.state !== 'delivering' ? `${base} · ${etaText(eta, record.owner.locale)}` : base;
+  const line = eta && base && record.state !== 'delivering' ? `${base} · ${etaText(eta, record.owner.locale)}` : base;
+  // A story's card says which clip is being made ("clip 2 of 4").
+  return record.story && line ? `🎞️ ${t(record.owner.locale, 'story.clipOf', { n: record.story.index + 1, total: record.story.total })} · ${line}` : line;
+}
+
+/**
+ * Each finished clip of a story stays reachable: a link button per clip (while Vidu keeps the
+ * file; link buttons take URLs up to 512 characters) and the job ids for `/vidu-show`.
+ */
+function storyClips(record: TaskRecord, lastUrl: string | undefined): APIComponentInContainer[] {
+  const story = record.story!;
+  const clips = [...story.clips, ...(lastUrl ? [{ jobId: record.id, url: lastUrl }] : [])];
+  const locale = record.owner.locale;
+  const ids = clips.map((c) => `\`${codeText(c.jobId)}\``).join(' · ');
+  const out: APIComponentInContainer[] = [text(`-# ${t(locale, 'story.clips', { ids })}`)];
+  const buttons = clips
+    .map((c, i) => ({ url: c.url, label: t(locale, 'story.clip', { n: i + 1 }) }))
+    .filter((b) => b.url.length <= 512)
+    .map((b) => ({ type: ComponentType.Button as const, style: ButtonStyle.Link as const, label: b.label, url: b.url }));
+  for (let i = 0; i < buttons.length; i += 5) out.push({ type: ComponentType.ActionRow, components: buttons.slice(i, i + 5) });
+  return out;
+}
+
+/** Buttons of a story's final message: Retry of the failed clip, or Continue from the last; Details, Delete. */
+function storyButtons(record: TaskRecord): APIComponentInContainer {
+  const story = record.story!;
+  const locale = record.owner.locale;
+  const video = record.outcome?.kind === 'video';
+  const job = (action: JobAction, label: string, style: ButtonStyle, emoji: string) => ({
+    type: ComponentType.Button as const,
+    style,
+    label,
+    emoji: { name: emoji },
+    custom_id: `job:${action}:${record.id}`,
+  });
+  const buttons = [
+    video
+      ? job('continue', t(locale, 'button.continue'), ButtonStyle.Secondary, '⏭️')
+      : {
+          type: ComponentType.Button as const,
+          style: ButtonStyle.Primary,
+          label: t(locale, 'story.retry', { n: story.index + 1 }),
+          emoji: { name: '🔁' },
+          custom_id: `story:retry:${story.id}:${story.index}`,
+        },
+    job('details', t(locale, 'button.details'), ButtonStyle.Secondary, 'ℹ️'),
+    job('delete', t(locale, 'button.delete'), ButtonStyle.Danger, '🗑️'),
+  ];
+  return { type: ComponentType.ActionRow, components: buttons } as APIComponentInContainer;
 }
 
 function statusLine(record: TaskRecord): string {
@@ -230,12 +289,19 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
   const took = formatDuration((outcome.kind === 'video' ? outcome.completedAt : record.updatedAt) - record.createdAt, locale);
   if (outcome.kind === 'failed') {
     const failure = failureText(outcome.code, locale);
-    const body = [`❌ **${failure.title}**`];
+    const story = record.story;
+    const body = [
+      story ? `❌ **${t(locale, 'story.clipFailed', { n: story.index + 1, total: story.total, title: failure.title })}**` : `❌ **${failure.title}**`,
+    ];
     const detail = failureDetail(outcome, locale);
     if (detail) body.push(detail);
     body.push(`-# ${failure.hint}`);
     if (record.upstream) body.push(`-# ${t(locale, 'final.task', { taskId: record.upstream.taskId })}`);
-    return payload([container(ACCENT.failed, [...header(record), text(body.join('\n')), jobButtons(record)])]);
+    if (story) {
+      body.push(`-# ${t(locale, 'story.stoppedHere', { n: story.index + 1 })}`);
+    }
+    const clips = story && story.clips.length > 0 ? storyClips(record, undefined) : [];
+    return payload([container(ACCENT.failed, [...header(record), text(body.join('\n')), ...clips, story ? storyButtons(record) : jobButtons(record)])]);
   }
   const children = header(record);
   if (video?.fileName) {
@@ -244,6 +310,15 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
       items: [{ media: { url: `attachment://${video.fileName}` }, description: excerpt(record.request.prompt, 1000) }],
     });
     children.push(text(`-# ${t(locale, 'final.doneIn', { took })}`));
+    if (record.story) {
+      children.push(...storyClips(record, outcome.url));
+      if (video.compressed) {
+        const params = { from: formatBytes(video.compressed.fromBytes), to: formatBytes(video.compressed.toBytes) };
+        children.push(text(`-# ${t(locale, record.owner.guildId && !record.owner.userInstall ? 'fit.compressedServer' : 'fit.compressedHere', params)}`));
+      }
+      children.push(storyButtons(record));
+      return payload([container(ACCENT.done, children)], [{ id: 0, filename: video.fileName, description: excerpt(record.request.prompt, 1000) }]);
+    }
     if (video.compressed) children.push(...compressedNote(record, outcome, video.compressed));
     children.push(jobButtons(record));
     return payload([container(ACCENT.done, children)], [{ id: 0, filename: video.fileName, description: excerpt(record.request.prompt, 1000) }]);
@@ -253,6 +328,12 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
     reason?.kind === 'too_large'
       ? t(locale, 'final.tooLarge', { size: formatBytes(reason.sizeBytes), limit: formatBytes(reason.limitBytes) })
       : t(locale, 'final.uploadFailed');
+  if (record.story) {
+    // The joined video exists only here: too large even re-encoded, each clip is still linked.
+    children.push(text(t(locale, 'story.notAttached', { took, why })), ...storyClips(record, outcome.url));
+    children.push(storyButtons(record));
+    return payload([container(ACCENT.done, children)], []);
+  }
   const expiry = outcome.expiresAt ? t(locale, 'final.linkExpiry', { time: `<t:${unix(outcome.expiresAt)}:f>` }) : '';
   // The upstream's URL, shown as a link that does not unfurl (and cannot carry markdown).
   children.push(text(`${t(locale, 'final.linked', { took, why, expiry })}\n${escapeMarkdown(outcome.url)}`));
@@ -310,6 +391,8 @@ export function failureDetail(outcome: Pick<Extract<Outcome, { kind: 'failed' }>
       return t(locale, 'subjects.imageMissing', { name: reason.name });
     case 'library_image_foreign':
       return t(locale, 'auth.libraryNotYours');
+    case 'story_join_failed':
+      return t(locale, 'failure.reason.story_join_failed');
   }
 }
 

@@ -40,17 +40,21 @@ export interface GateLimits {
   inFlightMaxAgeMs: number;
 }
 
-/** One job's reservation: its id, the UTC day its spend counts on, and when it was made. */
+/**
+ * One reservation: the job ids it is made for (one, or each clip of a story — each reserves the
+ * same amount and is given back on its own), the UTC day its spend counts on, and when it was made.
+ */
 export interface SpendEntry {
-  id: string;
+  ids: readonly string[];
   day: string;
   at: number;
 }
 
 export interface Counters {
   /**
-   * Adds `amount` to every line if none would go over its limit; all or nothing, atomic, and
-   * recorded as `entry`'s open reservation. Idempotent: an entry already open is not added again.
+   * Adds `amount` for each of `entry.ids` to every line if none would go over its limit; all or
+   * nothing, atomic, and recorded as one open entry per id. Idempotent: asked again while the
+   * first id is open, nothing is added.
    */
   reserve(lines: readonly SpendLine[], amount: number, ttlMs: number, entry: SpendEntry): Promise<SpendResult>;
   /** Gives back what the open entry `id` of `day` reserved, once (never below zero); absent = nothing. */
@@ -76,18 +80,21 @@ export interface Counters {
 // ---- Redis -----------------------------------------------------------------------------
 
 /**
- * KEYS: ledger keys, then the day's open-entry hash. ARGV[1] amount, ARGV[2] ttl ms, ARGV[3]
- * entry id, ARGV[4] entry time, ARGV[4+i] limit of KEYS[i] ('' = none).
+ * KEYS: ledger keys, then the day's open-entry hash. ARGV[1] amount per id, ARGV[2] ttl ms,
+ * ARGV[3] entry ids (comma-separated), ARGV[4] entry time, ARGV[4+i] limit of KEYS[i] ('' = none).
  */
 const RESERVE_LUA = `
 local n = #KEYS - 1
 local open = KEYS[#KEYS]
-if redis.call('HEXISTS', open, ARGV[3]) == 1 then
+local ids = {}
+for id in string.gmatch(ARGV[3], '[^,]+') do ids[#ids + 1] = id end
+if redis.call('HEXISTS', open, ids[1]) == 1 then
   local again = {1, 0}
   for i = 1, n do again[#again + 1] = redis.call('GET', KEYS[i]) or '0' end
   return again
 end
-local amount = tonumber(ARGV[1])
+local each = tonumber(ARGV[1])
+local amount = each * #ids
 for i = 1, n do
   local limit = ARGV[i + 4]
   if limit ~= '' then
@@ -102,7 +109,9 @@ for i = 1, n do
   redis.call('PEXPIRE', KEYS[i], ARGV[2])
   keys[i] = KEYS[i]
 end
-redis.call('HSET', open, ARGV[3], cjson.encode({amount = amount, at = tonumber(ARGV[4]), keys = keys}))
+for _, id in ipairs(ids) do
+  redis.call('HSET', open, id, cjson.encode({amount = each, at = tonumber(ARGV[4]), keys = keys}))
+end
 redis.call('PEXPIRE', open, ARGV[2])
 return out
 `;
@@ -179,7 +188,7 @@ export async function createRedisCounters(url: string): Promise<Counters> {
       const reply = (await run(
         'reserve',
         [...lines.map((l) => spendKey(l.key)), openKey(entry.day)],
-        [String(amount), String(Math.ceil(ttlMs)), entry.id, String(entry.at), ...lines.map((l) => (l.limit === undefined ? '' : String(l.limit)))],
+        [String(amount), String(Math.ceil(ttlMs)), entry.ids.join(','), String(entry.at), ...lines.map((l) => (l.limit === undefined ? '' : String(l.limit)))],
       )) as (number | string)[];
       if (Number(reply[0]) === 1) return { ok: true, used: reply.slice(2).map(Number) };
       return { ok: false, index: Number(reply[1]) - 1, used: Number(reply[2]) };
@@ -260,12 +269,14 @@ export function createStoreCounters(store: Pick<Families, 'spendLines' | 'openSp
       return serial(async () => {
         const used = await Promise.all(lines.map((l) => readSpend(l.key)));
         const open = await readOpen(entry.day);
-        if (entry.id in open) return { ok: true, used } as const;
-        const over = lines.findIndex((l, i) => l.limit !== undefined && used[i]! + amount > l.limit);
+        if (entry.ids[0]! in open) return { ok: true, used } as const;
+        const total = amount * entry.ids.length;
+        const over = lines.findIndex((l, i) => l.limit !== undefined && used[i]! + total > l.limit);
         if (over >= 0) return { ok: false, index: over, used: used[over]! } as const;
-        const after = used.map((u) => u + amount);
-        // The open entry first: a kill between the writes leaves an entry to give back, never spend nobody can find.
-        await store.openSpends.set(entry.day, { ...open, [entry.id]: { amount, at: entry.at, keys: lines.map((l) => l.key) } }, ttlMs);
+        const after = used.map((u) => u + total);
+        const keys = lines.map((l) => l.key);
+        // The open entries first: a kill between the writes leaves entries to give back, never spend nobody can find.
+        await store.openSpends.set(entry.day, { ...open, ...Object.fromEntries(entry.ids.map((id) => [id, { amount, at: entry.at, keys }])) }, ttlMs);
         for (const [i, l] of lines.entries()) await store.spendLines.set(l.key, after[i]!, ttlMs);
         return { ok: true, used: after } as const;
       });

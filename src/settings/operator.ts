@@ -41,13 +41,18 @@ export function createOperatorLedger(options: { counters: Counters; limits: Oper
     ...(limits.dailyBudget !== undefined ? [{ key: botKey(day), limit: limits.dailyBudget, scope: 'bot' as const }] : []),
   ];
   return {
-    /** Reserves `weight` for job `jobId` of the member today if both operator limits allow it (atomically, once per job). */
-    async reserve(userId: string, weight: number, jobId: string): Promise<OperatorReservation> {
+    /**
+     * Reserves `weight` for each of `jobIds` (one job, or a story's clips) of the member today if
+     * both operator limits allow the total (atomically, once per job). `weight` in the answer is the total.
+     */
+    async reserve(userId: string, weightEach: number, jobIds: string | readonly string[]): Promise<OperatorReservation> {
       const now = options.now();
       const day = utcDay(now);
+      const ids = typeof jobIds === 'string' ? [jobIds] : jobIds;
+      const weight = weightEach * ids.length;
       const wanted = lines(userId, day);
       if (wanted.length === 0) return { ok: true, day, weight, reserved: false };
-      const result = await counters.reserve(wanted, weight, LEDGER_TTL_MS, { id: jobId, day, at: now });
+      const result = await counters.reserve(wanted, weightEach, LEDGER_TTL_MS, { ids, day, at: now });
       if (!result.ok) {
         const line = wanted[result.index]!;
         return { ok: false, scope: line.scope, weight, used: result.used, limit: line.limit, resetsAt: nextUtcMidnight(now) };

@@ -14,10 +14,16 @@ export interface SpendDeps {
   gate: Pick<MemberGate, 'finish'>;
 }
 
-/** Settles `record`'s reservations by its outcome; rejects if the store fails (then try again). */
+/**
+ * Settles `record`'s reservations by its outcome; rejects if the store fails (then try again).
+ * A story holds one in-flight slot for its whole run, named by the job that started the run: a
+ * clip handing on to the next keeps it.
+ */
 export async function settleSpend(deps: SpendDeps, record: TaskRecord): Promise<void> {
   const refund = record.outcome?.kind === 'failed';
-  await deps.gate.finish(record.owner.userId, record.id);
+  const story = record.story;
+  const handsOn = story !== undefined && record.outcome?.kind === 'video' && !record.stopped && story.index < story.total - 1;
+  if (!handsOn) await deps.gate.finish(record.owner.userId, story?.slot ?? record.id);
   if (record.operatorQuota) {
     const { day } = record.operatorQuota;
     await (refund ? deps.operator.refund(record.id, day) : deps.operator.commit(record.id, day));

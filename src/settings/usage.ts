@@ -60,8 +60,14 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
     });
 
   return {
-    /** Reserves `weight` for job `jobId` of the member today if both limits allow it; once per job. */
-    reserve(guildId: string, userId: string, weight: number, settings: GuildSettings, jobId: string): Promise<Reservation> {
+    /**
+     * Reserves `weightEach` for each of `jobIds` (one job, or a story's clips) of the member today
+     * if both limits allow the total; once per job. `weight` in the answer is the total.
+     */
+    reserve(guildId: string, userId: string, weightEach: number, settings: GuildSettings, jobIds: string | readonly string[]): Promise<Reservation> {
+      const ids = typeof jobIds === 'string' ? [jobIds] : jobIds;
+      const jobId = ids[0]!;
+      const weight = weightEach * ids.length;
       return serial(guildId, async () => {
         const now = options.now();
         const day = utcDay(now);
@@ -73,7 +79,7 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
           ...(settings.serverDailyBudget !== undefined ? { serverLeft: settings.serverDailyBudget - usage.total } : {}),
         });
         // Asked again for a job already counted (a retried start): nothing is added twice.
-        if (usage.open[jobId]) return { ok: true, day, weight: usage.open[jobId].weight, ...left() } as const;
+        if (usage.open[jobId]) return { ok: true, day, weight, ...left() } as const;
         if (settings.memberDailyLimit !== undefined && memberUsed + weight > settings.memberDailyLimit) {
           return { ok: false, scope: 'member', weight, used: memberUsed, limit: settings.memberDailyLimit, resetsAt } as const;
         }
@@ -82,7 +88,7 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
         }
         usage.total += weight;
         usage.members[userId] = memberUsed + weight;
-        usage.open[jobId] = { userId, weight, at: now };
+        for (const id of ids) usage.open[id] = { userId, weight: weightEach, at: now };
         await options.store.usage.set({ guildId, day }, usage);
         return { ok: true, day, weight, ...left() } as const;
       });

@@ -16,6 +16,7 @@ import { memberPrefs } from './member-prefs.js';
 import { pollHistory } from './poll-history.js';
 import { guildSettings } from './settings.js';
 import { stopMarks } from './stop-marks.js';
+import { stories } from './stories.js';
 import { subjectIndex, subjects } from './subjects.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
 import { usage } from './usage.js';
@@ -44,6 +45,7 @@ function families(ns: ReturnType<typeof openNamespaces>, hooks: FamilyHooks) {
     openSpends: openSpends(ns, hooks),
     memberGates: memberGates(ns, hooks),
     stopMarks: stopMarks(ns, hooks),
+    stories: stories(ns, hooks),
     webhookEvents: webhookEvents(ns, hooks),
     jobsByTask: jobsByTask(ns, hooks),
     jobsByBusinessId: jobsByBusinessId(ns, hooks),

@@ -65,6 +65,16 @@ export interface EngineOptions {
    * brought, read before the status endpoint; `firstLookMs` replaces the first poll delay.
    */
   push?: PushHooks;
+  /** `/vidu-story` chains (src/tasks/story.ts): hand a clip on, and end the chain. Default: none. */
+  story?: StoryHooks;
+}
+
+/** See {@link EngineOptions.story}. */
+export interface StoryHooks {
+  /** Starts the clip after `record` (done with a video); the next job's id, or undefined to post this clip itself. */
+  advance(record: TaskRecord): Promise<string | undefined>;
+  /** The chain ended at `record`: its last clip posted, a clip failed, or the member stopped it. */
+  ended(record: TaskRecord, how: 'joined' | 'failed' | 'stopped'): Promise<void>;
 }
 
 /** An off-peak job may take 48 h upstream; it is given up 1 h after that, ms. */
@@ -293,9 +303,38 @@ export function createEngine(options: EngineOptions) {
     logger.info({ task: record.id, by: mark.by, state: record.state }, 'job stopped by the member; not waiting any more');
     await options.events?.settle?.({ ...record, stopped: mark });
     const closed = await save(record, { state: 'done', stopped: mark, nextAt: now(), attempts: 0 });
+    if (record.story) await endStory(closed, 'stopped');
     // A step that ran while Stop was pressed may have put the progress card back: show the stop again.
     if (!record.stopped) await delivery.showStopped(closed);
     return closed;
+  }
+
+  /** Best effort: the chain's refunds must not keep a clip's own result from being posted. */
+  async function endStory(record: TaskRecord, how: 'joined' | 'failed' | 'stopped'): Promise<void> {
+    try {
+      await options.story?.ended(record, how);
+    } catch (err) {
+      logger.warn({ task: record.id, err, how }, 'could not end the story');
+    }
+  }
+
+  /**
+   * A story clip before the last, done with a video: the next clip starts from its last frame
+   * and this one closes without a message of its own (the joined video is posted at the end).
+   */
+  async function handOn(record: TaskRecord): Promise<TaskRecord | undefined> {
+    const link = record.story;
+    if (!link || !options.story || record.outcome?.kind !== 'video' || link.index >= link.total - 1) return undefined;
+    let next: string | undefined;
+    try {
+      next = await options.story.advance(record);
+    } catch (err) {
+      return retryLater(record, err, MAX_TRANSIENT_ATTEMPTS.discord);
+    }
+    if (!next) return undefined;
+    logger.info({ task: record.id, story: link.id, clip: link.index + 1, of: link.total, next }, 'story clip handed on');
+    await options.events?.settle?.(record);
+    return save(record, { state: 'done', story: { ...link, next }, nextAt: now(), attempts: 0 });
   }
 
   async function deliver(record: TaskRecord): Promise<TaskRecord> {
@@ -303,6 +342,9 @@ export function createEngine(options: EngineOptions) {
     // Read again right before the final message: a Stop pressed while this step ran still wins.
     const stopped = await closeIfStopped(record);
     if (stopped) return stopped;
+    const handed = await handOn(record);
+    if (handed) return handed;
+    if (record.story && outcome.kind === 'failed') await endStory(record, 'failed');
     // Posted and recorded before a restart, but the requester not yet pinged: only the ping is left.
     let written: Written | undefined = record.delivered ? { record, delivered: record.delivered } : await delivery.alreadyDelivered(record);
     if (!written && record.deliveryStartedAt === undefined) record = await save(record, { deliveryStartedAt: now() });
@@ -325,6 +367,7 @@ export function createEngine(options: EngineOptions) {
     const pinged = await delivery.notify(posted);
     await options.events?.settle?.(pinged);
     const done = await save(pinged, { state: 'done', delivered: written.delivered, nextAt: now(), attempts: 0 });
+    if (done.story && outcome.kind === 'video') await endStory(done, 'joined');
     logger.info({ task: done.id, via: done.delivered?.via, attached: done.delivered?.attached, outcome: outcome.kind }, 'delivered');
     options.events?.finished?.(done);
     return done;

@@ -42,6 +42,8 @@ export const FailureReasonSchema = z.discriminatedUnion('code', [
   z.object({ code: z.literal('library_image_missing'), name: z.string().max(200) }),
   /** A `vidu-library:` image of another member than the requester (never read). */
   z.object({ code: z.literal('library_image_foreign') }),
+  /** ffmpeg could not join a story's clips into one video (src/media/concat.ts). */
+  z.object({ code: z.literal('story_join_failed') }),
 ]);
 export type FailureReason = z.infer<typeof FailureReasonSchema>;
 
@@ -151,6 +153,23 @@ export const TaskRecordSchema = z.object({
    * turns the first follow-up into the original message, which the card then cannot replace.
    */
   notes: z.array(z.string().max(300)).max(5).optional(),
+  /**
+   * A clip of a `/vidu-story` chain (src/tasks/story.ts): which story, which clip of how many,
+   * the in-flight slot the run holds, the earlier clips (job id, video URL) and every clip's
+   * prompt excerpt for the card. A clip before the last is not posted: `next` names the job it
+   * handed on to. The last clip posts the joined video.
+   */
+  story: z
+    .object({
+      id: z.string().min(1).max(64),
+      index: z.number().int().min(0).max(5),
+      total: z.number().int().min(2).max(6),
+      slot: z.string().min(1).max(64),
+      clips: z.array(z.object({ jobId: z.string().max(64), url: z.url() })).max(5),
+      prompts: z.array(z.string().max(300)).min(2).max(6),
+      next: z.string().max(64).optional(),
+    })
+    .optional(),
   /** When the result message was deleted through the Delete button. */
   deletedAt: z.number().optional(),
   /** Set before the first final write: a later attempt first checks what Discord already has. */

@@ -74,16 +74,16 @@ describe.each(backends)('counters on $name', (backend) => {
       { key: 'u:1', limit: 10 },
       { key: 'bot', limit: 12 },
     ];
-    expect(await c.reserve(lines, 6, DAY_MS, { id: 'j1', day, at: 1 })).toEqual({ ok: true, used: [6, 6] });
+    expect(await c.reserve(lines, 6, DAY_MS, { ids: ['j1'], day, at: 1 })).toEqual({ ok: true, used: [6, 6] });
     // The member line would go over: nothing is added to the bot line either.
-    expect(await c.reserve(lines, 5, DAY_MS, { id: 'j2', day, at: 2 })).toEqual({ ok: false, index: 0, used: 6 });
+    expect(await c.reserve(lines, 5, DAY_MS, { ids: ['j2'], day, at: 2 })).toEqual({ ok: false, index: 0, used: 6 });
     expect(await c.read(['u:1', 'bot'])).toEqual([6, 6]);
     const other = [
       { key: 'u:2', limit: 10 },
       { key: 'bot', limit: 12 },
     ];
-    expect(await c.reserve(other, 7, DAY_MS, { id: 'j3', day, at: 3 })).toEqual({ ok: false, index: 1, used: 6 });
-    expect(await c.reserve(other, 4, DAY_MS, { id: 'j4', day, at: 4 })).toEqual({ ok: true, used: [4, 10] });
+    expect(await c.reserve(other, 7, DAY_MS, { ids: ['j3'], day, at: 3 })).toEqual({ ok: false, index: 1, used: 6 });
+    expect(await c.reserve(other, 4, DAY_MS, { ids: ['j4'], day, at: 4 })).toEqual({ ok: true, used: [4, 10] });
     expect((await c.openEntries(day)).map((e) => e.id).sort()).toEqual(['j1', 'j4']);
     await c.release(day, 'j1');
     expect(await c.read(['u:1', 'u:2', 'bot', 'absent'])).toEqual([0, 4, 4, 0]);
@@ -94,10 +94,10 @@ describe.each(backends)('counters on $name', (backend) => {
     const [a, b] = await backend.open();
     const day = '2026-12-01';
     const lines = [{ key: 'u:once', limit: 100 }, { key: 'bot:once' }];
-    expect(await a.reserve(lines, 5, DAY_MS, { id: 'j1', day, at: 1 })).toEqual({ ok: true, used: [5, 5] });
+    expect(await a.reserve(lines, 5, DAY_MS, { ids: ['j1'], day, at: 1 })).toEqual({ ok: true, used: [5, 5] });
     // A retried start, through the other handle: already counted.
-    expect(await b.reserve(lines, 5, DAY_MS, { id: 'j1', day, at: 2 })).toEqual({ ok: true, used: [5, 5] });
-    expect(await a.reserve(lines, 3, DAY_MS, { id: 'j2', day, at: 3 })).toEqual({ ok: true, used: [8, 8] });
+    expect(await b.reserve(lines, 5, DAY_MS, { ids: ['j1'], day, at: 2 })).toEqual({ ok: true, used: [5, 5] });
+    expect(await a.reserve(lines, 3, DAY_MS, { ids: ['j2'], day, at: 3 })).toEqual({ ok: true, used: [8, 8] });
     await a.release(day, 'j1');
     await b.release(day, 'j1');
     await a.commit(day, 'j2');
@@ -107,11 +107,24 @@ describe.each(backends)('counters on $name', (backend) => {
     expect(await a.openEntries(day)).toEqual([]);
   });
 
+  it('one reservation for several jobs (a story’s clips): the total is checked, each is given back on its own', async () => {
+    const [a] = await backend.open();
+    const day = '2026-12-01';
+    const lines = [{ key: 'u:story', limit: 20 }];
+    expect(await a.reserve(lines, 6, DAY_MS, { ids: ['s', 's-1', 's-2', 's-3'], day, at: 1 })).toEqual({ ok: false, index: 0, used: 0 });
+    expect(await a.reserve(lines, 6, DAY_MS, { ids: ['s', 's-1', 's-2'], day, at: 1 })).toEqual({ ok: true, used: [18] });
+    await a.release(day, 's-2');
+    await a.release(day, 's-2');
+    await a.commit(day, 's');
+    expect(await a.read(['u:story'])).toEqual([12]);
+    expect((await a.openEntries(day)).map((e) => e.id)).toEqual(['s-1']);
+  });
+
   it('concurrent reservations from two handles never exceed the limit', async () => {
     const [a, b] = await backend.open();
     const line = [{ key: 'u:race', limit: 30 }];
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).reserve(line, 5, DAY_MS, { id: `r${i}`, day: '2026-12-01', at: i })),
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).reserve(line, 5, DAY_MS, { ids: [`r${i}`], day: '2026-12-01', at: i })),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(6);
     expect(await a.read(['u:race'])).toEqual([30]);
