@@ -64,6 +64,8 @@ async function until<T>(check: () => T | undefined | false, what: string, timeou
   }
 }
 
+const WEBHOOK_SECRET = 'whsec-shards-0123456789abcdef0123456789abcdef';
+
 const shardOf = (guildId: string | null) => (guildId === null ? 0 : Number((BigInt(guildId) >> 22n) % 2n));
 
 describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes (DB 13)', () => {
@@ -101,6 +103,10 @@ describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes
         VIDU_TIME_SCALE: '0.02',
         // Taken from GET /gateway/bot (the fake says 2).
         VIDU_SHARDS: 'auto',
+        // The receiver is up on every shard (HTTP_PORT + shard id; 0 = any free port); the fake
+        // toapis sends events only once a test gives it a URL.
+        TOAPIS_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        HTTP_PORT: '0',
       },
       dir,
     );
@@ -207,5 +213,33 @@ describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes
     const lines = taskLines(raw.id);
     expect(lines.filter((l) => l.msg === 'task belongs to another shard; handed over').map((l) => l.shard)).toEqual([0]);
     expect(lines.filter((l) => l.msg === 'delivered').map((l) => l.shard)).toEqual([1]);
+  }, 60_000);
+
+  it('a webhook event that reaches the other shard’s receiver is handed to the owner and delivered once', async () => {
+    // Every event goes to shard 0's receiver, as a load balancer in front of both might send it.
+    const port0 = await until(
+      () => shards.json().find((l) => l.msg === 'serving /healthz and /metrics' && l.shard === 0)?.port,
+      'shard 0 serving HTTP',
+      10_000,
+      shards.lines,
+    );
+    toapis.webhookConfig = { url: `http://127.0.0.1:${String(port0)}/webhooks/toapis`, secrets: [WEBHOOK_SECRET], retryDelaysMs: [50, 100, 200] };
+    try {
+      // Finishes well before the fallback look of a job like the earlier ones (≈ 2.8 s).
+      toapis.nextTasks.push({ queuedMs: 100, runMs: 200 });
+      const raw = vidu(guildIds[1]!, 8);
+      await discord.injectInteraction(raw);
+      await until(() => results(raw.id).length > 0, 'the result', 30_000, shards.lines);
+      await settled();
+      expect(results(raw.id)).toHaveLength(1);
+      const lines = taskLines(raw.id);
+      // Taken by shard 0 (the event), run and delivered by shard 1 (the owner) only.
+      expect(lines.filter((l) => l.msg === 'webhook event accepted').map((l) => l.shard)).toEqual([0]);
+      expect(lines.filter((l) => l.msg === 'delivered').map((l) => l.shard)).toEqual([1]);
+      expect(lines.filter((l) => l.msg === 'submitted').map((l) => l.shard)).toEqual([1]);
+      expect(toapis.webhooks.attempts.filter((a) => a.status === 200)).toHaveLength(1);
+    } finally {
+      toapis.webhookConfig = undefined;
+    }
   }, 60_000);
 });
