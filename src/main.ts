@@ -164,6 +164,8 @@ export async function startBot(env: Record<string, string | undefined>, override
         ...(shards.owns ? { owns: shards.owns } : {}),
         wakeHere: (record) => scheduler.schedule(record.id, record.owner.userId, undefined, record.state),
         handOver: (record) => shards.handOver(record),
+        // The counters open below, before any event can arrive (the HTTP server starts after them).
+        claim: (key, ttlMs) => counters.claim(key, ttlMs),
         history,
         fallback: scaledPushFallback(config.timeScale),
         logger: logger.child({ mod: 'webhook' }),

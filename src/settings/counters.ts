@@ -66,6 +66,11 @@ export interface Counters {
   /** Current totals of `keys` (0 when absent). */
   read(keys: readonly string[]): Promise<number[]>;
   /**
+   * Takes `key` for `ttlMs` if nobody has: true for exactly one caller across every process
+   * sharing the store (a webhook event id, so a duplicate delivered to two shards acts once).
+   */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  /**
    * Admits `entryId` (a job id) into `window` for `userId` at `nowMs` if the member is under
    * both limits, and records it — check and record are one atomic step.
    */
@@ -210,6 +215,10 @@ export async function createRedisCounters(url: string): Promise<Counters> {
         }
       });
     },
+    async claim(key, ttlMs) {
+      const reply = await client.set(`${REDIS_PREFIX}claim:${key}`, '1', { condition: 'NX', expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } });
+      return reply === 'OK';
+    },
     async read(keys) {
       if (keys.length === 0) return [];
       const values = await client.mGet(keys.map(spendKey));
@@ -251,7 +260,7 @@ export async function createRedisCounters(url: string): Promise<Counters> {
  * process owns a SQLite file, so serialising every read-modify-write in this process makes each
  * operation atomic.
  */
-export function createStoreCounters(store: Pick<Families, 'spendLines' | 'openSpends' | 'memberGates'>): Counters {
+export function createStoreCounters(store: Pick<Families, 'spendLines' | 'openSpends' | 'memberGates' | 'claims'>): Counters {
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = chain.then(fn, fn);
@@ -305,6 +314,13 @@ export function createStoreCounters(store: Pick<Families, 'spendLines' | 'openSp
     read(keys) {
       return Promise.all(keys.map(readSpend));
     },
+    claim(key, ttlMs) {
+      return serial(async () => {
+        if ((await store.claims.get(key).catch(absentIfCorrupt)) !== undefined) return false;
+        await store.claims.set(key, { at: Date.now() }, ttlMs);
+        return true;
+      });
+    },
     admit(window, userId, entryId, limits, nowMs) {
       return serial(async () => {
         const record = await readGate(window, userId);
@@ -342,7 +358,7 @@ export function createStoreCounters(store: Pick<Families, 'spendLines' | 'openSp
 }
 
 /** Counters for the store at `location`: Redis scripts on Redis, else the store's own families. */
-export async function openCounters(location: StoreLocation, store: Pick<Families, 'spendLines' | 'openSpends' | 'memberGates'>): Promise<Counters> {
+export async function openCounters(location: StoreLocation, store: Pick<Families, 'spendLines' | 'openSpends' | 'memberGates' | 'claims'>): Promise<Counters> {
   return location.kind === 'redis' ? createRedisCounters(location.url) : createStoreCounters(store);
 }
 

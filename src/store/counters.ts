@@ -52,3 +52,11 @@ export const memberGates = defineFamily({
   key: ({ window, userId }: { window: string; userId: string }) => `gate:${window}:${userId}`,
   ttlMs: GATE_TTL_MS,
 });
+
+/** Keys taken once ({@link Counters.claim} on SQLite), meta `claim:<key>`. */
+export const claims = defineFamily({
+  name: 'claim',
+  namespace: 'meta',
+  schema: z.object({ at: z.number() }),
+  key: (key: string) => `claim:${key}`,
+});

@@ -8,7 +8,7 @@
  * New family: copy member-jobs.ts, then add one line to {@link openStore} below.
  */
 import { creditAlerts } from './alerts.js';
-import { memberGates, openSpends, spendLines } from './counters.js';
+import { claims, memberGates, openSpends, spendLines } from './counters.js';
 import { pendingAnimations } from './animations.js';
 import { commandHash } from './command-hash.js';
 import { memberJobs } from './member-jobs.js';
@@ -43,6 +43,7 @@ function families(ns: ReturnType<typeof openNamespaces>, hooks: FamilyHooks) {
     pendingAnimations: pendingAnimations(ns, hooks),
     spendLines: spendLines(ns, hooks),
     openSpends: openSpends(ns, hooks),
+    claims: claims(ns, hooks),
     memberGates: memberGates(ns, hooks),
     stopMarks: stopMarks(ns, hooks),
     stories: stories(ns, hooks),

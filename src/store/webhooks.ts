@@ -59,16 +59,17 @@ export interface WebhookFamilies {
   pushedResults: Family<string, { at: number; eventId: string; task: UpstreamTask }>;
 }
 
-/** Event ids already taken. */
-export function createWebhookEventRepo(store: Pick<WebhookFamilies, 'webhookEvents'>) {
+/**
+ * Event ids already taken. `take` is the store's atomic claim (src/settings/counters.ts: SET NX on
+ * Redis, serialised in the one owning process on SQLite), so two deliveries of one event reaching
+ * two shards at once act once.
+ */
+export function createWebhookEventRepo(store: Pick<WebhookFamilies, 'webhookEvents'>, take: (key: string, ttlMs: number) => Promise<boolean>) {
   return {
-    /**
-     * Records `eventId` as taken; resolves `false` when it already was (a duplicate). Not atomic
-     * across processes: two simultaneous deliveries of one event may both pass, which only wakes
-     * the job twice — its delivery happens once either way.
-     */
+    /** Records `eventId` as taken; resolves `false` when it already was (a duplicate). */
     async claim(eventId: string, at: number, taskId?: string): Promise<boolean> {
       if (await store.webhookEvents.get(eventId)) return false;
+      if (!(await take(`webhook-event:${eventId}`, WEBHOOK_RECORD_TTL_MS))) return false;
       await store.webhookEvents.set(eventId, { at, ...(taskId ? { taskId } : {}) });
       return true;
     },

@@ -22,6 +22,8 @@ export interface PushCompletionOptions {
   wakeHere(record: TaskRecord): void;
   /** Hands a job to the shard that owns it. */
   handOver(record: TaskRecord): void;
+  /** The store's atomic take-once of a key (src/settings/counters.ts `claim`). */
+  claim(key: string, ttlMs: number): Promise<boolean>;
   history: DurationHistory;
   fallback: PushFallback;
   logger: Logger;
@@ -30,7 +32,7 @@ export interface PushCompletionOptions {
 }
 
 export function createPushCompletion(options: PushCompletionOptions) {
-  const events = createWebhookEventRepo(options.store);
+  const events = createWebhookEventRepo(options.store, options.claim);
   const index = createJobIndexRepo(options.store);
   const pushed = createPushedResultRepo(options.store);
   const owns = options.owns ?? (() => true);

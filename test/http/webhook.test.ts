@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEBHOOK_PATH, createWebhookHandler } from '../../src/http/webhook.js';
 import { startHttpServer, type HttpServer } from '../../src/http/server.js';
+import { createStoreCounters } from '../../src/settings/counters.js';
 import { createJobIndexRepo, createPushedResultRepo, createWebhookEventRepo } from '../../src/store/webhooks.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { WEBHOOK_MAX_AGE_S, WEBHOOK_MAX_BODY_BYTES, taskFromEvent, verifySignature, webhookSignature, WebhookEventSchema } from '../../src/webhooks/event.js';
@@ -30,7 +31,8 @@ let url: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vidu-webhook-'));
   store = await openStore(`sqlite://${join(dir, 'vidu.sqlite')}`);
-  const events = createWebhookEventRepo(store);
+  const counters = createStoreCounters(store);
+  const events = createWebhookEventRepo(store, (key, ttlMs) => counters.claim(key, ttlMs));
   const index = createJobIndexRepo(store);
   const pushed = createPushedResultRepo(store);
   await index.remember('job-known', { businessId: 'vidu-111', taskId: 'video_known' });
@@ -105,7 +107,7 @@ async function post(
 /** What the store holds about an event and its job (to show a refusal changed nothing). */
 async function footprint(eventId: string, jobId = 'job-known') {
   return {
-    seen: await createWebhookEventRepo(store).seen(eventId),
+    seen: await createWebhookEventRepo(store, () => Promise.resolve(false)).seen(eventId),
     pushed: await createPushedResultRepo(store).get(jobId),
     woken: woken.filter((j) => j === jobId).length,
   };
@@ -133,6 +135,16 @@ describe('POST /webhooks/toapis', () => {
     expect(again.status).toBe(200);
     expect(JSON.parse(again.text)).toMatchObject({ duplicate: true });
     expect(await footprint(e.id)).toEqual(before);
+  });
+
+  it('two deliveries of one event at the same moment: one acts, the other is a duplicate', async () => {
+    const e = event();
+    const wokenBefore = woken.filter((j) => j === 'job-known').length;
+    const answers = await Promise.all([post(JSON.stringify(e)), post(JSON.stringify(e))]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers.filter((a) => (JSON.parse(a.text) as { duplicate?: boolean }).duplicate === true)).toHaveLength(1);
+    expect(woken.filter((j) => j === 'job-known').length).toBe(wokenBefore + 1);
+    await createPushedResultRepo(store).delete('job-known');
   });
 
   it('during a secret rotation any matching v1= is accepted (new first or old first)', async () => {

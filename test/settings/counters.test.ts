@@ -120,6 +120,14 @@ describe.each(backends)('counters on $name', (backend) => {
     expect((await a.openEntries(day)).map((e) => e.id)).toEqual(['s-1']);
   });
 
+  it('a key is claimed by exactly one of many simultaneous callers on two handles', async () => {
+    const [a, b] = await backend.open();
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).claim('webhook-event:evt_1', DAY_MS)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await a.claim('webhook-event:evt_1', DAY_MS)).toBe(false);
+    expect(await b.claim('webhook-event:evt_2', DAY_MS)).toBe(true);
+  });
+
   it('concurrent reservations from two handles never exceed the limit', async () => {
     const [a, b] = await backend.open();
     const line = [{ key: 'u:race', limit: 30 }];
