@@ -10,6 +10,7 @@ import type { CommandContext } from '../commands/types.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES, createDelivery } from './discord/deliver.js';
 import { createInteractionDedupe } from './discord/dedupe.js';
+import { BoundedMap } from './bounded-map.js';
 import { createOutbox } from './discord/outbox.js';
 import { createShardOwnership } from './discord/shards.js';
 import { registerCommandsIfChanged } from './discord/register.js';
@@ -42,6 +43,12 @@ import { createUpstreamBudgets } from './upstream/budgets.js';
 import { withCallbackUrl } from './upstream/callback.js';
 import { scaledPushFallback } from './tasks/schedule-push.js';
 import { createPushCompletion } from './webhooks/wiring.js';
+
+/**
+ * Member × server pairs whose last job start this process remembers for `/vidu-admin limits
+ * cooldown`, least recently active forgotten first. Default 10 000 (a few hundred KB at most).
+ */
+const LAST_STARTS_KEPT = 10_000;
 
 const BOOST_UPLOAD_LIMIT: Partial<Record<GuildPremiumTier, number>> = {
   [GuildPremiumTier.Tier2]: 50 * 1024 * 1024,
@@ -312,7 +319,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     usage,
     balance: () => upstream.getBalance(),
     upstreamTask: (taskId) => upstream.getTask(taskId),
-    lastStarts: new Map(),
+    lastStarts: new BoundedMap(LAST_STARTS_KEPT),
     accepting: () => accepting,
     firstSighting: dedupe.firstSighting,
   };

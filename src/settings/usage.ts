@@ -30,10 +30,12 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
   function serial<T>(guildId: string, fn: () => Promise<T>): Promise<T> {
     const prev = locks.get(guildId) ?? Promise.resolve();
     const run = prev.then(fn, fn);
-    locks.set(
-      guildId,
-      run.catch(() => undefined),
-    );
+    const tail = run.catch(() => undefined);
+    locks.set(guildId, tail);
+    // The last operation of a server removes its entry: the map holds busy servers only.
+    void tail.then(() => {
+      if (locks.get(guildId) === tail) locks.delete(guildId);
+    });
     return run;
   }
 
