@@ -131,9 +131,9 @@ export const en = {
   'rules.duration': 'This server allows videos up to {max} s. Pick a duration of {max} s or less.',
   'rules.cooldown': 'This server has a {seconds} s cooldown between videos. Try again {when}.',
   'budget.member':
-    'This video weighs {weight} video-seconds, but you have only {left} of {limit} left today. Try a shorter or cheaper video (viduq3-turbo weighs half of viduq3-pro), or wait until {resetsAt}.',
+    "This video weighs {weight} video-seconds, but you have only {left} left of this server's {limit} per member today ({used} used). It resets {resetsAt}. Try a shorter or cheaper video (viduq3-turbo weighs half of viduq3-pro). Nothing was started.",
   'budget.server':
-    'This video weighs {weight} video-seconds, but this server has only {left} of {limit} left today. Try a shorter or cheaper video (viduq3-turbo weighs half of viduq3-pro), or wait until {resetsAt}.',
+    'This video weighs {weight} video-seconds, but this server has only {left} left of its {limit} today ({used} used). It resets {resetsAt}. Try a shorter or cheaper video (viduq3-turbo weighs half of viduq3-pro). Nothing was started.',
 
   // ── Starting a job (commands/start-job.ts) ─────────────────────────────────────────────────
   'job.restarting': 'The bot is restarting. Try again in a minute.',

@@ -127,9 +127,9 @@ export const es: Record<keyof typeof en, string> = {
   'rules.duration': 'Este servidor permite vídeos de hasta {max} s. Elige una duración de {max} s o menos.',
   'rules.cooldown': 'Este servidor tiene una espera de {seconds} s entre vídeos. Vuelve a intentarlo {when}.',
   'budget.member':
-    'Este vídeo cuesta {weight} segundos de vídeo, pero hoy solo te quedan {left} de {limit}. Prueba un vídeo más corto o barato (viduq3-turbo cuesta la mitad que viduq3-pro) o espera hasta las {resetsAt}.',
+    'Este vídeo cuesta {weight} segundos de vídeo, pero de tu cupo diario en este servidor ({limit}) ya has usado {used} y solo te quedan {left}. Se restablece {resetsAt}. Prueba un vídeo más corto o barato (viduq3-turbo cuesta la mitad que viduq3-pro). No se ha iniciado nada.',
   'budget.server':
-    'Este vídeo cuesta {weight} segundos de vídeo, pero hoy a este servidor solo le quedan {left} de {limit}. Prueba un vídeo más corto o barato (viduq3-turbo cuesta la mitad que viduq3-pro) o espera hasta las {resetsAt}.',
+    'Este vídeo cuesta {weight} segundos de vídeo, pero del cupo diario de este servidor ({limit}) ya se han usado {used} y solo quedan {left}. Se restablece {resetsAt}. Prueba un vídeo más corto o barato (viduq3-turbo cuesta la mitad que viduq3-pro). No se ha iniciado nada.',
 
   // ── Starting a job ─────────────────────────────────────────────────────────────────────────
   'job.restarting': 'El bot se está reiniciando. Vuelve a intentarlo en un minuto.',

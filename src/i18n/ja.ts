@@ -126,9 +126,9 @@ export const ja: Record<keyof typeof en, string> = {
   'rules.duration': 'このサーバーでは動画は {max} 秒までです。{max} 秒以下の長さを選んでください。',
   'rules.cooldown': 'このサーバーでは動画と動画の間に {seconds} 秒のクールダウンがあります。{when}にもう一度お試しください。',
   'budget.member':
-    'この動画は {weight} 動画秒ですが、あなたの今日の残りは {limit} のうち {left} だけです。短い動画や安いモデル（viduq3-turbo は viduq3-pro の半分）を試すか、{resetsAt} までお待ちください。',
+    'この動画は {weight} 動画秒ですが、このサーバーのメンバーごとの枠 {limit} のうち今日は {used} を使用済みで、残りは {left} だけです。{resetsAt} にリセットされます。短い動画や安いモデル（viduq3-turbo は viduq3-pro の半分）を試してください。何も開始していません。',
   'budget.server':
-    'この動画は {weight} 動画秒ですが、このサーバーの今日の残りは {limit} のうち {left} だけです。短い動画や安いモデル（viduq3-turbo は viduq3-pro の半分）を試すか、{resetsAt} までお待ちください。',
+    'この動画は {weight} 動画秒ですが、このサーバーの今日の枠 {limit} のうち {used} を使用済みで、残りは {left} だけです。{resetsAt} にリセットされます。短い動画や安いモデル（viduq3-turbo は viduq3-pro の半分）を試してください。何も開始していません。',
 
   // ── Starting a job ─────────────────────────────────────────────────────────────────────────
   'job.restarting': 'ボットを再起動中です。1 分ほどしてからもう一度お試しください。',

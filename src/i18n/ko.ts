@@ -126,9 +126,9 @@ export const ko: Record<keyof typeof en, string> = {
   'rules.duration': '이 서버는 최대 {max}초 영상까지 허용해요. {max}초 이하의 길이를 고르세요.',
   'rules.cooldown': '이 서버는 영상 사이에 {seconds}초의 대기 시간이 있어요. {when} 다시 시도하세요.',
   'budget.member':
-    '이 영상은 {weight} 영상초인데, 오늘 내 남은 양은 {limit} 중 {left}뿐이에요. 더 짧거나 저렴한 영상(viduq3-turbo는 viduq3-pro의 절반)을 시도하거나 {resetsAt}까지 기다리세요.',
+    '이 영상은 {weight} 영상초인데, 이 서버의 멤버별 하루 한도 {limit} 중 오늘 {used}을(를) 써서 {left}만 남았어요. {resetsAt} 초기화돼요. 더 짧거나 저렴한 영상(viduq3-turbo는 viduq3-pro의 절반)을 시도하세요. 아무것도 시작하지 않았어요.',
   'budget.server':
-    '이 영상은 {weight} 영상초인데, 오늘 이 서버의 남은 양은 {limit} 중 {left}뿐이에요. 더 짧거나 저렴한 영상(viduq3-turbo는 viduq3-pro의 절반)을 시도하거나 {resetsAt}까지 기다리세요.',
+    '이 영상은 {weight} 영상초인데, 이 서버의 오늘 한도 {limit} 중 {used}을(를) 써서 {left}만 남았어요. {resetsAt} 초기화돼요. 더 짧거나 저렴한 영상(viduq3-turbo는 viduq3-pro의 절반)을 시도하세요. 아무것도 시작하지 않았어요.',
 
   // ── Starting a job ─────────────────────────────────────────────────────────────────────────
   'job.restarting': '봇이 재시작하는 중이에요. 1분 뒤에 다시 시도하세요.',

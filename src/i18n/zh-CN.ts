@@ -121,9 +121,9 @@ export const zh: Record<keyof typeof en, string> = {
   'rules.duration': '本服务器允许的视频最长为 {max} 秒。请选择不超过 {max} 秒的时长。',
   'rules.cooldown': '本服务器两次生成之间有 {seconds} 秒冷却。请在 {when}再试。',
   'budget.member':
-    '此视频消耗 {weight} 视频秒，但你今天在 {limit} 中只剩 {left}。请尝试更短或更便宜的视频（viduq3-turbo 的消耗是 viduq3-pro 的一半），或等到 {resetsAt}。',
+    '此视频消耗 {weight} 视频秒，但你今天在本服务器的每人额度 {limit} 中已用 {used}，只剩 {left}。额度将于 {resetsAt} 重置。请尝试更短或更便宜的视频（viduq3-turbo 的消耗是 viduq3-pro 的一半）。没有开始任何任务。',
   'budget.server':
-    '此视频消耗 {weight} 视频秒，但本服务器今天在 {limit} 中只剩 {left}。请尝试更短或更便宜的视频（viduq3-turbo 的消耗是 viduq3-pro 的一半），或等到 {resetsAt}。',
+    '此视频消耗 {weight} 视频秒，但本服务器今天的额度 {limit} 中已用 {used}，只剩 {left}。额度将于 {resetsAt} 重置。请尝试更短或更便宜的视频（viduq3-turbo 的消耗是 viduq3-pro 的一半）。没有开始任何任务。',
 
   // ── Starting a job ─────────────────────────────────────────────────────────────────────────
   'job.restarting': '机器人正在重启。请过一分钟再试。',

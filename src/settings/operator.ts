@@ -9,7 +9,7 @@
 import { t } from '../i18n/index.js';
 import type { LimitVerdict, MemberLimits } from '../tasks/limits.js';
 import type { Counters } from './counters.js';
-import { nextUtcMidnight, utcDay } from './usage.js';
+import { dailyRefusalParams, nextUtcMidnight, utcDay } from './usage.js';
 
 /** Ledger lines outlive their UTC day by a little (for the refund of a job that ends after midnight). */
 const LEDGER_TTL_MS = 3 * 24 * 60 * 60 * 1000;
@@ -77,13 +77,7 @@ export type OperatorLedger = ReturnType<typeof createOperatorLedger>;
 
 /** What a member over an operator limit is told, with used / left / reset, in `locale`. */
 export function describeOperatorRefusal(r: Extract<OperatorReservation, { ok: false }>, locale = 'en-US'): string {
-  return t(locale, r.scope === 'user' ? 'cap.userDaily' : 'cap.botDaily', {
-    used: r.used,
-    limit: r.limit,
-    left: Math.max(0, r.limit - r.used),
-    weight: r.weight,
-    resetsAt: `<t:${Math.floor(r.resetsAt / 1000)}:R>`,
-  });
+  return t(locale, r.scope === 'user' ? 'cap.userDaily' : 'cap.botDaily', dailyRefusalParams(r));
 }
 
 /**

@@ -94,12 +94,25 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
 
 export type UsageLedger = ReturnType<typeof createUsageLedger>;
 
-/** What a member over a limit is told, with the numbers, in `locale` (a Discord locale; default en-US). */
+/** A refused daily reservation, as every daily ledger (server, operator) reports it. */
+export interface DailyRefusal {
+  weight: number;
+  used: number;
+  limit: number;
+  /** Start of the next UTC day, ms. */
+  resetsAt: number;
+}
+
+/**
+ * The numbers every daily-limit refusal shows — used, left, limit, the job's weight — and when it
+ * resets as a Discord relative timestamp (`<t:…:R>`, "in 5 hours" in the reader's own clock).
+ * One place, so the server's and the operator's refusals always say the same things.
+ */
+export function dailyRefusalParams(r: DailyRefusal): { weight: number; used: number; limit: number; left: number; resetsAt: string } {
+  return { weight: r.weight, used: r.used, limit: r.limit, left: Math.max(0, r.limit - r.used), resetsAt: `<t:${Math.floor(r.resetsAt / 1000)}:R>` };
+}
+
+/** What a member over a server limit is told, with used / left / reset, in `locale` (a Discord locale; default en-US). */
 export function describeReservationRefusal(r: Extract<Reservation, { ok: false }>, locale = 'en-US'): string {
-  return t(locale, r.scope === 'member' ? 'budget.member' : 'budget.server', {
-    weight: r.weight,
-    left: Math.max(0, r.limit - r.used),
-    limit: r.limit,
-    resetsAt: `<t:${Math.floor(r.resetsAt / 1000)}:t>`,
-  });
+  return t(locale, r.scope === 'member' ? 'budget.member' : 'budget.server', dailyRefusalParams(r));
 }
