@@ -133,6 +133,7 @@ export function describeSettings(s: GuildSettings, usage: { total: number } | un
   const list = (ids: string[], fmt: (id: string) => string, none: string) => (ids.length ? joinList(locale, ids.map(fmt)) : none);
   const none = t(locale, 'admin.none');
   const lines = [
+    ...(s.failedClosed ? [t(locale, 'admin.show.failedClosed', { when: `<t:${Math.floor(s.failedClosed.at / 1000)}:R>` })] : []),
     t(locale, 'admin.show.generation', {
       state: t(locale, s.paused ? 'admin.state.paused' : 'admin.state.running'),
       replies: t(locale, s.replies === 'private' ? 'admin.replies.private' : 'admin.replies.public'),
@@ -194,7 +195,8 @@ export const viduAdmin: Command = {
       case 'pause':
         return change(i, ctx, (s) => ({ ...s, paused: true }), t(locale, 'admin.paused'));
       case 'resume':
-        return change(i, ctx, (s) => ({ ...s, paused: false }), t(locale, 'admin.resumed'));
+        // Resuming is the admin's answer to a fail-closed incident too: it is over.
+        return change(i, ctx, (s) => ({ ...s, paused: false, failedClosed: undefined }), t(locale, 'admin.resumed'));
       case 'balance': {
         try {
           const b = await ctx.balance();

@@ -182,7 +182,9 @@ export async function startBot(env: Record<string, string | undefined>, override
     globalRequestsPerSecond: Number.MAX_SAFE_INTEGER,
   });
   const outbox = createOutbox(client.rest, () => applicationId, { onError: (err) => metrics.discordError(err.code, err.status), webhookRest });
-  const settings = createSettingsCache({ store, logger: logger.child({ mod: 'settings' }) });
+  // Admins of a server whose settings failed closed are told once the client can reach them.
+  let tellFailedClosed = () => {};
+  const settings = createSettingsCache({ store, logger: logger.child({ mod: 'settings' }), onRefresh: () => tellFailedClosed() });
   await settings.start();
   // Expired rows are deleted on SQLite (keyv alone never does): at start, then periodically.
   const sweep = () =>
@@ -213,6 +215,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     logger: logger.child({ mod: 'alerts' }),
     now,
   });
+  tellFailedClosed = () => void alerts.settingsFailedClosed();
   const memberPrefs = createMemberPrefs({ family: store.memberPrefs });
   // Only finished videos are downloaded to files: nothing but an MP4/QuickTime is posted.
   const downloadFile = (url: string, path: string, o: { maxBytes: number; timeoutMs: number }) => downloadToFile(url, path, { ...o, guard, expect: 'mp4' });
@@ -336,6 +339,7 @@ export async function startBot(env: Record<string, string | undefined>, override
           const resumeStarted = now();
           const resumed = await scheduler.resumeAll();
           logger.info({ user: c.user.tag, resumed, resumeMs: now() - resumeStarted, ...(shardIds ? { shards: shardIds, shardCount } : {}) }, 'ready');
+          tellFailedClosed();
           resolve();
         } catch (err) {
           reject(err);

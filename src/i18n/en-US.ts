@@ -388,4 +388,8 @@ export const en = {
   'card.offPeak': 'off-peak',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: toapis webhooks are not configured for this API key.** The bot asked toapis to report finished videos to its webhook URL, but the key’s Token has no webhook set up, so results now arrive by polling (a little later). The bot operator can turn webhooks on in the toapis console (Token edit page) or unset `TOAPIS_WEBHOOK_URL`.',
+  'alert.settingsFailedClosed':
+    '⚠️ **vidu-bot paused itself on this server.** Its stored settings could not be read (a damaged store row), so video generation is paused rather than running without your channel, role, cap and budget rules. Check them with `/vidu-admin show`, set them again, then `/vidu-admin resume`.',
+  'admin.show.failedClosed':
+    '⚠️ The stored settings could not be read {when} and were replaced by these defaults, paused. Set them again, then `/vidu-admin resume`.',
 } as const;

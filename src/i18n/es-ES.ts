@@ -383,4 +383,8 @@ export const es: Record<keyof typeof en, string> = {
   'card.offPeak': 'fuera de horas punta',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: los webhooks de toapis no están configurados para esta clave de API.** El bot pidió a toapis que avisara de los vídeos terminados en su URL de webhook, pero el Token de la clave no tiene ningún webhook, así que ahora los resultados llegan consultando el estado (un poco más tarde). Quien opera el bot puede activar los webhooks en la consola de toapis (página de edición del Token) o quitar `TOAPIS_WEBHOOK_URL`.',
+  'alert.settingsFailedClosed':
+    '⚠️ **vidu-bot se ha pausado en este servidor.** No se pudieron leer sus ajustes guardados (una fila dañada del almacén), así que la generación de vídeo está en pausa en lugar de funcionar sin tus reglas de canales, roles, límites y presupuesto. Revísalos con `/vidu-admin show`, vuelve a configurarlos y luego usa `/vidu-admin resume`.',
+  'admin.show.failedClosed':
+    '⚠️ Los ajustes guardados no se pudieron leer {when} y se sustituyeron por estos valores predeterminados, en pausa. Vuelve a configurarlos y luego usa `/vidu-admin resume`.',
 };

@@ -382,4 +382,8 @@ export const ja: Record<keyof typeof en, string> = {
   'card.offPeak': 'オフピーク',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: この API キーには toapis の Webhook が設定されていません。** ボットは完成した動画を Webhook URL に通知するよう toapis に求めましたが、キーの Token に Webhook がないため、結果はポーリングで受け取ります（少し遅くなります）。ボットの運用者は toapis コンソール（Token の編集ページ）で Webhook を有効にするか、`TOAPIS_WEBHOOK_URL` を外してください。',
+  'alert.settingsFailedClosed':
+    '⚠️ **vidu-bot はこのサーバーで自動的に一時停止しました。** 保存された設定を読み取れなかった（ストアの行が破損）ため、チャンネル・ロール・上限・予算のルールなしで動かすのではなく、動画生成を一時停止しています。`/vidu-admin show` で確認して設定し直し、`/vidu-admin resume` を実行してください。',
+  'admin.show.failedClosed':
+    '⚠️ 保存された設定が {when} 読み取れず、一時停止状態のこの既定値に置き換えられました。設定し直してから `/vidu-admin resume` を実行してください。',
 };

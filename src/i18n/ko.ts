@@ -380,4 +380,7 @@ export const ko: Record<keyof typeof en, string> = {
   'card.offPeak': '오프피크',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: 이 API 키에는 toapis 웹훅이 설정되어 있지 않아요.** 봇이 완성된 영상을 웹훅 URL로 알려 달라고 toapis에 요청했지만, 키의 Token에 웹훅이 없어서 이제 결과를 폴링으로 받아요(조금 늦어져요). 봇 운영자는 toapis 콘솔(Token 편집 페이지)에서 웹훅을 켜거나 `TOAPIS_WEBHOOK_URL`을 지워 주세요.',
+  'alert.settingsFailedClosed':
+    '⚠️ **vidu-bot이 이 서버에서 스스로 일시 중지했어요.** 저장된 설정을 읽을 수 없어서(저장소의 행이 손상됨), 채널·역할·상한·예산 규칙 없이 실행하는 대신 영상 생성을 멈췄어요. `/vidu-admin show`로 확인하고 다시 설정한 뒤 `/vidu-admin resume`을 실행하세요.',
+  'admin.show.failedClosed': '⚠️ 저장된 설정을 {when} 읽을 수 없어서 일시 중지된 이 기본값으로 바뀌었어요. 다시 설정한 뒤 `/vidu-admin resume`을 실행하세요.',
 };

@@ -369,4 +369,7 @@ export const zh: Record<keyof typeof en, string> = {
   'card.offPeak': '错峰',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot：此 API 密钥未配置 toapis Webhook。** 机器人请求 toapis 把完成的视频通知到它的 Webhook 地址，但该密钥的 Token 没有设置 Webhook，所以现在改为轮询获取结果（会稍晚一些）。机器人运营者可以在 toapis 控制台（Token 编辑页）开启 Webhook，或取消设置 `TOAPIS_WEBHOOK_URL`。',
+  'alert.settingsFailedClosed':
+    '⚠️ **vidu-bot 已在本服务器自动暂停。** 存储的设置无法读取（存储中的一行已损坏），因此视频生成被暂停，而不是在没有你的频道、角色、上限和预算规则的情况下运行。请用 `/vidu-admin show` 检查，重新设置后再执行 `/vidu-admin resume`。',
+  'admin.show.failedClosed': '⚠️ 存储的设置在 {when} 无法读取，已被这些暂停状态的默认设置替换。请重新设置，然后执行 `/vidu-admin resume`。',
 };

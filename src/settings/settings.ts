@@ -37,6 +37,13 @@ export const GuildSettingsSchema = z.object({
   paused: z.boolean().default(false),
   /** Where admins are warned (e.g. out of credits); unset = DM to the server owner. */
   alertChannelId: z.string().optional(),
+  /**
+   * Set when the stored settings could not be read and were replaced by paused defaults (fail
+   * closed, src/store/settings.ts): when (ms), and whether the admins have been told. Kept in the
+   * store so the admins are told once per incident, by whichever process serves the server,
+   * across restarts. Cleared by `/vidu-admin resume`.
+   */
+  failedClosed: z.object({ at: z.number(), alerted: z.boolean().default(false) }).optional(),
 });
 export type GuildSettings = z.infer<typeof GuildSettingsSchema>;
 
