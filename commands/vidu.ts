@@ -102,7 +102,7 @@ export const vidu: Command = {
       // viduq3 `@names` no attachment stands for come from the member's saved subjects. This is
       // one small store read (their index) before the acknowledgement: it must stay well inside
       // Discord's 3 s, so the images themselves are read by the engine at job start.
-      saved = await addSavedSubjects(options, interaction.user.id, createSubjectLibrary(ctx.store));
+      saved = await addSavedSubjects(options, interaction.user.id, createSubjectLibrary(ctx.store, { now: ctx.now }));
       request = buildGenerationRequest(options, { random: ctx.random });
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;

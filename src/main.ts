@@ -204,6 +204,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     limits: { maxInFlight: config.userMaxInFlight, submitsPerMinute: config.userSubmitsPerMinute },
     // A job lost in a crash stops counting once no job could still be running.
     inFlightMaxAgeMs: config.taskDeadlineMs + 60 * 60 * 1000,
+    subjectSavesPerHour: config.subjectSavesPerHour,
     now,
   });
   const alerts = createAdminAlerts({
@@ -248,7 +249,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       tmpDir,
       timeoutMs: schedule.videoDownloadTimeoutMs,
     }),
-    libraryImage: createSubjectLibrary(store).image,
+    libraryImage: createSubjectLibrary(store, { now }).image,
     secrets,
     now,
     random,

@@ -392,4 +392,13 @@ export const en = {
     '⚠️ **vidu-bot paused itself on this server.** Its stored settings could not be read (a damaged store row), so video generation is paused rather than running without your channel, role, cap and budget rules. Check them with `/vidu-admin show`, set them again, then `/vidu-admin resume`.',
   'admin.show.failedClosed':
     '⚠️ The stored settings could not be read {when} and were replaced by these defaults, paused. Set them again, then `/vidu-admin resume`.',
+  'subjects.memberBytes':
+    'These images take {needed}, but your saved subjects already use {used} of {limit} ({left} left). Remove one with `/vidu-subjects remove name:`, or save fewer images. Nothing was saved.',
+  'subjects.serverBytes':
+    'These images take {needed}, but the subjects saved from this server already use {used} of its {limit} ({left} left). Remove one of yours with `/vidu-subjects remove name:`, or save fewer images; subjects no one uses for {days} days expire. Nothing was saved.',
+  'subjects.rateLimited': 'You can save {max} subjects per hour, and you have. Try again {when}. Nothing was saved.',
+  'subjects.canvasTooLarge':
+    '`{filename}` is {width}×{height} pixels; saved subject images can be at most {max} megapixels. Save a smaller copy. Nothing was saved.',
+  'subjects.unreadableImage': '`{filename}` could not be read as a picture. Export it again as PNG or JPEG and save it again. Nothing was saved.',
+  'subjects.listUsage': '{used} of {limit} used · images are stored at up to {side} px · a subject unused for {days} days expires',
 } as const;

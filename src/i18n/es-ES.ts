@@ -387,4 +387,13 @@ export const es: Record<keyof typeof en, string> = {
     '⚠️ **vidu-bot se ha pausado en este servidor.** No se pudieron leer sus ajustes guardados (una fila dañada del almacén), así que la generación de vídeo está en pausa en lugar de funcionar sin tus reglas de canales, roles, límites y presupuesto. Revísalos con `/vidu-admin show`, vuelve a configurarlos y luego usa `/vidu-admin resume`.',
   'admin.show.failedClosed':
     '⚠️ Los ajustes guardados no se pudieron leer {when} y se sustituyeron por estos valores predeterminados, en pausa. Vuelve a configurarlos y luego usa `/vidu-admin resume`.',
+  'subjects.memberBytes':
+    'Estas imágenes ocupan {needed}, pero tus sujetos guardados ya usan {used} de {limit} (quedan {left}). Elimina uno con `/vidu-subjects remove name:` o guarda menos imágenes. No se ha guardado nada.',
+  'subjects.serverBytes':
+    'Estas imágenes ocupan {needed}, pero los sujetos guardados desde este servidor ya usan {used} de sus {limit} (quedan {left}). Elimina uno de los tuyos con `/vidu-subjects remove name:` o guarda menos imágenes; los sujetos que nadie usa en {days} días caducan. No se ha guardado nada.',
+  'subjects.rateLimited': 'Puedes guardar {max} sujetos por hora y ya lo has hecho. Vuelve a intentarlo {when}. No se ha guardado nada.',
+  'subjects.canvasTooLarge':
+    '`{filename}` mide {width}×{height} píxeles; las imágenes de sujetos guardadas pueden tener como máximo {max} megapíxeles. Guarda una copia más pequeña. No se ha guardado nada.',
+  'subjects.unreadableImage': 'No se pudo leer `{filename}` como imagen. Vuelve a exportarla como PNG o JPEG y guárdala de nuevo. No se ha guardado nada.',
+  'subjects.listUsage': '{used} de {limit} usados · las imágenes se guardan a {side} px como máximo · un sujeto sin usar durante {days} días caduca',
 };

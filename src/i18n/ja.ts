@@ -386,4 +386,13 @@ export const ja: Record<keyof typeof en, string> = {
     '⚠️ **vidu-bot はこのサーバーで自動的に一時停止しました。** 保存された設定を読み取れなかった（ストアの行が破損）ため、チャンネル・ロール・上限・予算のルールなしで動かすのではなく、動画生成を一時停止しています。`/vidu-admin show` で確認して設定し直し、`/vidu-admin resume` を実行してください。',
   'admin.show.failedClosed':
     '⚠️ 保存された設定が {when} 読み取れず、一時停止状態のこの既定値に置き換えられました。設定し直してから `/vidu-admin resume` を実行してください。',
+  'subjects.memberBytes':
+    'これらの画像には {needed} 必要ですが、保存済みの主体がすでに {limit} のうち {used} を使っています（残り {left}）。`/vidu-subjects remove name:` で 1 つ削除するか、画像を減らしてください。何も保存していません。',
+  'subjects.serverBytes':
+    'これらの画像には {needed} 必要ですが、このサーバーから保存された主体がすでに {limit} のうち {used} を使っています（残り {left}）。`/vidu-subjects remove name:` で自分の主体を 1 つ削除するか、画像を減らしてください。{days} 日間使われない主体は期限切れになります。何も保存していません。',
+  'subjects.rateLimited': '主体の保存は 1 時間に {max} 回までで、上限に達しました。{when} にもう一度お試しください。何も保存していません。',
+  'subjects.canvasTooLarge':
+    '`{filename}` は {width}×{height} ピクセルです。保存できる主体画像は最大 {max} メガピクセルです。小さいコピーを保存してください。何も保存していません。',
+  'subjects.unreadableImage': '`{filename}` を画像として読み取れませんでした。PNG か JPEG で書き出し直してから保存してください。何も保存していません。',
+  'subjects.listUsage': '{limit} のうち {used} を使用 · 画像は最大 {side} px で保存 · {days} 日間使われない主体は期限切れ',
 };

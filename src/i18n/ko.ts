@@ -383,4 +383,13 @@ export const ko: Record<keyof typeof en, string> = {
   'alert.settingsFailedClosed':
     '⚠️ **vidu-bot이 이 서버에서 스스로 일시 중지했어요.** 저장된 설정을 읽을 수 없어서(저장소의 행이 손상됨), 채널·역할·상한·예산 규칙 없이 실행하는 대신 영상 생성을 멈췄어요. `/vidu-admin show`로 확인하고 다시 설정한 뒤 `/vidu-admin resume`을 실행하세요.',
   'admin.show.failedClosed': '⚠️ 저장된 설정을 {when} 읽을 수 없어서 일시 중지된 이 기본값으로 바뀌었어요. 다시 설정한 뒤 `/vidu-admin resume`을 실행하세요.',
+  'subjects.memberBytes':
+    '이 이미지에는 {needed}이(가) 필요한데, 저장한 주체가 이미 {limit} 중 {used}을(를) 쓰고 있어요({left} 남음). `/vidu-subjects remove name:`으로 하나를 지우거나 이미지를 줄이세요. 아무것도 저장하지 않았어요.',
+  'subjects.serverBytes':
+    '이 이미지에는 {needed}이(가) 필요한데, 이 서버에서 저장된 주체가 이미 {limit} 중 {used}을(를) 쓰고 있어요({left} 남음). `/vidu-subjects remove name:`으로 내 주체 하나를 지우거나 이미지를 줄이세요. {days}일 동안 아무도 쓰지 않은 주체는 만료돼요. 아무것도 저장하지 않았어요.',
+  'subjects.rateLimited': '주체는 한 시간에 {max}번까지 저장할 수 있는데 모두 썼어요. {when} 다시 시도하세요. 아무것도 저장하지 않았어요.',
+  'subjects.canvasTooLarge':
+    '`{filename}`은(는) {width}×{height} 픽셀이에요. 저장하는 주체 이미지는 최대 {max}메가픽셀이에요. 더 작은 사본을 저장하세요. 아무것도 저장하지 않았어요.',
+  'subjects.unreadableImage': '`{filename}`을(를) 그림으로 읽을 수 없었어요. PNG나 JPEG로 다시 내보낸 뒤 저장하세요. 아무것도 저장하지 않았어요.',
+  'subjects.listUsage': '{limit} 중 {used} 사용 · 이미지는 최대 {side}px로 저장 · {days}일 동안 쓰지 않은 주체는 만료',
 };

@@ -372,4 +372,12 @@ export const zh: Record<keyof typeof en, string> = {
   'alert.settingsFailedClosed':
     '⚠️ **vidu-bot 已在本服务器自动暂停。** 存储的设置无法读取（存储中的一行已损坏），因此视频生成被暂停，而不是在没有你的频道、角色、上限和预算规则的情况下运行。请用 `/vidu-admin show` 检查，重新设置后再执行 `/vidu-admin resume`。',
   'admin.show.failedClosed': '⚠️ 存储的设置在 {when} 无法读取，已被这些暂停状态的默认设置替换。请重新设置，然后执行 `/vidu-admin resume`。',
+  'subjects.memberBytes':
+    '这些图片需要 {needed}，但你保存的主体已使用 {limit} 中的 {used}（剩余 {left}）。请用 `/vidu-subjects remove name:` 删除一个，或少存几张图片。没有保存任何内容。',
+  'subjects.serverBytes':
+    '这些图片需要 {needed}，但从本服务器保存的主体已使用 {limit} 中的 {used}（剩余 {left}）。请用 `/vidu-subjects remove name:` 删除你自己的一个，或少存几张图片；{days} 天无人使用的主体会过期。没有保存任何内容。',
+  'subjects.rateLimited': '每小时最多可保存 {max} 个主体，你已达到上限。请在 {when} 再试。没有保存任何内容。',
+  'subjects.canvasTooLarge': '`{filename}` 为 {width}×{height} 像素；保存的主体图片最多 {max} 百万像素。请保存一张更小的副本。没有保存任何内容。',
+  'subjects.unreadableImage': '无法将 `{filename}` 读取为图片。请重新导出为 PNG 或 JPEG 后再保存。没有保存任何内容。',
+  'subjects.listUsage': '已用 {limit} 中的 {used} · 图片以最长边 {side} px 保存 · {days} 天未使用的主体会过期',
 };

@@ -16,7 +16,7 @@ import { memberPrefs } from './member-prefs.js';
 import { pollHistory } from './poll-history.js';
 import { guildSettings } from './settings.js';
 import { stopMarks } from './stop-marks.js';
-import { subjectIndex, subjects } from './subjects.js';
+import { subjectIndex, subjectServerBytes, subjects } from './subjects.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
 import { usage } from './usage.js';
 import { jobsByBusinessId, jobsByTask, pushedResults, webhookEvents } from './webhooks.js';
@@ -34,6 +34,7 @@ function families(ns: ReturnType<typeof openNamespaces>, hooks: FamilyHooks) {
     usage: usage(ns, hooks),
     subjectIndex: subjectIndex(ns, hooks),
     subjects: subjects(ns, hooks),
+    subjectServerBytes: subjectServerBytes(ns, hooks),
     memberJobs: memberJobs(ns, hooks),
     memberPrefs: memberPrefs(ns, hooks),
     pollHistory: pollHistory(ns, hooks),
