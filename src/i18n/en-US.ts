@@ -401,4 +401,14 @@ export const en = {
     '`{filename}` is {width}×{height} pixels; saved subject images can be at most {max} megapixels. Save a smaller copy. Nothing was saved.',
   'subjects.unreadableImage': '`{filename}` could not be read as a picture. Export it again as PNG or JPEG and save it again. Nothing was saved.',
   'subjects.listUsage': '{used} of {limit} used · images are stored at up to {side} px · a subject unused for {days} days expires',
+  'rules.offPeakForbidden': 'This server does not allow off-peak videos. Leave `off_peak` out (or set it to false) and try again.',
+  'rules.offPeakForced':
+    'This server makes every video off-peak (made within 48 hours, for fewer credits), so `off_peak:false` cannot be honoured. Leave `off_peak` out to run it off-peak.',
+  'rules.offPeakNeedsAudio': 'This server makes every video off-peak, and off-peak needs audio on. Leave `audio` on (remove `audio:false`) and try again.',
+  'prefs.note.offPeakAudio': 'This server makes every video off-peak, which needs audio, so your default audio off was not used.',
+  'admin.show.offPeak': '**Off-peak** {policy}',
+  'admin.offPeak.allow': 'members choose (`off_peak`)',
+  'admin.offPeak.forbid': 'forbidden',
+  'admin.offPeak.force': 'every video (made within 48 h, fewer credits)',
+  'admin.offPeakSaved': 'Off-peak: {policy}.',
 } as const;

@@ -396,4 +396,16 @@ export const es: Record<keyof typeof en, string> = {
     '`{filename}` mide {width}×{height} píxeles; las imágenes de sujetos guardadas pueden tener como máximo {max} megapíxeles. Guarda una copia más pequeña. No se ha guardado nada.',
   'subjects.unreadableImage': 'No se pudo leer `{filename}` como imagen. Vuelve a exportarla como PNG o JPEG y guárdala de nuevo. No se ha guardado nada.',
   'subjects.listUsage': '{used} de {limit} usados · las imágenes se guardan a {side} px como máximo · un sujeto sin usar durante {days} días caduca',
+  'rules.offPeakForbidden': 'Este servidor no permite vídeos en horas valle. Quita `off_peak` (o ponlo en false) y vuelve a intentarlo.',
+  'rules.offPeakForced':
+    'Este servidor hace todos los vídeos en horas valle (en 48 horas como máximo, con menos créditos), así que no puede respetar `off_peak:false`. Quita `off_peak` para ejecutarlo en horas valle.',
+  'rules.offPeakNeedsAudio':
+    'Este servidor hace todos los vídeos en horas valle, y eso requiere el audio activado. Deja `audio` activado (quita `audio:false`) y vuelve a intentarlo.',
+  'prefs.note.offPeakAudio':
+    'Este servidor hace todos los vídeos en horas valle, lo que requiere audio, así que no se usó tu opción predeterminada de audio desactivado.',
+  'admin.show.offPeak': '**Horas valle** {policy}',
+  'admin.offPeak.allow': 'lo eligen los miembros (`off_peak`)',
+  'admin.offPeak.forbid': 'prohibido',
+  'admin.offPeak.force': 'todos los vídeos (en 48 h como máximo, menos créditos)',
+  'admin.offPeakSaved': 'Horas valle: {policy}.',
 };

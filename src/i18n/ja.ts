@@ -395,4 +395,15 @@ export const ja: Record<keyof typeof en, string> = {
     '`{filename}` は {width}×{height} ピクセルです。保存できる主体画像は最大 {max} メガピクセルです。小さいコピーを保存してください。何も保存していません。',
   'subjects.unreadableImage': '`{filename}` を画像として読み取れませんでした。PNG か JPEG で書き出し直してから保存してください。何も保存していません。',
   'subjects.listUsage': '{limit} のうち {used} を使用 · 画像は最大 {side} px で保存 · {days} 日間使われない主体は期限切れ',
+  'rules.offPeakForbidden': 'このサーバーではオフピーク動画は許可されていません。`off_peak` を外す（または false にする）してからもう一度お試しください。',
+  'rules.offPeakForced':
+    'このサーバーではすべての動画がオフピーク（48 時間以内に作成、クレジットが少なくて済む）なので、`off_peak:false` には従えません。`off_peak` を外すとオフピークで実行します。',
+  'rules.offPeakNeedsAudio':
+    'このサーバーではすべての動画がオフピークで、オフピークには音声オンが必要です。`audio` をオンのままにして（`audio:false` を外して）もう一度お試しください。',
+  'prefs.note.offPeakAudio': 'このサーバーではすべての動画がオフピークで音声が必要なため、既定の「音声オフ」は使われませんでした。',
+  'admin.show.offPeak': '**オフピーク** {policy}',
+  'admin.offPeak.allow': 'メンバーが選択（`off_peak`）',
+  'admin.offPeak.forbid': '禁止',
+  'admin.offPeak.force': 'すべての動画（48 時間以内に作成、クレジット少なめ）',
+  'admin.offPeakSaved': 'オフピーク: {policy}。',
 };

@@ -392,4 +392,15 @@ export const ko: Record<keyof typeof en, string> = {
     '`{filename}`은(는) {width}×{height} 픽셀이에요. 저장하는 주체 이미지는 최대 {max}메가픽셀이에요. 더 작은 사본을 저장하세요. 아무것도 저장하지 않았어요.',
   'subjects.unreadableImage': '`{filename}`을(를) 그림으로 읽을 수 없었어요. PNG나 JPEG로 다시 내보낸 뒤 저장하세요. 아무것도 저장하지 않았어요.',
   'subjects.listUsage': '{limit} 중 {used} 사용 · 이미지는 최대 {side}px로 저장 · {days}일 동안 쓰지 않은 주체는 만료',
+  'rules.offPeakForbidden': '이 서버는 오프피크 영상을 허용하지 않아요. `off_peak`를 빼거나 false로 설정한 뒤 다시 시도하세요.',
+  'rules.offPeakForced':
+    '이 서버는 모든 영상을 오프피크로 만들어요(48시간 안에, 더 적은 크레딧으로). 그래서 `off_peak:false`는 따를 수 없어요. `off_peak`를 빼면 오프피크로 실행해요.',
+  'rules.offPeakNeedsAudio':
+    '이 서버는 모든 영상을 오프피크로 만들고, 오프피크는 오디오가 켜져 있어야 해요. `audio`를 켠 채로(`audio:false`를 빼고) 다시 시도하세요.',
+  'prefs.note.offPeakAudio': "이 서버는 모든 영상을 오프피크로 만들고 오디오가 필요해서, 기본값 '오디오 끔'은 쓰지 않았어요.",
+  'admin.show.offPeak': '**오프피크** {policy}',
+  'admin.offPeak.allow': '멤버가 선택(`off_peak`)',
+  'admin.offPeak.forbid': '금지',
+  'admin.offPeak.force': '모든 영상(48시간 안에, 더 적은 크레딧)',
+  'admin.offPeakSaved': '오프피크: {policy}.',
 };

@@ -380,4 +380,13 @@ export const zh: Record<keyof typeof en, string> = {
   'subjects.canvasTooLarge': '`{filename}` 为 {width}×{height} 像素；保存的主体图片最多 {max} 百万像素。请保存一张更小的副本。没有保存任何内容。',
   'subjects.unreadableImage': '无法将 `{filename}` 读取为图片。请重新导出为 PNG 或 JPEG 后再保存。没有保存任何内容。',
   'subjects.listUsage': '已用 {limit} 中的 {used} · 图片以最长边 {side} px 保存 · {days} 天未使用的主体会过期',
+  'rules.offPeakForbidden': '本服务器不允许错峰生成视频。请去掉 `off_peak`（或设为 false）后重试。',
+  'rules.offPeakForced': '本服务器的所有视频都错峰生成（48 小时内完成，消耗更少额度），因此无法按 `off_peak:false` 执行。去掉 `off_peak` 即可按错峰方式运行。',
+  'rules.offPeakNeedsAudio': '本服务器的所有视频都错峰生成，而错峰生成需要开启音频。请保持 `audio` 开启（去掉 `audio:false`）后重试。',
+  'prefs.note.offPeakAudio': '本服务器的所有视频都错峰生成，这需要音频，因此未使用你的默认“关闭音频”。',
+  'admin.show.offPeak': '**错峰生成** {policy}',
+  'admin.offPeak.allow': '由成员选择（`off_peak`）',
+  'admin.offPeak.forbid': '禁止',
+  'admin.offPeak.force': '所有视频（48 小时内完成，消耗更少额度）',
+  'admin.offPeakSaved': '错峰生成：{policy}。',
 };
