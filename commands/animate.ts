@@ -6,6 +6,7 @@ import { t, tn } from '../src/i18n/index.js';
 import { messageUrl, renderRefusal } from '../src/render/render.js';
 import { absentIfCorrupt } from '../src/store/index.js';
 import { PENDING_ANIMATION_TTL_MS, type PendingAnimation } from '../src/store/animations.js';
+import { BoundedMap } from '../src/bounded-map.js';
 import { isJobId } from './access.js';
 import { startJob } from './start-job.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, customId, type Command, type ComponentRoute } from './types.js';
@@ -31,9 +32,13 @@ export function imagesForModel(model: string, images: AttachmentRef[]): Attachme
   return images.length === 2 ? images : images.slice(0, 1);
 }
 
+/** Opened Animate forms whose images this process keeps in memory (the store has them all). */
+const PENDING_ANIMATIONS_KEPT = 1_000;
+
 // The modal must be the first response (nothing may be awaited before it), so the images wait
 // here; they are also written to the store right after, for a submit that lands after a restart.
-const pending = new Map<string, PendingAnimation & { at: number }>();
+// Bounded: one entry per opened form, and anyone can open forms; the store keeps the rest.
+const pending = new BoundedMap<string, PendingAnimation & { at: number }>(PENDING_ANIMATIONS_KEPT);
 
 export const animate: Command = {
   data: {

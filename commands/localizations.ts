@@ -384,6 +384,27 @@ export const COMMAND_LOCALIZATIONS: Table = {
         private: fromCatalog((locale) => t(locale, 'admin.replies.private')),
       },
     },
+    off_peak: {
+      description: {
+        'zh-CN': '错峰生成（48 小时内完成，消耗更少额度）：由成员选择、禁止或强制',
+        ja: 'オフピーク生成（48 時間以内、クレジット少なめ）: メンバーが選択・禁止・強制',
+        ko: '오프피크 생성(48시간 안에, 더 적은 크레딧): 멤버 선택, 금지 또는 강제',
+        'es-ES': 'Generación en horas valle (en 48 h, menos créditos): que elijan los miembros, prohibirla o forzarla',
+      },
+    },
+    'off_peak policy': {
+      description: { 'zh-CN': 'allow、forbid 或 force', ja: 'allow・forbid・force', ko: 'allow, forbid 또는 force', 'es-ES': 'allow, forbid o force' },
+      choices: {
+        allow: { 'zh-CN': 'allow — 由成员选择', ja: 'allow — メンバーが選択', ko: 'allow — 멤버가 선택', 'es-ES': 'allow — eligen los miembros' },
+        forbid: { 'zh-CN': 'forbid — 从不错峰', ja: 'forbid — オフピークにしない', ko: 'forbid — 오프피크 안 함', 'es-ES': 'forbid — nunca en horas valle' },
+        force: {
+          'zh-CN': 'force — 所有视频都错峰',
+          ja: 'force — すべての動画をオフピーク',
+          ko: 'force — 모든 영상을 오프피크로',
+          'es-ES': 'force — todos los vídeos en horas valle',
+        },
+      },
+    },
     alerts: {
       description: {
         'zh-CN': '向管理员发送提醒的位置（如额度用完）；留空 = 私信所有者',

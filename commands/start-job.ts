@@ -5,7 +5,7 @@ import { renderRefusal } from '../src/render/render.js';
 import { newTaskRecord } from '../src/tasks/accept.js';
 import { describeLimit, type LimitVerdict } from '../src/tasks/limits.js';
 import { describeOperatorRefusal, type OperatorReservation } from '../src/settings/operator.js';
-import { checkCaps, describeSettingsRefusal, jobWeight, type GuildSettings } from '../src/settings/settings.js';
+import { checkCaps, describeSettingsRefusal, jobWeight, withOffPeakPolicy, type GuildSettings } from '../src/settings/settings.js';
 import { describeDefaultNote, type DefaultNote } from '../src/settings/effective.js';
 import { describeReservationRefusal, utcDay, type Reservation } from '../src/settings/usage.js';
 import { settleSpend } from '../src/settings/spend.js';
@@ -93,6 +93,7 @@ export async function startJob(
   }
   // The server's rules and the operator's DM rule come from memory and the interaction.
   const settings = ctx.settings.get(interaction.guildId);
+  request = withOffPeakPolicy(settings, request);
   const refusal = serverRefusal(interaction, ctx, settings, request);
   if (refusal) {
     await interaction.reply(renderRefusal(refusal));

@@ -9,7 +9,7 @@ import {
 } from 'discord.js';
 import { MODEL_IDS, RESOLUTIONS, type ModelId } from '../src/generation/models.js';
 import { joinList, t } from '../src/i18n/index.js';
-import { MODEL_WEIGHTS, type GuildSettings } from '../src/settings/settings.js';
+import { MODEL_WEIGHTS, OFF_PEAK_POLICIES, type GuildSettings, type OffPeakPolicy } from '../src/settings/settings.js';
 import type { Command, CommandContext } from './types.js';
 
 const builder = new SlashCommandBuilder()
@@ -119,10 +119,31 @@ const builder = new SlashCommandBuilder()
   )
   .addSubcommand((s) =>
     s
+      .setName('off_peak')
+      .setDescription('Off-peak generation (within 48 h, fewer credits): let members choose, forbid it, or force it')
+      .addStringOption((o) =>
+        o
+          .setName('policy')
+          .setDescription('allow, forbid or force')
+          .setRequired(true)
+          .addChoices(
+            { name: 'allow — members choose', value: 'allow' },
+            { name: 'forbid — never off-peak', value: 'forbid' },
+            { name: 'force — every video off-peak', value: 'force' },
+          ),
+      ),
+  )
+  .addSubcommand((s) =>
+    s
       .setName('alerts')
       .setDescription('Where to warn admins (e.g. out of credits); empty = DM the owner')
       .addChannelOption((o) => o.setName('channel').setDescription('Alert channel').addChannelTypes(ChannelType.GuildText)),
   );
+
+const OFF_PEAK_LABEL = { allow: 'admin.offPeak.allow', forbid: 'admin.offPeak.forbid', force: 'admin.offPeak.force' } as const satisfies Record<
+  OffPeakPolicy,
+  string
+>;
 
 const opt = {
   int: (i: ChatInputCommandInteraction, name: string) => i.options.getInteger(name),
@@ -133,6 +154,7 @@ export function describeSettings(s: GuildSettings, usage: { total: number } | un
   const list = (ids: string[], fmt: (id: string) => string, none: string) => (ids.length ? joinList(locale, ids.map(fmt)) : none);
   const none = t(locale, 'admin.none');
   const lines = [
+    ...(s.failedClosed ? [t(locale, 'admin.show.failedClosed', { when: `<t:${Math.floor(s.failedClosed.at / 1000)}:R>` })] : []),
     t(locale, 'admin.show.generation', {
       state: t(locale, s.paused ? 'admin.state.paused' : 'admin.state.running'),
       replies: t(locale, s.replies === 'private' ? 'admin.replies.private' : 'admin.replies.public'),
@@ -155,6 +177,7 @@ export function describeSettings(s: GuildSettings, usage: { total: number } | un
       used: usage ? t(locale, 'admin.show.usedToday', { total: usage.total }) : '',
       cooldown: s.cooldownSeconds ? `${s.cooldownSeconds} s` : none,
     }),
+    t(locale, 'admin.show.offPeak', { policy: t(locale, OFF_PEAK_LABEL[s.offPeak]) }),
     t(locale, 'admin.show.alerts', { alerts: s.alertChannelId ? `<#${s.alertChannelId}>` : t(locale, 'admin.ownerDm') }),
     `-# ${t(locale, 'admin.show.weights', {
       weights: Object.entries(MODEL_WEIGHTS)
@@ -194,7 +217,8 @@ export const viduAdmin: Command = {
       case 'pause':
         return change(i, ctx, (s) => ({ ...s, paused: true }), t(locale, 'admin.paused'));
       case 'resume':
-        return change(i, ctx, (s) => ({ ...s, paused: false }), t(locale, 'admin.resumed'));
+        // Resuming is the admin's answer to a fail-closed incident too: it is over.
+        return change(i, ctx, (s) => ({ ...s, paused: false, failedClosed: undefined }), t(locale, 'admin.resumed'));
       case 'balance': {
         try {
           const b = await ctx.balance();
@@ -301,6 +325,12 @@ export const viduAdmin: Command = {
       case 'replies': {
         const v = i.options.getString('visibility', true) as GuildSettings['replies'];
         return change(i, ctx, (s) => ({ ...s, replies: v }), t(locale, v === 'private' ? 'admin.repliesPrivate' : 'admin.repliesPublic'));
+      }
+      case 'off_peak': {
+        const policy = i.options.getString('policy', true);
+        if (!(OFF_PEAK_POLICIES as readonly string[]).includes(policy)) return; // Discord only sends the choices
+        const p = policy as OffPeakPolicy;
+        return change(i, ctx, (s) => ({ ...s, offPeak: p }), t(locale, 'admin.offPeakSaved', { policy: t(locale, OFF_PEAK_LABEL[p]) }));
       }
       case 'alerts': {
         const c = i.options.getChannel('channel')?.id;

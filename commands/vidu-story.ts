@@ -5,7 +5,7 @@ import type { GenerationRequest } from '../src/generation/request.js';
 import { MAX_CLIPS, MIN_CLIPS, StoryError, buildStoryRequests, describeStoryError } from '../src/generation/story.js';
 import { t } from '../src/i18n/index.js';
 import { renderRefusal } from '../src/render/render.js';
-import { applyDefaults, offPeakAllowed } from '../src/settings/effective.js';
+import { applyDefaults } from '../src/settings/effective.js';
 import { prefsBeforeAck } from '../src/settings/member.js';
 import { jobWeight } from '../src/settings/settings.js';
 import { absentIfCorrupt } from '../src/store/index.js';
@@ -100,8 +100,10 @@ export const viduStory: Command = {
     try {
       const prefs = await prefsBeforeAck(ctx.store.memberPrefs, interaction.user.id);
       const settings = ctx.settings.get(interaction.guildId);
-      effective = applyDefaults(typed, prefs, settings, { imageCount: 0, inGuild: interaction.inGuild(), offPeakAllowed: offPeakAllowed(settings) });
-      const { audioType: _a, offPeak: _o, ...shared } = effective.options;
+      effective = applyDefaults(typed, prefs, settings, { imageCount: 0, inGuild: interaction.inGuild() });
+      // Off-peak only when the server forces it (a story has no off_peak option of its own).
+      const { audioType: _a, offPeak: _o, ...rest } = effective.options;
+      const shared = settings.offPeak === 'force' ? { ...rest, offPeak: true } : rest;
       // A member default without frames (viduq3) gives way; a typed one is refused below.
       const model = !typed.model && shared.model && isModelId(shared.model) && MODELS[shared.model].imageRole !== 'frames' ? 'viduq3-pro' : shared.model;
       requests = buildStoryRequests(prompts, { ...shared, model }, { random: ctx.random });

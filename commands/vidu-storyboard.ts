@@ -5,7 +5,7 @@ import { buildGenerationRequest, type GenerationRequest } from '../src/generatio
 import { MAX_SHOTS, StoryboardError, buildStoryboardPrompt, describeStoryboardError, parseShotInput } from '../src/generation/storyboard.js';
 import { t } from '../src/i18n/index.js';
 import { renderRefusal } from '../src/render/render.js';
-import { applyDefaults, offPeakAllowed } from '../src/settings/effective.js';
+import { applyDefaults } from '../src/settings/effective.js';
 import { prefsBeforeAck } from '../src/settings/member.js';
 import { startJob } from './start-job.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, customId, type Command, type ComponentRoute } from './types.js';
@@ -88,7 +88,7 @@ export const storyboardModal: ComponentRoute = {
     try {
       const prefs = await prefsBeforeAck(ctx.store.memberPrefs, interaction.user.id);
       const settings = ctx.settings.get(interaction.guildId);
-      effective = applyDefaults(typed, prefs, settings, { imageCount: 0, inGuild: interaction.inGuild(), offPeakAllowed: offPeakAllowed(settings) });
+      effective = applyDefaults(typed, prefs, settings, { imageCount: 0, inGuild: interaction.inGuild() });
       request = buildGenerationRequest(effective.options, { random: ctx.random });
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;

@@ -13,11 +13,14 @@ import { MAX_IMAGE_BYTES, MAX_SUBJECT_NAME_CHARS } from '../src/generation/model
 import { joinList, t, tn } from '../src/i18n/index.js';
 import { codeText, escapeMarkdown } from '../src/render/escape.js';
 import { renderRefusal } from '../src/render/render.js';
+import { STILL_MAX_PIXELS, STILL_MAX_SIDE_PX, StillImageError, shrinkStill } from '../src/media/still.js';
 import {
+  LibraryBytesError,
   LibraryFullError,
+  MAX_LIBRARY_BYTES_PER_MEMBER,
   MAX_LIBRARY_SUBJECTS,
   MAX_LIBRARY_SUBJECT_IMAGES,
-  MAX_STORED_IMAGE_BYTES,
+  SUBJECT_TTL_MS,
   createSubjectLibrary,
   invalidSubjectName,
   nameKey,
@@ -35,6 +38,11 @@ const UPLOAD_FIELD = 'images';
 const MODAL_TITLE_CHARS = 45;
 
 const mb = (bytes: number) => `${(Math.ceil((bytes / (1024 * 1024)) * 10) / 10).toFixed(1).replace(/\.0$/, '')} MB`;
+/** KB below 1 MB (shrunk images are a few hundred KB), else MB. */
+const size = (bytes: number) => (bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KB` : mb(bytes));
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Uploads are shrunk before they are stored, so they may be as large as a /vidu attachment. */
+const MAX_UPLOAD_BYTES = MAX_IMAGE_BYTES;
 const cut = (text: string, max: number) => [...text].slice(0, max).join('');
 const codeList = (locale: string, names: readonly string[]) =>
   joinList(
@@ -104,7 +112,26 @@ export const say = {
           : t(locale, 'subjects.saveOne'),
     }),
   tooLargeToStore: (locale: string, filename: string, size: number) =>
-    t(locale, 'subjects.tooLargeToStore', { filename: codeText(filename), size: mb(size), max: mb(MAX_STORED_IMAGE_BYTES) }),
+    t(locale, 'subjects.tooLargeToStore', { filename: codeText(filename), size: mb(size), max: mb(MAX_UPLOAD_BYTES) }),
+  bytes: (locale: string, err: LibraryBytesError) =>
+    t(locale, err.scope === 'member' ? 'subjects.memberBytes' : 'subjects.serverBytes', {
+      needed: size(err.needed),
+      used: size(err.used),
+      limit: size(err.limit),
+      left: size(Math.max(0, err.limit - err.used)),
+      days: SUBJECT_TTL_MS / DAY_MS,
+    }),
+  rateLimited: (locale: string, max: number, retryAtMs: number) =>
+    t(locale, 'subjects.rateLimited', { max, when: relative(Math.ceil(retryAtMs / 1000) * 1000) }),
+  still: (locale: string, filename: string, err: StillImageError) =>
+    err.code === 'too_large_canvas'
+      ? t(locale, 'subjects.canvasTooLarge', {
+          filename: codeText(filename),
+          width: err.params.width ?? 0,
+          height: err.params.height ?? 0,
+          max: STILL_MAX_PIXELS / 1_000_000,
+        })
+      : t(locale, 'subjects.unreadableImage', { filename: codeText(filename) }),
   downloadFailed: (locale: string, filename: string) => t(locale, 'subjects.downloadFailed', { filename: codeText(filename) }),
   imageCount: (locale: string, count: number) => t(locale, 'subjects.imageCount', { max: MAX_LIBRARY_SUBJECT_IMAGES, count }),
   saved: (locale: string, name: string, images: number, replaced: boolean, count: number) =>
@@ -115,7 +142,7 @@ export const say = {
       max: MAX_LIBRARY_SUBJECTS,
     }),
   removed: (locale: string, name: string, count: number) => t(locale, 'subjects.removed', { name: escapeMarkdown(name), count, max: MAX_LIBRARY_SUBJECTS }),
-  list: (locale: string, entries: readonly LibraryEntry[]) =>
+  list: (locale: string, entries: readonly LibraryEntry[], usedBytes = 0) =>
     entries.length === 0
       ? t(locale, 'subjects.listEmpty', { max: MAX_LIBRARY_SUBJECTS })
       : [
@@ -124,6 +151,7 @@ export const say = {
             t(locale, 'subjects.listLine', { name: codeText(e.name), images: tn(locale, 'count.images', e.images.length), when: relative(e.createdAt) }),
           ),
           `-# ${t(locale, 'subjects.listFooter')}`,
+          `-# ${t(locale, 'subjects.listUsage', { used: size(usedBytes), limit: size(MAX_LIBRARY_BYTES_PER_MEMBER), side: STILL_MAX_SIDE_PX, days: SUBJECT_TTL_MS / DAY_MS })}`,
         ].join('\n'),
   shown: (locale: string, name: string, images: number, createdAt: number) =>
     t(locale, 'subjects.showHeader', { name: escapeMarkdown(name), images: tn(locale, 'count.images', images), when: relative(createdAt) }),
@@ -141,7 +169,7 @@ async function add(interaction: ChatInputCommandInteraction, ctx: CommandContext
   // library is refused before the member uploads anything. The submit checks again.
   let entries: LibraryEntry[];
   try {
-    entries = await createSubjectLibrary(ctx.store).list(interaction.user.id);
+    entries = await createSubjectLibrary(ctx.store, { now: ctx.now }).list(interaction.user.id);
   } catch (err) {
     ctx.logger.warn({ err }, 'subject library unreadable');
     await interaction.reply(renderRefusal(say.storageDown(locale)));
@@ -169,7 +197,7 @@ async function add(interaction: ChatInputCommandInteraction, ctx: CommandContext
         label: cut(t(locale, 'subjects.form.images', { name }), MODAL_TITLE_CHARS), // names are ≤ 32 characters
         description: t(locale, exists ? 'subjects.form.hintReplace' : 'subjects.form.hint', {
           max: MAX_LIBRARY_SUBJECT_IMAGES,
-          size: mb(MAX_STORED_IMAGE_BYTES),
+          size: mb(MAX_UPLOAD_BYTES),
         }),
         component: {
           type: ComponentType.FileUpload,
@@ -183,23 +211,32 @@ async function add(interaction: ChatInputCommandInteraction, ctx: CommandContext
   } as never);
 }
 
-/** Downloads and checks one uploaded image; a string is the refusal to show. */
+/**
+ * Downloads, checks and shrinks one uploaded image (src/media/still.ts: long side ≤ 1280 px,
+ * JPEG ≈ q80); a string is the refusal to show.
+ */
 async function fetchImage(file: Attachment, ctx: CommandContext, locale: string): Promise<LibraryImage | string> {
   let bytes: Buffer;
   try {
-    bytes = await ctx.download.bytes(file.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: UPLOAD_DOWNLOAD_TIMEOUT_MS });
+    bytes = await ctx.download.bytes(file.url, { maxBytes: MAX_UPLOAD_BYTES, timeoutMs: UPLOAD_DOWNLOAD_TIMEOUT_MS });
   } catch (err) {
-    if (err instanceof DownloadTooLargeError) return say.tooLargeToStore(locale, file.name, err.sizeBytes ?? MAX_IMAGE_BYTES + 1);
+    if (err instanceof DownloadTooLargeError) return say.tooLargeToStore(locale, file.name, err.sizeBytes ?? MAX_UPLOAD_BYTES + 1);
     ctx.logger.warn({ err }, 'subject image download failed');
     return say.downloadFailed(locale, file.name);
   }
+  let mimeType;
   try {
-    const { mimeType } = checkImage(bytes, file.name);
-    if (bytes.length > MAX_STORED_IMAGE_BYTES) return say.tooLargeToStore(locale, file.name, bytes.length);
-    return { bytes, mimeType };
+    ({ mimeType } = checkImage(bytes, file.name));
   } catch (err) {
     if (err instanceof RequestError) return say.notSavedBecause(locale, describeRequestError(err, locale));
     throw err;
+  }
+  try {
+    return await shrinkStill(bytes, mimeType);
+  } catch (err) {
+    if (!(err instanceof StillImageError)) throw err;
+    if (err.code === 'encode_failed') ctx.logger.warn({ err, cause: err.cause }, 'subject image could not be shrunk');
+    return say.still(locale, file.name, err);
   }
 }
 
@@ -214,7 +251,7 @@ async function submitAdd(interaction: ModalSubmitInteraction, ctx: CommandContex
   }
   // What the declared metadata already rules out is answered at once, before any download.
   for (const file of files) {
-    if (file.size > MAX_STORED_IMAGE_BYTES) {
+    if (file.size > MAX_UPLOAD_BYTES) {
       await interaction.reply(renderRefusal(say.tooLargeToStore(locale, file.name, file.size)));
       return;
     }
@@ -225,6 +262,21 @@ async function submitAdd(interaction: ModalSubmitInteraction, ctx: CommandContex
     }
   }
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  // Saves are paced in the store (every shard, across restarts) before any download or encode.
+  const userId = interaction.user.id;
+  let verdict;
+  try {
+    verdict = await ctx.gate.admitSubjectSave(userId, interaction.id);
+  } catch (err) {
+    ctx.logger.warn({ err }, 'subject save gate unavailable');
+    await interaction.editReply({ content: `⚠️ ${say.storageDown(locale)}`, allowedMentions: { parse: [] } });
+    return;
+  }
+  if (!verdict.ok) {
+    const retryAtMs = verdict.reason === 'per_minute' ? verdict.retryAtMs : ctx.now();
+    await interaction.editReply({ content: `⚠️ ${say.rateLimited(locale, verdict.max, retryAtMs)}`, allowedMentions: { parse: [] } });
+    return;
+  }
   const images: LibraryImage[] = [];
   for (const file of files) {
     const image = await fetchImage(file, ctx, locale);
@@ -236,11 +288,12 @@ async function submitAdd(interaction: ModalSubmitInteraction, ctx: CommandContex
   }
   let content: string;
   try {
-    const { replaced, count } = await createSubjectLibrary(ctx.store).save(interaction.user.id, name, images, ctx.now());
+    const { replaced, count } = await createSubjectLibrary(ctx.store, { now: ctx.now }).save(userId, name, images, ctx.now(), { guildId: interaction.guildId });
     ctx.logger.info({ user: interaction.user.id, images: images.length, replaced }, 'subject saved');
     content = say.saved(locale, name, images.length, replaced, count);
   } catch (err) {
     if (err instanceof LibraryFullError) content = `⚠️ ${say.full(locale, err.names)}`;
+    else if (err instanceof LibraryBytesError) content = `⚠️ ${say.bytes(locale, err)}`;
     else {
       ctx.logger.error({ err }, 'subject not saved');
       content = `⚠️ ${say.storageDown(locale)}`;
@@ -250,13 +303,14 @@ async function submitAdd(interaction: ModalSubmitInteraction, ctx: CommandContex
 }
 
 async function list(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const entries = await createSubjectLibrary(ctx.store).list(interaction.user.id);
-  await interaction.reply(ephemeral(say.list(interaction.locale, entries)));
+  const entries = await createSubjectLibrary(ctx.store, { now: ctx.now }).list(interaction.user.id);
+  const used = entries.reduce((sum, e) => sum + e.images.reduce((a, i) => a + i.bytes, 0), 0);
+  await interaction.reply(ephemeral(say.list(interaction.locale, entries, used)));
 }
 
 async function show(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const locale = interaction.locale;
-  const library = createSubjectLibrary(ctx.store);
+  const library = createSubjectLibrary(ctx.store, { now: ctx.now });
   const name = readName(interaction);
   const entries = await library.list(interaction.user.id);
   const entry = entries.find((e) => nameKey(e.name) === nameKey(name));
@@ -277,7 +331,7 @@ async function remove(interaction: ChatInputCommandInteraction, ctx: CommandCont
   const locale = interaction.locale;
   const name = readName(interaction);
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  const library = createSubjectLibrary(ctx.store);
+  const library = createSubjectLibrary(ctx.store, { now: ctx.now });
   const result = await library.remove(interaction.user.id, name);
   const content = result ? say.removed(locale, result.removed.name, result.count) : `⚠️ ${say.notSaved(locale, name, await library.list(interaction.user.id))}`;
   await interaction.editReply({ content, allowedMentions: { parse: [] } });
@@ -301,7 +355,7 @@ export const viduSubjects: Command = {
     const typed = nameKey(interaction.options.getFocused().trim().replace(/^@/, ''));
     let entries: LibraryEntry[] = [];
     try {
-      entries = await createSubjectLibrary(ctx.store).list(interaction.user.id);
+      entries = await createSubjectLibrary(ctx.store, { now: ctx.now }).list(interaction.user.id);
     } catch (err) {
       ctx.logger.warn({ err }, 'subject library unreadable for autocomplete');
     }

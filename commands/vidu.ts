@@ -2,9 +2,10 @@ import { SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.j
 import { RequestError, describeRequestError } from '../src/generation/errors.js';
 import { ASPECT_RATIO_SUGGESTIONS, MAX_PROMPT_CHARS, MAX_SEED, MODEL_IDS, MODELS, RESOLUTIONS } from '../src/generation/models.js';
 import { buildGenerationRequest, type AttachmentRef, type GenerationRequest } from '../src/generation/request.js';
+import { t } from '../src/i18n/index.js';
 import { renderRefusal } from '../src/render/render.js';
 import { addSavedSubjects, createSubjectLibrary, describeUnknownSubject, type LibraryEntry } from '../src/subjects/library.js';
-import { applyDefaults, offPeakAllowed, type Effective } from '../src/settings/effective.js';
+import { applyDefaults, type Effective } from '../src/settings/effective.js';
 import { prefsBeforeAck } from '../src/settings/member.js';
 import { startJob } from './start-job.js';
 import { MEMBER_CONTEXTS, MEMBER_INTEGRATIONS, type Command } from './types.js';
@@ -89,6 +90,12 @@ export const vidu: Command = {
     const options = readVideoOptions(interaction);
     let saved: LibraryEntry[] | undefined;
     let effective: Effective<typeof options>;
+    // Asked explicitly not to be off-peak where the server makes every video off-peak: say so
+    // rather than quietly making it wait up to 48 h.
+    if (options.offPeak === false && ctx.settings.get(interaction.guildId).offPeak === 'force') {
+      await interaction.reply(renderRefusal(t(interaction.locale, 'rules.offPeakForced')));
+      return;
+    }
     try {
       // What the member left out: their own defaults, then the server's, within the server's caps.
       // One small store read before the acknowledgement, like the saved subjects below.
@@ -96,13 +103,12 @@ export const vidu: Command = {
       effective = applyDefaults(options, prefs, ctx.settings.get(interaction.guildId), {
         imageCount: options.images.length,
         inGuild: interaction.inGuild(),
-        offPeakAllowed: offPeakAllowed(ctx.settings.get(interaction.guildId)),
       });
       Object.assign(options, effective.options);
       // viduq3 `@names` no attachment stands for come from the member's saved subjects. This is
       // one small store read (their index) before the acknowledgement: it must stay well inside
       // Discord's 3 s, so the images themselves are read by the engine at job start.
-      saved = await addSavedSubjects(options, interaction.user.id, createSubjectLibrary(ctx.store));
+      saved = await addSavedSubjects(options, interaction.user.id, createSubjectLibrary(ctx.store, { now: ctx.now }));
       request = buildGenerationRequest(options, { random: ctx.random });
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;

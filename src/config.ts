@@ -57,6 +57,8 @@ const EnvSchema = z.object({
   VIDU_USER_MAX_IN_FLIGHT: positiveInt(3),
   /** Submits one member may make per rolling minute. Default 5. */
   VIDU_USER_SUBMITS_PER_MINUTE: positiveInt(5),
+  /** Saved-subject saves (new or replaced) one member may make per rolling hour. Default 10. */
+  VIDU_SUBJECT_SAVES_PER_HOUR: positiveInt(10),
   /** Operator cap: weighted video-seconds one member may use per UTC day, everywhere. Default unlimited. */
   VIDU_USER_DAILY_LIMIT: z.coerce
     .number({ error: 'must be a positive number of weighted video-seconds' })
@@ -116,6 +118,7 @@ export type Config = {
   webhookUrl?: string;
   userMaxInFlight: number;
   userSubmitsPerMinute: number;
+  subjectSavesPerHour: number;
   /** VIDU_USER_DAILY_LIMIT; unset = unlimited. */
   userDailyLimit?: number;
   /** VIDU_DAILY_BUDGET; unset = unlimited. */
@@ -160,6 +163,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     webhookUrl: e.TOAPIS_WEBHOOK_URL,
     userMaxInFlight: e.VIDU_USER_MAX_IN_FLIGHT,
     userSubmitsPerMinute: e.VIDU_USER_SUBMITS_PER_MINUTE,
+    subjectSavesPerHour: e.VIDU_SUBJECT_SAVES_PER_HOUR,
     userDailyLimit: e.VIDU_USER_DAILY_LIMIT,
     dailyBudget: e.VIDU_DAILY_BUDGET,
     allowDms: e.VIDU_ALLOW_DMS,

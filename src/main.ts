@@ -10,6 +10,7 @@ import type { CommandContext } from '../commands/types.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES, createDelivery } from './discord/deliver.js';
 import { createInteractionDedupe } from './discord/dedupe.js';
+import { BoundedMap } from './bounded-map.js';
 import { createOutbox } from './discord/outbox.js';
 import { createShardOwnership } from './discord/shards.js';
 import { registerCommandsIfChanged } from './discord/register.js';
@@ -47,6 +48,12 @@ import { createPushCompletion } from './webhooks/wiring.js';
 
 /** How old a reservation without a job record must be before it is given back, ms (scaled by VIDU_TIME_SCALE). */
 const RECONCILE_MARGIN_MS = 60_000;
+
+/**
+ * Member × server pairs whose last job start this process remembers for `/vidu-admin limits
+ * cooldown`, least recently active forgotten first. Default 10 000 (a few hundred KB at most).
+ */
+const LAST_STARTS_KEPT = 10_000;
 
 const BOOST_UPLOAD_LIMIT: Partial<Record<GuildPremiumTier, number>> = {
   [GuildPremiumTier.Tier2]: 50 * 1024 * 1024,
@@ -182,7 +189,9 @@ export async function startBot(env: Record<string, string | undefined>, override
     globalRequestsPerSecond: Number.MAX_SAFE_INTEGER,
   });
   const outbox = createOutbox(client.rest, () => applicationId, { onError: (err) => metrics.discordError(err.code, err.status), webhookRest });
-  const settings = createSettingsCache({ store, logger: logger.child({ mod: 'settings' }) });
+  // Admins of a server whose settings failed closed are told once the client can reach them.
+  let tellFailedClosed = () => {};
+  const settings = createSettingsCache({ store, logger: logger.child({ mod: 'settings' }), onRefresh: () => tellFailedClosed() });
   await settings.start();
   // Expired rows are deleted on SQLite (keyv alone never does): at start, then periodically.
   const sweep = () =>
@@ -202,6 +211,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     limits: { maxInFlight: config.userMaxInFlight, submitsPerMinute: config.userSubmitsPerMinute },
     // A job lost in a crash stops counting once no job could still be running.
     inFlightMaxAgeMs: config.taskDeadlineMs + 60 * 60 * 1000,
+    subjectSavesPerHour: config.subjectSavesPerHour,
     now,
   });
   // A kill between reserving a job's weight and storing its record leaves a reservation without
@@ -234,6 +244,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     logger: logger.child({ mod: 'alerts' }),
     now,
   });
+  tellFailedClosed = () => void alerts.settingsFailedClosed();
   const memberPrefs = createMemberPrefs({ family: store.memberPrefs });
   // Only finished videos are downloaded to files: nothing but an MP4/QuickTime is posted.
   const downloadFile = (url: string, path: string, o: { maxBytes: number; timeoutMs: number }) => downloadToFile(url, path, { ...o, guard, expect: 'mp4' });
@@ -266,7 +277,7 @@ export async function startBot(env: Record<string, string | undefined>, override
       tmpDir,
       timeoutMs: schedule.videoDownloadTimeoutMs,
     }),
-    libraryImage: createSubjectLibrary(store).image,
+    libraryImage: createSubjectLibrary(store, { now }).image,
     secrets,
     now,
     random,
@@ -338,7 +349,7 @@ export async function startBot(env: Record<string, string | undefined>, override
     usage,
     balance: () => upstream.getBalance(),
     upstreamTask: (taskId) => upstream.getTask(taskId),
-    lastStarts: new Map(),
+    lastStarts: new BoundedMap(LAST_STARTS_KEPT),
     accepting: () => accepting,
     firstSighting: dedupe.firstSighting,
   };
@@ -355,6 +366,7 @@ export async function startBot(env: Record<string, string | undefined>, override
           const resumeStarted = now();
           const resumed = await scheduler.resumeAll();
           logger.info({ user: c.user.tag, resumed, resumeMs: now() - resumeStarted, ...(shardIds ? { shards: shardIds, shardCount } : {}) }, 'ready');
+          tellFailedClosed();
           resolve();
         } catch (err) {
           reject(err);

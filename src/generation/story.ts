@@ -27,7 +27,7 @@ export class StoryError extends Error {
 }
 
 /** The options shared by every clip (the prompts aside), as read from the command. */
-export type StoryOptions = Omit<RawVideoOptions, 'prompt' | 'images' | 'seed' | 'audioType' | 'offPeak'>;
+export type StoryOptions = Omit<RawVideoOptions, 'prompt' | 'images' | 'seed' | 'audioType'>;
 
 /**
  * One request per prompt, in order. Throws {@link StoryError}: fewer than {@link MIN_CLIPS} or

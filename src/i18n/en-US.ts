@@ -131,9 +131,9 @@ export const en = {
   'rules.duration': 'This server allows videos up to {max} s. Pick a duration of {max} s or less.',
   'rules.cooldown': 'This server has a {seconds} s cooldown between videos. Try again {when}.',
   'budget.member':
-    'This video weighs {weight} video-seconds, but you have only {left} of {limit} left today. Try a shorter or cheaper video (viduq3-turbo weighs half of viduq3-pro), or wait until {resetsAt}.',
+    "This video weighs {weight} video-seconds, but you have only {left} left of this server's {limit} per member today ({used} used). It resets {resetsAt}. Try a shorter or cheaper video (viduq3-turbo weighs half of viduq3-pro). Nothing was started.",
   'budget.server':
-    'This video weighs {weight} video-seconds, but this server has only {left} of {limit} left today. Try a shorter or cheaper video (viduq3-turbo weighs half of viduq3-pro), or wait until {resetsAt}.',
+    'This video weighs {weight} video-seconds, but this server has only {left} left of its {limit} today ({used} used). It resets {resetsAt}. Try a shorter or cheaper video (viduq3-turbo weighs half of viduq3-pro). Nothing was started.',
 
   // ── Starting a job (commands/start-job.ts) ─────────────────────────────────────────────────
   'job.restarting': 'The bot is restarting. Try again in a minute.',
@@ -404,4 +404,27 @@ export const en = {
   'card.offPeak': 'off-peak',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: toapis webhooks are not configured for this API key.** The bot asked toapis to report finished videos to its webhook URL, but the key’s Token has no webhook set up, so results now arrive by polling (a little later). The bot operator can turn webhooks on in the toapis console (Token edit page) or unset `TOAPIS_WEBHOOK_URL`.',
+  'alert.settingsFailedClosed':
+    '⚠️ **vidu-bot paused itself on this server.** Its stored settings could not be read (a damaged store row), so video generation is paused rather than running without your channel, role, cap and budget rules. Check them with `/vidu-admin show`, set them again, then `/vidu-admin resume`.',
+  'admin.show.failedClosed':
+    '⚠️ The stored settings could not be read {when} and were replaced by these defaults, paused. Set them again, then `/vidu-admin resume`.',
+  'subjects.memberBytes':
+    'These images take {needed}, but your saved subjects already use {used} of {limit} ({left} left). Remove one with `/vidu-subjects remove name:`, or save fewer images. Nothing was saved.',
+  'subjects.serverBytes':
+    'These images take {needed}, but the subjects saved from this server already use {used} of its {limit} ({left} left). Remove one of yours with `/vidu-subjects remove name:`, or save fewer images; subjects no one uses for {days} days expire. Nothing was saved.',
+  'subjects.rateLimited': 'You can save {max} subjects per hour, and you have. Try again {when}. Nothing was saved.',
+  'subjects.canvasTooLarge':
+    '`{filename}` is {width}×{height} pixels; saved subject images can be at most {max} megapixels. Save a smaller copy. Nothing was saved.',
+  'subjects.unreadableImage': '`{filename}` could not be read as a picture. Export it again as PNG or JPEG and save it again. Nothing was saved.',
+  'subjects.listUsage': '{used} of {limit} used · images are stored at up to {side} px · a subject unused for {days} days expires',
+  'rules.offPeakForbidden': 'This server does not allow off-peak videos. Leave `off_peak` out (or set it to false) and try again.',
+  'rules.offPeakForced':
+    'This server makes every video off-peak (made within 48 hours, for fewer credits), so `off_peak:false` cannot be honoured. Leave `off_peak` out to run it off-peak.',
+  'rules.offPeakNeedsAudio': 'This server makes every video off-peak, and off-peak needs audio on. Leave `audio` on (remove `audio:false`) and try again.',
+  'prefs.note.offPeakAudio': 'This server makes every video off-peak, which needs audio, so your default audio off was not used.',
+  'admin.show.offPeak': '**Off-peak** {policy}',
+  'admin.offPeak.allow': 'members choose (`off_peak`)',
+  'admin.offPeak.forbid': 'forbidden',
+  'admin.offPeak.force': 'every video (made within 48 h, fewer credits)',
+  'admin.offPeakSaved': 'Off-peak: {policy}.',
 } as const;

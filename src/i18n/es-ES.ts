@@ -127,9 +127,9 @@ export const es: Record<keyof typeof en, string> = {
   'rules.duration': 'Este servidor permite vídeos de hasta {max} s. Elige una duración de {max} s o menos.',
   'rules.cooldown': 'Este servidor tiene una espera de {seconds} s entre vídeos. Vuelve a intentarlo {when}.',
   'budget.member':
-    'Este vídeo cuesta {weight} segundos de vídeo, pero hoy solo te quedan {left} de {limit}. Prueba un vídeo más corto o barato (viduq3-turbo cuesta la mitad que viduq3-pro) o espera hasta las {resetsAt}.',
+    'Este vídeo cuesta {weight} segundos de vídeo, pero de tu cupo diario en este servidor ({limit}) ya has usado {used} y solo te quedan {left}. Se restablece {resetsAt}. Prueba un vídeo más corto o barato (viduq3-turbo cuesta la mitad que viduq3-pro). No se ha iniciado nada.',
   'budget.server':
-    'Este vídeo cuesta {weight} segundos de vídeo, pero hoy a este servidor solo le quedan {left} de {limit}. Prueba un vídeo más corto o barato (viduq3-turbo cuesta la mitad que viduq3-pro) o espera hasta las {resetsAt}.',
+    'Este vídeo cuesta {weight} segundos de vídeo, pero del cupo diario de este servidor ({limit}) ya se han usado {used} y solo quedan {left}. Se restablece {resetsAt}. Prueba un vídeo más corto o barato (viduq3-turbo cuesta la mitad que viduq3-pro). No se ha iniciado nada.',
 
   // ── Starting a job ─────────────────────────────────────────────────────────────────────────
   'job.restarting': 'El bot se está reiniciando. Vuelve a intentarlo en un minuto.',
@@ -400,4 +400,29 @@ export const es: Record<keyof typeof en, string> = {
   'card.offPeak': 'fuera de horas punta',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: los webhooks de toapis no están configurados para esta clave de API.** El bot pidió a toapis que avisara de los vídeos terminados en su URL de webhook, pero el Token de la clave no tiene ningún webhook, así que ahora los resultados llegan consultando el estado (un poco más tarde). Quien opera el bot puede activar los webhooks en la consola de toapis (página de edición del Token) o quitar `TOAPIS_WEBHOOK_URL`.',
+  'alert.settingsFailedClosed':
+    '⚠️ **vidu-bot se ha pausado en este servidor.** No se pudieron leer sus ajustes guardados (una fila dañada del almacén), así que la generación de vídeo está en pausa en lugar de funcionar sin tus reglas de canales, roles, límites y presupuesto. Revísalos con `/vidu-admin show`, vuelve a configurarlos y luego usa `/vidu-admin resume`.',
+  'admin.show.failedClosed':
+    '⚠️ Los ajustes guardados no se pudieron leer {when} y se sustituyeron por estos valores predeterminados, en pausa. Vuelve a configurarlos y luego usa `/vidu-admin resume`.',
+  'subjects.memberBytes':
+    'Estas imágenes ocupan {needed}, pero tus sujetos guardados ya usan {used} de {limit} (quedan {left}). Elimina uno con `/vidu-subjects remove name:` o guarda menos imágenes. No se ha guardado nada.',
+  'subjects.serverBytes':
+    'Estas imágenes ocupan {needed}, pero los sujetos guardados desde este servidor ya usan {used} de sus {limit} (quedan {left}). Elimina uno de los tuyos con `/vidu-subjects remove name:` o guarda menos imágenes; los sujetos que nadie usa en {days} días caducan. No se ha guardado nada.',
+  'subjects.rateLimited': 'Puedes guardar {max} sujetos por hora y ya lo has hecho. Vuelve a intentarlo {when}. No se ha guardado nada.',
+  'subjects.canvasTooLarge':
+    '`{filename}` mide {width}×{height} píxeles; las imágenes de sujetos guardadas pueden tener como máximo {max} megapíxeles. Guarda una copia más pequeña. No se ha guardado nada.',
+  'subjects.unreadableImage': 'No se pudo leer `{filename}` como imagen. Vuelve a exportarla como PNG o JPEG y guárdala de nuevo. No se ha guardado nada.',
+  'subjects.listUsage': '{used} de {limit} usados · las imágenes se guardan a {side} px como máximo · un sujeto sin usar durante {days} días caduca',
+  'rules.offPeakForbidden': 'Este servidor no permite vídeos en horas valle. Quita `off_peak` (o ponlo en false) y vuelve a intentarlo.',
+  'rules.offPeakForced':
+    'Este servidor hace todos los vídeos en horas valle (en 48 horas como máximo, con menos créditos), así que no puede respetar `off_peak:false`. Quita `off_peak` para ejecutarlo en horas valle.',
+  'rules.offPeakNeedsAudio':
+    'Este servidor hace todos los vídeos en horas valle, y eso requiere el audio activado. Deja `audio` activado (quita `audio:false`) y vuelve a intentarlo.',
+  'prefs.note.offPeakAudio':
+    'Este servidor hace todos los vídeos en horas valle, lo que requiere audio, así que no se usó tu opción predeterminada de audio desactivado.',
+  'admin.show.offPeak': '**Horas valle** {policy}',
+  'admin.offPeak.allow': 'lo eligen los miembros (`off_peak`)',
+  'admin.offPeak.forbid': 'prohibido',
+  'admin.offPeak.force': 'todos los vídeos (en 48 h como máximo, menos créditos)',
+  'admin.offPeakSaved': 'Horas valle: {policy}.',
 };

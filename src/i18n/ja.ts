@@ -126,9 +126,9 @@ export const ja: Record<keyof typeof en, string> = {
   'rules.duration': 'このサーバーでは動画は {max} 秒までです。{max} 秒以下の長さを選んでください。',
   'rules.cooldown': 'このサーバーでは動画と動画の間に {seconds} 秒のクールダウンがあります。{when}にもう一度お試しください。',
   'budget.member':
-    'この動画は {weight} 動画秒ですが、あなたの今日の残りは {limit} のうち {left} だけです。短い動画や安いモデル（viduq3-turbo は viduq3-pro の半分）を試すか、{resetsAt} までお待ちください。',
+    'この動画は {weight} 動画秒ですが、このサーバーのメンバーごとの枠 {limit} のうち今日は {used} を使用済みで、残りは {left} だけです。{resetsAt} にリセットされます。短い動画や安いモデル（viduq3-turbo は viduq3-pro の半分）を試してください。何も開始していません。',
   'budget.server':
-    'この動画は {weight} 動画秒ですが、このサーバーの今日の残りは {limit} のうち {left} だけです。短い動画や安いモデル（viduq3-turbo は viduq3-pro の半分）を試すか、{resetsAt} までお待ちください。',
+    'この動画は {weight} 動画秒ですが、このサーバーの今日の枠 {limit} のうち {used} を使用済みで、残りは {left} だけです。{resetsAt} にリセットされます。短い動画や安いモデル（viduq3-turbo は viduq3-pro の半分）を試してください。何も開始していません。',
 
   // ── Starting a job ─────────────────────────────────────────────────────────────────────────
   'job.restarting': 'ボットを再起動中です。1 分ほどしてからもう一度お試しください。',
@@ -399,4 +399,28 @@ export const ja: Record<keyof typeof en, string> = {
   'card.offPeak': 'オフピーク',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: この API キーには toapis の Webhook が設定されていません。** ボットは完成した動画を Webhook URL に通知するよう toapis に求めましたが、キーの Token に Webhook がないため、結果はポーリングで受け取ります（少し遅くなります）。ボットの運用者は toapis コンソール（Token の編集ページ）で Webhook を有効にするか、`TOAPIS_WEBHOOK_URL` を外してください。',
+  'alert.settingsFailedClosed':
+    '⚠️ **vidu-bot はこのサーバーで自動的に一時停止しました。** 保存された設定を読み取れなかった（ストアの行が破損）ため、チャンネル・ロール・上限・予算のルールなしで動かすのではなく、動画生成を一時停止しています。`/vidu-admin show` で確認して設定し直し、`/vidu-admin resume` を実行してください。',
+  'admin.show.failedClosed':
+    '⚠️ 保存された設定が {when} 読み取れず、一時停止状態のこの既定値に置き換えられました。設定し直してから `/vidu-admin resume` を実行してください。',
+  'subjects.memberBytes':
+    'これらの画像には {needed} 必要ですが、保存済みの主体がすでに {limit} のうち {used} を使っています（残り {left}）。`/vidu-subjects remove name:` で 1 つ削除するか、画像を減らしてください。何も保存していません。',
+  'subjects.serverBytes':
+    'これらの画像には {needed} 必要ですが、このサーバーから保存された主体がすでに {limit} のうち {used} を使っています（残り {left}）。`/vidu-subjects remove name:` で自分の主体を 1 つ削除するか、画像を減らしてください。{days} 日間使われない主体は期限切れになります。何も保存していません。',
+  'subjects.rateLimited': '主体の保存は 1 時間に {max} 回までで、上限に達しました。{when} にもう一度お試しください。何も保存していません。',
+  'subjects.canvasTooLarge':
+    '`{filename}` は {width}×{height} ピクセルです。保存できる主体画像は最大 {max} メガピクセルです。小さいコピーを保存してください。何も保存していません。',
+  'subjects.unreadableImage': '`{filename}` を画像として読み取れませんでした。PNG か JPEG で書き出し直してから保存してください。何も保存していません。',
+  'subjects.listUsage': '{limit} のうち {used} を使用 · 画像は最大 {side} px で保存 · {days} 日間使われない主体は期限切れ',
+  'rules.offPeakForbidden': 'このサーバーではオフピーク動画は許可されていません。`off_peak` を外す（または false にする）してからもう一度お試しください。',
+  'rules.offPeakForced':
+    'このサーバーではすべての動画がオフピーク（48 時間以内に作成、クレジットが少なくて済む）なので、`off_peak:false` には従えません。`off_peak` を外すとオフピークで実行します。',
+  'rules.offPeakNeedsAudio':
+    'このサーバーではすべての動画がオフピークで、オフピークには音声オンが必要です。`audio` をオンのままにして（`audio:false` を外して）もう一度お試しください。',
+  'prefs.note.offPeakAudio': 'このサーバーではすべての動画がオフピークで音声が必要なため、既定の「音声オフ」は使われませんでした。',
+  'admin.show.offPeak': '**オフピーク** {policy}',
+  'admin.offPeak.allow': 'メンバーが選択（`off_peak`）',
+  'admin.offPeak.forbid': '禁止',
+  'admin.offPeak.force': 'すべての動画（48 時間以内に作成、クレジット少なめ）',
+  'admin.offPeakSaved': 'オフピーク: {policy}。',
 };

@@ -126,9 +126,9 @@ export const ko: Record<keyof typeof en, string> = {
   'rules.duration': '이 서버는 최대 {max}초 영상까지 허용해요. {max}초 이하의 길이를 고르세요.',
   'rules.cooldown': '이 서버는 영상 사이에 {seconds}초의 대기 시간이 있어요. {when} 다시 시도하세요.',
   'budget.member':
-    '이 영상은 {weight} 영상초인데, 오늘 내 남은 양은 {limit} 중 {left}뿐이에요. 더 짧거나 저렴한 영상(viduq3-turbo는 viduq3-pro의 절반)을 시도하거나 {resetsAt}까지 기다리세요.',
+    '이 영상은 {weight} 영상초인데, 이 서버의 멤버별 하루 한도 {limit} 중 오늘 {used}을(를) 써서 {left}만 남았어요. {resetsAt} 초기화돼요. 더 짧거나 저렴한 영상(viduq3-turbo는 viduq3-pro의 절반)을 시도하세요. 아무것도 시작하지 않았어요.',
   'budget.server':
-    '이 영상은 {weight} 영상초인데, 오늘 이 서버의 남은 양은 {limit} 중 {left}뿐이에요. 더 짧거나 저렴한 영상(viduq3-turbo는 viduq3-pro의 절반)을 시도하거나 {resetsAt}까지 기다리세요.',
+    '이 영상은 {weight} 영상초인데, 이 서버의 오늘 한도 {limit} 중 {used}을(를) 써서 {left}만 남았어요. {resetsAt} 초기화돼요. 더 짧거나 저렴한 영상(viduq3-turbo는 viduq3-pro의 절반)을 시도하세요. 아무것도 시작하지 않았어요.',
 
   // ── Starting a job ─────────────────────────────────────────────────────────────────────────
   'job.restarting': '봇이 재시작하는 중이에요. 1분 뒤에 다시 시도하세요.',
@@ -396,4 +396,27 @@ export const ko: Record<keyof typeof en, string> = {
   'card.offPeak': '오프피크',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot: 이 API 키에는 toapis 웹훅이 설정되어 있지 않아요.** 봇이 완성된 영상을 웹훅 URL로 알려 달라고 toapis에 요청했지만, 키의 Token에 웹훅이 없어서 이제 결과를 폴링으로 받아요(조금 늦어져요). 봇 운영자는 toapis 콘솔(Token 편집 페이지)에서 웹훅을 켜거나 `TOAPIS_WEBHOOK_URL`을 지워 주세요.',
+  'alert.settingsFailedClosed':
+    '⚠️ **vidu-bot이 이 서버에서 스스로 일시 중지했어요.** 저장된 설정을 읽을 수 없어서(저장소의 행이 손상됨), 채널·역할·상한·예산 규칙 없이 실행하는 대신 영상 생성을 멈췄어요. `/vidu-admin show`로 확인하고 다시 설정한 뒤 `/vidu-admin resume`을 실행하세요.',
+  'admin.show.failedClosed': '⚠️ 저장된 설정을 {when} 읽을 수 없어서 일시 중지된 이 기본값으로 바뀌었어요. 다시 설정한 뒤 `/vidu-admin resume`을 실행하세요.',
+  'subjects.memberBytes':
+    '이 이미지에는 {needed}이(가) 필요한데, 저장한 주체가 이미 {limit} 중 {used}을(를) 쓰고 있어요({left} 남음). `/vidu-subjects remove name:`으로 하나를 지우거나 이미지를 줄이세요. 아무것도 저장하지 않았어요.',
+  'subjects.serverBytes':
+    '이 이미지에는 {needed}이(가) 필요한데, 이 서버에서 저장된 주체가 이미 {limit} 중 {used}을(를) 쓰고 있어요({left} 남음). `/vidu-subjects remove name:`으로 내 주체 하나를 지우거나 이미지를 줄이세요. {days}일 동안 아무도 쓰지 않은 주체는 만료돼요. 아무것도 저장하지 않았어요.',
+  'subjects.rateLimited': '주체는 한 시간에 {max}번까지 저장할 수 있는데 모두 썼어요. {when} 다시 시도하세요. 아무것도 저장하지 않았어요.',
+  'subjects.canvasTooLarge':
+    '`{filename}`은(는) {width}×{height} 픽셀이에요. 저장하는 주체 이미지는 최대 {max}메가픽셀이에요. 더 작은 사본을 저장하세요. 아무것도 저장하지 않았어요.',
+  'subjects.unreadableImage': '`{filename}`을(를) 그림으로 읽을 수 없었어요. PNG나 JPEG로 다시 내보낸 뒤 저장하세요. 아무것도 저장하지 않았어요.',
+  'subjects.listUsage': '{limit} 중 {used} 사용 · 이미지는 최대 {side}px로 저장 · {days}일 동안 쓰지 않은 주체는 만료',
+  'rules.offPeakForbidden': '이 서버는 오프피크 영상을 허용하지 않아요. `off_peak`를 빼거나 false로 설정한 뒤 다시 시도하세요.',
+  'rules.offPeakForced':
+    '이 서버는 모든 영상을 오프피크로 만들어요(48시간 안에, 더 적은 크레딧으로). 그래서 `off_peak:false`는 따를 수 없어요. `off_peak`를 빼면 오프피크로 실행해요.',
+  'rules.offPeakNeedsAudio':
+    '이 서버는 모든 영상을 오프피크로 만들고, 오프피크는 오디오가 켜져 있어야 해요. `audio`를 켠 채로(`audio:false`를 빼고) 다시 시도하세요.',
+  'prefs.note.offPeakAudio': "이 서버는 모든 영상을 오프피크로 만들고 오디오가 필요해서, 기본값 '오디오 끔'은 쓰지 않았어요.",
+  'admin.show.offPeak': '**오프피크** {policy}',
+  'admin.offPeak.allow': '멤버가 선택(`off_peak`)',
+  'admin.offPeak.forbid': '금지',
+  'admin.offPeak.force': '모든 영상(48시간 안에, 더 적은 크레딧)',
+  'admin.offPeakSaved': '오프피크: {policy}.',
 };

@@ -121,9 +121,9 @@ export const zh: Record<keyof typeof en, string> = {
   'rules.duration': '本服务器允许的视频最长为 {max} 秒。请选择不超过 {max} 秒的时长。',
   'rules.cooldown': '本服务器两次生成之间有 {seconds} 秒冷却。请在 {when}再试。',
   'budget.member':
-    '此视频消耗 {weight} 视频秒，但你今天在 {limit} 中只剩 {left}。请尝试更短或更便宜的视频（viduq3-turbo 的消耗是 viduq3-pro 的一半），或等到 {resetsAt}。',
+    '此视频消耗 {weight} 视频秒，但你今天在本服务器的每人额度 {limit} 中已用 {used}，只剩 {left}。额度将于 {resetsAt} 重置。请尝试更短或更便宜的视频（viduq3-turbo 的消耗是 viduq3-pro 的一半）。没有开始任何任务。',
   'budget.server':
-    '此视频消耗 {weight} 视频秒，但本服务器今天在 {limit} 中只剩 {left}。请尝试更短或更便宜的视频（viduq3-turbo 的消耗是 viduq3-pro 的一半），或等到 {resetsAt}。',
+    '此视频消耗 {weight} 视频秒，但本服务器今天的额度 {limit} 中已用 {used}，只剩 {left}。额度将于 {resetsAt} 重置。请尝试更短或更便宜的视频（viduq3-turbo 的消耗是 viduq3-pro 的一半）。没有开始任何任务。',
 
   // ── Starting a job ─────────────────────────────────────────────────────────────────────────
   'job.restarting': '机器人正在重启。请过一分钟再试。',
@@ -384,4 +384,24 @@ export const zh: Record<keyof typeof en, string> = {
   'card.offPeak': '错峰',
   'alert.webhookNotConfigured':
     '⚠️ **vidu-bot：此 API 密钥未配置 toapis Webhook。** 机器人请求 toapis 把完成的视频通知到它的 Webhook 地址，但该密钥的 Token 没有设置 Webhook，所以现在改为轮询获取结果（会稍晚一些）。机器人运营者可以在 toapis 控制台（Token 编辑页）开启 Webhook，或取消设置 `TOAPIS_WEBHOOK_URL`。',
+  'alert.settingsFailedClosed':
+    '⚠️ **vidu-bot 已在本服务器自动暂停。** 存储的设置无法读取（存储中的一行已损坏），因此视频生成被暂停，而不是在没有你的频道、角色、上限和预算规则的情况下运行。请用 `/vidu-admin show` 检查，重新设置后再执行 `/vidu-admin resume`。',
+  'admin.show.failedClosed': '⚠️ 存储的设置在 {when} 无法读取，已被这些暂停状态的默认设置替换。请重新设置，然后执行 `/vidu-admin resume`。',
+  'subjects.memberBytes':
+    '这些图片需要 {needed}，但你保存的主体已使用 {limit} 中的 {used}（剩余 {left}）。请用 `/vidu-subjects remove name:` 删除一个，或少存几张图片。没有保存任何内容。',
+  'subjects.serverBytes':
+    '这些图片需要 {needed}，但从本服务器保存的主体已使用 {limit} 中的 {used}（剩余 {left}）。请用 `/vidu-subjects remove name:` 删除你自己的一个，或少存几张图片；{days} 天无人使用的主体会过期。没有保存任何内容。',
+  'subjects.rateLimited': '每小时最多可保存 {max} 个主体，你已达到上限。请在 {when} 再试。没有保存任何内容。',
+  'subjects.canvasTooLarge': '`{filename}` 为 {width}×{height} 像素；保存的主体图片最多 {max} 百万像素。请保存一张更小的副本。没有保存任何内容。',
+  'subjects.unreadableImage': '无法将 `{filename}` 读取为图片。请重新导出为 PNG 或 JPEG 后再保存。没有保存任何内容。',
+  'subjects.listUsage': '已用 {limit} 中的 {used} · 图片以最长边 {side} px 保存 · {days} 天未使用的主体会过期',
+  'rules.offPeakForbidden': '本服务器不允许错峰生成视频。请去掉 `off_peak`（或设为 false）后重试。',
+  'rules.offPeakForced': '本服务器的所有视频都错峰生成（48 小时内完成，消耗更少额度），因此无法按 `off_peak:false` 执行。去掉 `off_peak` 即可按错峰方式运行。',
+  'rules.offPeakNeedsAudio': '本服务器的所有视频都错峰生成，而错峰生成需要开启音频。请保持 `audio` 开启（去掉 `audio:false`）后重试。',
+  'prefs.note.offPeakAudio': '本服务器的所有视频都错峰生成，这需要音频，因此未使用你的默认“关闭音频”。',
+  'admin.show.offPeak': '**错峰生成** {policy}',
+  'admin.offPeak.allow': '由成员选择（`off_peak`）',
+  'admin.offPeak.forbid': '禁止',
+  'admin.offPeak.force': '所有视频（48 小时内完成，消耗更少额度）',
+  'admin.offPeakSaved': '错峰生成：{policy}。',
 };

@@ -85,7 +85,6 @@ function fallback(field: PrefField, ctx: PanelContext): string {
   const filled = applyDefaults(nothingTyped, {} as MemberPrefs, ctx.settings, {
     imageCount: 0,
     inGuild: ctx.inGuild,
-    offPeakAllowed: ctx.offPeakAllowed,
   }).options;
   const source = (fromServer: boolean) => t(ctx.locale, fromServer ? 'prefs.source.server' : 'prefs.source.builtIn');
   switch (field) {
@@ -123,7 +122,6 @@ export function renderPrefsPanel(prefs: MemberPrefs, ctx: PanelContext): Message
   const notes = applyDefaults({ model: null, duration: null, resolution: null, aspectRatio: null, audio: null }, prefs, ctx.settings, {
     imageCount: 0,
     inGuild: ctx.inGuild,
-    offPeakAllowed: ctx.offPeakAllowed,
   }).notes;
   const children: APIComponentInContainer[] = [{ type: ComponentType.TextDisplay, content: `${t(locale, 'prefs.title')}\n-# ${t(locale, 'prefs.help')}` }];
   if (ctx.inGuild && ctx.settings.replies === 'private') children.push({ type: ComponentType.TextDisplay, content: `-# ${t(locale, 'prefs.privateForced')}` });

@@ -30,7 +30,8 @@ export type DefaultNote =
   | { code: 'resolution'; yours: Resolution; using: Resolution }
   | { code: 'duration'; yours: number; using: number }
   | { code: 'model'; yours: ModelId; using: ModelId }
-  | { code: 'off_peak' };
+  | { code: 'off_peak' }
+  | { code: 'off_peak_audio' };
 
 export interface Effective<T extends TypedOptions> {
   /** The options with every omitted one filled (or left `null` for the built-in default). */
@@ -44,8 +45,6 @@ export interface Effective<T extends TypedOptions> {
 export interface Where {
   /** Number of attached images (decides which models can take the job). */
   imageCount: number;
-  /** Whether this server lets members ask for off-peak generation. Default true. */
-  offPeakAllowed?: boolean;
   /** In a server (private replies are a server matter; DMs are private already). */
   inGuild: boolean;
 }
@@ -108,15 +107,25 @@ export function applyDefaults<T extends TypedOptions>(typed: T, prefs: MemberPre
     out.duration = mine !== undefined || settings.defaults.duration !== undefined || using !== GENERATION_DEFAULTS.duration ? using : null;
   }
 
+  const policy = settings.offPeak;
   if (out.aspectRatio === null && prefs.aspectRatio !== undefined) out.aspectRatio = prefs.aspectRatio;
-  if (out.audio === null && prefs.audio !== undefined) out.audio = prefs.audio;
+  if (out.audio === null && prefs.audio !== undefined) {
+    // A server that makes every video off-peak needs audio on: a default does not refuse the job.
+    if (policy === 'force' && !prefs.audio) notes.push({ code: 'off_peak_audio' });
+    else out.audio = prefs.audio;
+  }
   const audioOn = out.audio ?? GENERATION_DEFAULTS.audio;
 
   // audio_type and off_peak only mean something with audio on; a default never makes a refusal.
   if ((out.audioType ?? null) === null && prefs.audioType !== undefined && audioOn) out.audioType = prefs.audioType;
-  if ((out.offPeak ?? null) === null && prefs.offPeak === true && audioOn) {
-    if (where.offPeakAllowed === false) notes.push({ code: 'off_peak' });
-    else out.offPeak = true;
+  // Off-peak: the server's policy first. What the member typed is left for the caps check
+  // (forbid) and for /vidu (force with off_peak:false), which refuse it clearly.
+  if ((out.offPeak ?? null) === null && audioOn) {
+    if (policy === 'force') out.offPeak = true;
+    else if (prefs.offPeak === true) {
+      if (policy === 'forbid') notes.push({ code: 'off_peak' });
+      else out.offPeak = true;
+    }
   }
 
   const ephemeral = settings.replies === 'private' || (where.inGuild && prefs.privateReplies === true);
@@ -124,13 +133,11 @@ export function applyDefaults<T extends TypedOptions>(typed: T, prefs: MemberPre
 }
 
 /**
- * Whether members of this server may ask for off-peak generation. The server's off-peak policy
- * (allow / forbid / force) comes with `/vidu off_peak` (contract additions); until it is in the settings
- * schema every server allows it.
+ * Whether members of this server choose off-peak themselves (`/vidu-settings` offers it): only
+ * under `allow` — `forbid` refuses it and `force` makes every job off-peak anyway.
  */
 export function offPeakAllowed(settings: GuildSettings): boolean {
-  const policy = (settings as { offPeak?: unknown }).offPeak;
-  return policy !== 'forbid' && policy !== 'force';
+  return settings.offPeak === 'allow';
 }
 
 /** What the member is told about a default that was not used as set, in `locale`. */
@@ -144,5 +151,7 @@ export function describeDefaultNote(note: DefaultNote, locale = 'en-US'): string
       return t(locale, 'prefs.note.model', { yours: note.yours, using: note.using });
     case 'off_peak':
       return t(locale, 'prefs.note.offPeak');
+    case 'off_peak_audio':
+      return t(locale, 'prefs.note.offPeakAudio');
   }
 }

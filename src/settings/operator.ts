@@ -9,12 +9,15 @@
 import { t } from '../i18n/index.js';
 import type { LimitVerdict, MemberLimits } from '../tasks/limits.js';
 import type { Counters } from './counters.js';
-import { nextUtcMidnight, utcDay } from './usage.js';
+import { SUBJECT_SAVES_PER_HOUR } from '../subjects/library.js';
+import { dailyRefusalParams, nextUtcMidnight, utcDay } from './usage.js';
 
 /** Ledger lines outlive their UTC day by a little (for the refund of a job that ends after midnight). */
 const LEDGER_TTL_MS = 3 * 24 * 60 * 60 * 1000;
 /** The rolling window of the per-minute safeguard, ms. */
 const MINUTE_MS = 60_000;
+/** The rolling window of the subject-save safeguard, ms. */
+const HOUR_MS = 60 * MINUTE_MS;
 
 export interface OperatorLimits {
   /** Weighted video-seconds one member may use per UTC day, everywhere. Unset = unlimited. */
@@ -102,13 +105,7 @@ export type OperatorLedger = ReturnType<typeof createOperatorLedger>;
 
 /** What a member over an operator limit is told, with used / left / reset, in `locale`. */
 export function describeOperatorRefusal(r: Extract<OperatorReservation, { ok: false }>, locale = 'en-US'): string {
-  return t(locale, r.scope === 'user' ? 'cap.userDaily' : 'cap.botDaily', {
-    used: r.used,
-    limit: r.limit,
-    left: Math.max(0, r.limit - r.used),
-    weight: r.weight,
-    resetsAt: `<t:${Math.floor(r.resetsAt / 1000)}:R>`,
-  });
+  return t(locale, r.scope === 'user' ? 'cap.userDaily' : 'cap.botDaily', dailyRefusalParams(r));
 }
 
 /**
@@ -117,10 +114,18 @@ export function describeOperatorRefusal(r: Extract<OperatorReservation, { ok: fa
  * of their own). Check and record are one atomic step, so two shards cannot both let the
  * member's sixth job through.
  */
-export function createMemberGate(options: { counters: Counters; limits: MemberLimits; inFlightMaxAgeMs: number; now: () => number }) {
+export function createMemberGate(options: {
+  counters: Counters;
+  limits: MemberLimits;
+  inFlightMaxAgeMs: number;
+  now: () => number;
+  /** Subject saves per rolling hour; default {@link SUBJECT_SAVES_PER_HOUR}. */
+  subjectSavesPerHour?: number;
+}) {
   const { counters, limits } = options;
   const job = { windowMs: MINUTE_MS, perWindow: limits.submitsPerMinute, maxInFlight: limits.maxInFlight, inFlightMaxAgeMs: options.inFlightMaxAgeMs };
   const repost = { windowMs: MINUTE_MS, perWindow: limits.submitsPerMinute, inFlightMaxAgeMs: options.inFlightMaxAgeMs };
+  const subjectSave = { windowMs: HOUR_MS, perWindow: options.subjectSavesPerHour ?? SUBJECT_SAVES_PER_HOUR, inFlightMaxAgeMs: HOUR_MS };
   return {
     /** Admits job `jobId` of `userId` (counts it in flight and in this minute) or says which limit refused. */
     admitJob(userId: string, jobId: string): Promise<LimitVerdict> {
@@ -129,6 +134,13 @@ export function createMemberGate(options: { counters: Counters; limits: MemberLi
     /** A re-post (`/vidu-show`), in its own per-minute window. */
     admitRepost(userId: string, id: string): Promise<LimitVerdict> {
       return counters.admit('show', userId, id, repost, options.now());
+    },
+    /**
+     * A subject save (`/vidu-subjects add`, new or replacing), `id` its interaction id: at most
+     * `subjectSavesPerHour` per rolling hour, so nobody churns the store with uploads.
+     */
+    admitSubjectSave(userId: string, id: string): Promise<LimitVerdict> {
+      return counters.admit('subject', userId, id, subjectSave, options.now());
     },
     /** The job finished (any outcome): it no longer counts in flight. */
     finish(userId: string, jobId: string): Promise<void> {

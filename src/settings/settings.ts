@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { DURATION_RANGE_S, MODEL_IDS, RESOLUTIONS, type ModelId, type Resolution } from '../generation/models.js';
 import { joinList, listOr, t } from '../i18n/index.js';
 
+/** What a server lets members do about off-peak generation (`/vidu-admin off_peak policy:`). */
+export const OFF_PEAK_POLICIES = ['allow', 'forbid', 'force'] as const;
+export type OffPeakPolicy = (typeof OFF_PEAK_POLICIES)[number];
+
 /**
  * Per-server settings, set by admins through /vidu-admin. Every limit starts empty: a fresh
  * install refuses nothing a valid request asks for (DESIGN: limits are opt-in).
@@ -35,8 +39,20 @@ export const GuildSettingsSchema = z.object({
   /** `private` makes every reply ephemeral (results are then delivered by DM after 15 min). */
   replies: z.enum(['public', 'private']).default('public'),
   paused: z.boolean().default(false),
+  /**
+   * Off-peak generation (`/vidu off_peak`: made within 48 h for fewer credits), set with
+   * `/vidu-admin off_peak`: `allow` (members choose), `forbid` (refused), `force` (every job).
+   */
+  offPeak: z.enum(OFF_PEAK_POLICIES).default('allow'),
   /** Where admins are warned (e.g. out of credits); unset = DM to the server owner. */
   alertChannelId: z.string().optional(),
+  /**
+   * Set when the stored settings could not be read and were replaced by paused defaults (fail
+   * closed, src/store/settings.ts): when (ms), and whether the admins have been told. Kept in the
+   * store so the admins are told once per incident, by whichever process serves the server,
+   * across restarts. Cleared by `/vidu-admin resume`.
+   */
+  failedClosed: z.object({ at: z.number(), alerted: z.boolean().default(false) }).optional(),
 });
 export type GuildSettings = z.infer<typeof GuildSettingsSchema>;
 
@@ -52,6 +68,15 @@ export const MODEL_WEIGHTS: Record<ModelId, number> = {
   'viduq3-pro': 2,
 };
 
+/**
+ * The request as the server's off-peak policy makes it: under `force` every job with audio on is
+ * off-peak (one place for every entry point: /vidu, re-roll, edit, continue, animate, storyboard).
+ * A job with audio off is refused by {@link checkCaps} instead, since off-peak needs audio.
+ */
+export function withOffPeakPolicy<R extends { audio: boolean; offPeak?: true }>(settings: GuildSettings, request: R): R {
+  return settings.offPeak === 'force' && request.audio && request.offPeak !== true ? { ...request, offPeak: true } : request;
+}
+
 export function jobWeight(request: { model: ModelId; duration: number }): number {
   return Math.ceil(request.duration * MODEL_WEIGHTS[request.model]);
 }
@@ -64,7 +89,9 @@ export type SettingsRefusal =
   | { code: 'role'; allowed: string[] }
   | { code: 'model'; model: ModelId; allowed: ModelId[] }
   | { code: 'resolution'; resolution: Resolution; max: Resolution }
-  | { code: 'duration'; duration: number; max: number };
+  | { code: 'duration'; duration: number; max: number }
+  | { code: 'off_peak_forbidden' }
+  | { code: 'off_peak_needs_audio' };
 
 /** Checks that need no I/O: paused, where, who, and the caps. */
 export function checkAccess(
@@ -83,8 +110,13 @@ export function checkAccess(
   return undefined;
 }
 
-export function checkCaps(settings: GuildSettings, request: { model: ModelId; resolution: Resolution; duration: number }): SettingsRefusal | undefined {
+export function checkCaps(
+  settings: GuildSettings,
+  request: { model: ModelId; resolution: Resolution; duration: number; audio?: boolean; offPeak?: boolean },
+): SettingsRefusal | undefined {
   const caps = settings.caps;
+  if (settings.offPeak === 'forbid' && request.offPeak === true) return { code: 'off_peak_forbidden' };
+  if (settings.offPeak === 'force' && request.audio === false) return { code: 'off_peak_needs_audio' };
   if (caps.models.length > 0 && !caps.models.includes(request.model)) return { code: 'model', model: request.model, allowed: caps.models };
   if (caps.maxResolution && RES_ORDER[request.resolution] > RES_ORDER[caps.maxResolution]) {
     return { code: 'resolution', resolution: request.resolution, max: caps.maxResolution };
@@ -118,5 +150,9 @@ export function describeSettingsRefusal(r: SettingsRefusal, locale = 'en-US'): s
       return t(locale, 'rules.resolution', { max: r.max });
     case 'duration':
       return t(locale, 'rules.duration', { max: r.max });
+    case 'off_peak_forbidden':
+      return t(locale, 'rules.offPeakForbidden');
+    case 'off_peak_needs_audio':
+      return t(locale, 'rules.offPeakNeedsAudio');
   }
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { DEFAULT_SETTINGS, GuildSettingsSchema, type GuildSettings } from './settings.js';
 
 /** What a server whose stored settings cannot be read gets: paused, until an admin looks. */
-const PAUSED_SETTINGS: GuildSettings = { ...DEFAULT_SETTINGS, paused: true };
+const pausedSettings = (): GuildSettings => ({ ...DEFAULT_SETTINGS, paused: true, failedClosed: { at: Date.now(), alerted: false } });
 
 /** How often settings written by another process are picked up, ms. Default 30 s. */
 export const SETTINGS_REFRESH_MS = 30_000;
@@ -12,7 +12,13 @@ export const SETTINGS_REFRESH_MS = 30_000;
  * Server settings, held in memory so the checks before Discord's 3 s acknowledgement need no
  * I/O; written through to the store and reloaded from it periodically (other shards' changes).
  */
-export function createSettingsCache(options: { store: Pick<Store, 'settings'>; logger: Logger; refreshMs?: number }) {
+export function createSettingsCache(options: {
+  store: Pick<Store, 'settings'>;
+  logger: Logger;
+  refreshMs?: number;
+  /** Called after each periodic reload (not the first, in `start`); src/main.ts sends pending admin alerts then. */
+  onRefresh?: () => void;
+}) {
   const cache = new Map<string, GuildSettings>();
   let timer: NodeJS.Timeout | undefined;
 
@@ -20,7 +26,7 @@ export function createSettingsCache(options: { store: Pick<Store, 'settings'>; l
     if (!(value instanceof StoredValueError)) return value;
     // Fail closed (the stored row was replaced by a paused one: src/store/settings.ts).
     options.logger.warn({ guild: guildId, issue: value.issue }, 'stored settings do not parse; the server is paused');
-    return PAUSED_SETTINGS;
+    return pausedSettings();
   };
 
   async function loadAll(): Promise<number> {
@@ -38,7 +44,11 @@ export function createSettingsCache(options: { store: Pick<Store, 'settings'>; l
     async start(): Promise<number> {
       const n = await loadAll();
       timer = setInterval(
-        () => void loadAll().catch((err: unknown) => options.logger.warn({ err }, 'settings refresh failed')),
+        () =>
+          void loadAll().then(
+            () => options.onRefresh?.(),
+            (err: unknown) => options.logger.warn({ err }, 'settings refresh failed'),
+          ),
         options.refreshMs ?? SETTINGS_REFRESH_MS,
       );
       timer.unref();
@@ -54,6 +64,10 @@ export function createSettingsCache(options: { store: Pick<Store, 'settings'>; l
     /** Servers with stored settings (those that can have a usage ledger). */
     guildIds(): string[] {
       return [...cache.keys()];
+    },
+    /** Servers whose settings failed closed and whose admins have not been told yet. */
+    failedClosedUnalerted(): string[] {
+      return [...cache].filter(([, s]) => s.failedClosed && !s.failedClosed.alerted).map(([id]) => id);
     },
     /** Applies `change` to the stored settings (read fresh) and writes them through. */
     async update(guildId: string, change: (s: GuildSettings) => GuildSettings): Promise<GuildSettings> {

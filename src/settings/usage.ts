@@ -30,10 +30,12 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
   function serial<T>(guildId: string, fn: () => Promise<T>): Promise<T> {
     const prev = locks.get(guildId) ?? Promise.resolve();
     const run = prev.then(fn, fn);
-    locks.set(
-      guildId,
-      run.catch(() => undefined),
-    );
+    const tail = run.catch(() => undefined);
+    locks.set(guildId, tail);
+    // The last operation of a server removes its entry: the map holds busy servers only.
+    void tail.then(() => {
+      if (locks.get(guildId) === tail) locks.delete(guildId);
+    });
     return run;
   }
 
@@ -134,12 +136,25 @@ function withoutKey<V>(entries: Record<string, V>, key: string): Record<string, 
   return Object.fromEntries(Object.entries(entries).filter(([k]) => k !== key));
 }
 
-/** What a member over a limit is told, with the numbers, in `locale` (a Discord locale; default en-US). */
+/** A refused daily reservation, as every daily ledger (server, operator) reports it. */
+export interface DailyRefusal {
+  weight: number;
+  used: number;
+  limit: number;
+  /** Start of the next UTC day, ms. */
+  resetsAt: number;
+}
+
+/**
+ * The numbers every daily-limit refusal shows — used, left, limit, the job's weight — and when it
+ * resets as a Discord relative timestamp (`<t:…:R>`, "in 5 hours" in the reader's own clock).
+ * One place, so the server's and the operator's refusals always say the same things.
+ */
+export function dailyRefusalParams(r: DailyRefusal): { weight: number; used: number; limit: number; left: number; resetsAt: string } {
+  return { weight: r.weight, used: r.used, limit: r.limit, left: Math.max(0, r.limit - r.used), resetsAt: `<t:${Math.floor(r.resetsAt / 1000)}:R>` };
+}
+
+/** What a member over a server limit is told, with used / left / reset, in `locale` (a Discord locale; default en-US). */
 export function describeReservationRefusal(r: Extract<Reservation, { ok: false }>, locale = 'en-US'): string {
-  return t(locale, r.scope === 'member' ? 'budget.member' : 'budget.server', {
-    weight: r.weight,
-    left: Math.max(0, r.limit - r.used),
-    limit: r.limit,
-    resetsAt: `<t:${Math.floor(r.resetsAt / 1000)}:t>`,
-  });
+  return t(locale, r.scope === 'member' ? 'budget.member' : 'budget.server', dailyRefusalParams(r));
 }

@@ -69,11 +69,15 @@ export interface Family<K, V> {
   readonly name: string;
   /** The value, parsed; `undefined` when absent. Throws {@link StoredValueError} when it does not parse. */
   get(id: K): Promise<V | undefined>;
+  /**
+   * The values of `ids`, in order, read in one batch where the adapter can. A row that does not
+   * parse is set aside exactly as {@link get} does it (quarantined, hook told once) and comes back
+   * as its {@link StoredValueError}; the other rows are unaffected. Store failures reject.
+   */
+  getMany(ids: readonly K[]): Promise<(V | StoredValueError | undefined)[]>;
   /** Validates and writes `value` (`ttlMs` overrides the family's default). */
   set(id: K, value: V, ttlMs?: number): Promise<void>;
   delete(id: K): Promise<void>;
-  /** Parses a raw stored value as this family's (for bulk reads). */
-  parse(key: string, raw: unknown): V | undefined;
   /** Every `[key, value]` of the namespace; only for families that own their namespace alone. */
   entries(): AsyncIterable<[string, V | StoredValueError]>;
 }
@@ -114,11 +118,8 @@ export function defineFamily<K, S extends z.ZodType>(spec: FamilySpec<K, S>): (n
       }
       return err;
     };
-    const parse = (key: string, raw: unknown): V | undefined => check(key, raw);
-
-    return {
+    const family: Family<K, V> = {
       name: spec.name,
-      parse,
       async get(id) {
         const key = spec.key(id);
         let raw: unknown;
@@ -135,6 +136,30 @@ export function defineFamily<K, S extends z.ZodType>(spec: FamilySpec<K, S>): (n
           if (!(err instanceof StoredValueError)) throw err;
           throw await quarantine(key, err.issue, raw);
         }
+      },
+      async getMany(ids) {
+        if (ids.length === 0) return [];
+        const keys = ids.map((id) => spec.key(id));
+        let raws: unknown[];
+        try {
+          raws = await timed('read', kv.get(keys));
+        } catch (err) {
+          if (err instanceof StoreError) throw err;
+          // keyv deserialises the whole batch at once, so one non-JSON row fails it: read each
+          // row alone, which sets that one aside and returns the others.
+          return Promise.all(ids.map((id) => family.get(id).catch((e: unknown) => (e instanceof StoredValueError ? e : Promise.reject(e)))));
+        }
+        return Promise.all(
+          raws.map(async (raw, i) => {
+            const key = keys[i]!;
+            try {
+              return check(key, raw);
+            } catch (err) {
+              if (!(err instanceof StoredValueError)) throw err;
+              return quarantine(key, err.issue, raw);
+            }
+          }),
+        );
       },
       async set(id, value, ttlMs) {
         const valid = spec.schema.parse(value);
@@ -179,6 +204,7 @@ export function defineFamily<K, S extends z.ZodType>(spec: FamilySpec<K, S>): (n
         }
       },
     };
+    return family;
   };
 }
 

@@ -17,7 +17,7 @@ import { pollHistory } from './poll-history.js';
 import { guildSettings } from './settings.js';
 import { stopMarks } from './stop-marks.js';
 import { stories } from './stories.js';
-import { subjectIndex, subjects } from './subjects.js';
+import { subjectIndex, subjectServerBytes, subjects } from './subjects.js';
 import { createTaskRepository, type TaskRepository } from './tasks.js';
 import { usage } from './usage.js';
 import { jobsByBusinessId, jobsByTask, pushedResults, webhookEvents } from './webhooks.js';
@@ -35,6 +35,7 @@ function families(ns: ReturnType<typeof openNamespaces>, hooks: FamilyHooks) {
     usage: usage(ns, hooks),
     subjectIndex: subjectIndex(ns, hooks),
     subjects: subjects(ns, hooks),
+    subjectServerBytes: subjectServerBytes(ns, hooks),
     memberJobs: memberJobs(ns, hooks),
     memberPrefs: memberPrefs(ns, hooks),
     pollHistory: pollHistory(ns, hooks),

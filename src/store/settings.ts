@@ -10,5 +10,6 @@ export const guildSettings = defineFamily({
   key: (guildId: string) => guildId,
   // Fail closed: a server whose settings cannot be read is paused until an admin looks, never
   // opened to defaults (its channel and role limits, caps and budget would silently vanish).
-  replaceCorrupt: () => ({ ...DEFAULT_SETTINGS, paused: true }),
+  // `failedClosed` marks the incident, so the admins are told once (src/settings/alerts.ts).
+  replaceCorrupt: () => ({ ...DEFAULT_SETTINGS, paused: true, failedClosed: { at: Date.now(), alerted: false } }),
 });

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { TASK_STATES, TaskRecordSchema, isFinished, owningGuildId, type TaskRecord } from '../tasks/record.js';
 import { StoredValueError, defineFamily, type FamilyHooks } from './family.js';
-import { StoreError, timed, type Namespaces } from './keyv.js';
+import { StoreError, type Namespaces } from './keyv.js';
 
 /** Finished records are kept this long for lookups (ms). Default 30 days. */
 export const FINISHED_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -33,6 +33,10 @@ export interface TaskRepository {
   put(record: TaskRecord): Promise<void>;
   /** Every unfinished task (entries that do not parse are skipped). */
   listPending(): Promise<PendingEntry[]>;
+  /**
+   * The records of `ids`, in order; one that does not parse is set aside like {@link get} does
+   * (its pending entry dropped too) and reads as absent, so one bad row never hides the others.
+   */
   getMany(ids: string[]): Promise<(TaskRecord | undefined)[]>;
 }
 
@@ -50,9 +54,14 @@ export function createTaskRepository(ns: Namespaces, hooks: FamilyHooks = {}): T
       }
     },
     async getMany(ids) {
-      if (ids.length === 0) return [];
-      const raws: unknown[] = await timed('read', ns.task.get(ids));
-      return raws.map((raw, i) => tasks.parse(ids[i]!, raw));
+      const values = await tasks.getMany(ids);
+      return Promise.all(
+        values.map(async (value, i) => {
+          if (!(value instanceof StoredValueError)) return value;
+          await pending.delete(ids[i]!).catch(() => undefined);
+          return undefined;
+        }),
+      );
     },
     async put(record) {
       const valid = TaskRecordSchema.parse(record);

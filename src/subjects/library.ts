@@ -9,8 +9,15 @@
  *   and autocomplete read only this.
  * - `subject:<userId>:<key>` — one subject with its images (`key` = the name, case-folded).
  *
+ * - `subjectbytes:<guildId>` — bytes of the subjects saved from a server, per member.
+ *
  * Writes go data first, index second (and the reverse on removal), so the index never names a
  * subject whose data was never written.
+ *
+ * Bounded (issue 9, "nothing can fill the store"): images are shrunk before they get here
+ * (src/media/still.ts), a member keeps at most {@link MAX_LIBRARY_BYTES_PER_MEMBER} and the members
+ * of one server at most {@link MAX_LIBRARY_BYTES_PER_SERVER} of saved images, saves are rate limited
+ * (src/settings/operator.ts), and a subject no job used for {@link SUBJECT_TTL_MS} expires.
  */
 import { RequestError, describeRequestError } from '../generation/errors.js';
 import { sniffImage, type ImageMimeType } from '../generation/images.js';
@@ -19,14 +26,22 @@ import type { AttachmentRef, RawVideoOptions } from '../generation/request.js';
 import { fileStem, parseSubjectMentions, subjectNameKey } from '../generation/subjects.js';
 import { joinList, t } from '../i18n/index.js';
 import { absentIfCorrupt, type Store } from '../store/index.js';
-import type { SubjectIndexEntry } from '../store/subjects.js';
+import { SUBJECT_TTL_MS, type SubjectIndexEntry } from '../store/subjects.js';
+
+export { SUBJECT_TTL_MS } from '../store/subjects.js';
 
 /** Image URLs with this prefix stand for a library image: `vidu-library:<userId>/<name>/<index>`. */
 export const LIBRARY_SCHEME = 'vidu-library:';
 /** Most subjects one member may save. */
 export const MAX_LIBRARY_SUBJECTS = 10;
-/** Largest image stored per subject image, in bytes (4 MiB): the store is not a file host. */
-export const MAX_STORED_IMAGE_BYTES = 4 * 1024 * 1024;
+/** Bytes of saved images one member may keep, all subjects together (6 MiB ≈ 30 shrunk images). */
+export const MAX_LIBRARY_BYTES_PER_MEMBER = 6 * 1024 * 1024;
+/** Bytes of saved images the members of one server may keep, saved from there (200 MiB). */
+export const MAX_LIBRARY_BYTES_PER_SERVER = 200 * 1024 * 1024;
+/** Subject saves (new or replaced) one member may make per rolling hour. */
+export const SUBJECT_SAVES_PER_HOUR = 10;
+/** A subject's lifetime is renewed by a job at most this often, ms (1 day): not a write per image read. */
+const TOUCH_EVERY_MS = 24 * 60 * 60 * 1000;
 /** Images per subject, as Vidu takes them (1–3). */
 export const MAX_LIBRARY_SUBJECT_IMAGES = MAX_SUBJECT_IMAGES;
 
@@ -62,6 +77,20 @@ export class LibraryFullError extends Error {
   override name = 'LibraryFullError';
   constructor(readonly names: string[]) {
     super(`subject library full (${names.length})`);
+  }
+}
+
+/** Saving would take the member's or the server's saved images over their byte cap. */
+export class LibraryBytesError extends Error {
+  override name = 'LibraryBytesError';
+  constructor(
+    readonly scope: 'member' | 'server',
+    /** Bytes in use now (without what this save replaces), the cap, and what the save needs. */
+    readonly used: number,
+    readonly limit: number,
+    readonly needed: number,
+  ) {
+    super(`subject library ${scope} bytes: ${used} + ${needed} > ${limit}`);
   }
 }
 
@@ -157,13 +186,45 @@ export function attachedStems(filenames: readonly string[]): string[] {
   return [...seen.values()];
 }
 
-/** The library over the store's subject families (src/store/subjects.ts). */
-export function createSubjectLibrary(store: Pick<Store, 'subjectIndex' | 'subjects'>) {
-  /** An unreadable index counts as empty rather than locking the member out. */
-  const readIndex = async (userId: string): Promise<LibraryEntry[]> => (await store.subjectIndex.get(userId).catch(absentIfCorrupt)) ?? [];
+const entryBytes = (e: LibraryEntry) => e.images.reduce((sum, i) => sum + i.bytes, 0);
+const lastUse = (e: LibraryEntry) => e.usedAt ?? e.createdAt;
+
+/**
+ * The library over the store's subject families (src/store/subjects.ts). `now` is the clock that
+ * decides which subjects have expired (default `Date.now`).
+ */
+export function createSubjectLibrary(store: Pick<Store, 'subjectIndex' | 'subjects' | 'subjectServerBytes'>, options: { now?: () => number } = {}) {
+  const now = options.now ?? Date.now;
+  /**
+   * The live entries: an unreadable index counts as empty rather than locking the member out,
+   * and an entry no job used for {@link SUBJECT_TTL_MS} is gone (its row expires by itself).
+   */
+  const readIndex = async (userId: string): Promise<LibraryEntry[]> => {
+    const index = (await store.subjectIndex.get(userId).catch(absentIfCorrupt)) ?? [];
+    const at = now();
+    return index.filter((e) => lastUse(e) + SUBJECT_TTL_MS > at);
+  };
+  const readStored = (userId: string, name: string) => store.subjects.get({ userId, nameKey: nameKey(name) }).catch(absentIfCorrupt);
   const readImages = async (userId: string, name: string): Promise<LibraryImage[] | undefined> => {
-    const stored = await store.subjects.get({ userId, nameKey: nameKey(name) }).catch(absentIfCorrupt);
+    const stored = await readStored(userId, name);
     return stored?.images.map((i) => ({ bytes: Buffer.from(i.data, 'base64'), mimeType: i.mimeType }));
+  };
+
+  /** Bytes each member saved from `guildId`, recounted from their indexes (drops expired and removed subjects). */
+  const recountServer = async (guildId: string, counted: Record<string, number>): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {};
+    for (const member of Object.keys(counted)) {
+      const bytes = (await readIndex(member)).filter((e) => e.guildId === guildId).reduce((sum, e) => sum + entryBytes(e), 0);
+      if (bytes > 0) out[member] = bytes;
+    }
+    return out;
+  };
+  /** Records the member's bytes saved from `guildId` after a save or removal. */
+  const updateServer = async (guildId: string, userId: string, entries: readonly LibraryEntry[]) => {
+    const counted = (await store.subjectServerBytes.get(guildId).catch(absentIfCorrupt)) ?? {};
+    const bytes = entries.filter((e) => e.guildId === guildId).reduce((sum, e) => sum + entryBytes(e), 0);
+    const next = Object.fromEntries(Object.entries({ ...counted, [userId]: bytes }).filter(([, b]) => b > 0));
+    await store.subjectServerBytes.set(guildId, next);
   };
 
   return {
@@ -175,23 +236,59 @@ export function createSubjectLibrary(store: Pick<Store, 'subjectIndex' | 'subjec
       return (await readIndex(userId)).find((e) => nameKey(e.name) === nameKey(name));
     },
 
+    /** Bytes of saved images: the member's, and (when saved from a server) that server's members'. */
+    async usage(userId: string, guildId: string | null): Promise<{ member: number; server?: number }> {
+      const member = (await readIndex(userId)).reduce((sum, e) => sum + entryBytes(e), 0);
+      if (!guildId) return { member };
+      const counted = (await store.subjectServerBytes.get(guildId).catch(absentIfCorrupt)) ?? {};
+      return { member, server: Object.values(counted).reduce((a, b) => a + b, 0) };
+    },
+
     /**
-     * Saves (or replaces) a subject. Throws {@link LibraryFullError} when it is new and the member
-     * already has {@link MAX_LIBRARY_SUBJECTS}.
+     * Saves (or replaces) a subject, saved from `guildId` (`null`: a DM or user install). Throws
+     * {@link LibraryFullError} when it is new and the member already has
+     * {@link MAX_LIBRARY_SUBJECTS}, {@link LibraryBytesError} when the images would take the
+     * member or the server over its byte cap. Nothing is written when it throws.
      * @returns whether an existing subject of that name was replaced.
      */
-    async save(userId: string, name: string, images: readonly LibraryImage[], now: number): Promise<{ replaced: boolean; count: number }> {
+    async save(
+      userId: string,
+      name: string,
+      images: readonly LibraryImage[],
+      at: number,
+      where: { guildId: string | null } = { guildId: null },
+    ): Promise<{ replaced: boolean; count: number }> {
       if (images.length < 1 || images.length > MAX_LIBRARY_SUBJECT_IMAGES) throw new Error(`save: ${images.length} images`);
       const index = await readIndex(userId);
       const others = index.filter((e) => nameKey(e.name) !== nameKey(name));
       if (others.length >= MAX_LIBRARY_SUBJECTS) throw new LibraryFullError(others.map((e) => e.name));
+      const needed = images.reduce((sum, i) => sum + i.bytes.length, 0);
+      const memberUsed = others.reduce((sum, e) => sum + entryBytes(e), 0);
+      if (memberUsed + needed > MAX_LIBRARY_BYTES_PER_MEMBER) throw new LibraryBytesError('member', memberUsed, MAX_LIBRARY_BYTES_PER_MEMBER, needed);
+      const { guildId } = where;
+      if (guildId) {
+        const serverUsed = (counted: Record<string, number>) =>
+          Object.entries(counted).reduce((sum, [member, bytes]) => sum + (member === userId ? 0 : bytes), 0) +
+          others.filter((e) => e.guildId === guildId).reduce((sum, e) => sum + entryBytes(e), 0);
+        let counted = (await store.subjectServerBytes.get(guildId).catch(absentIfCorrupt)) ?? {};
+        if (serverUsed(counted) + needed > MAX_LIBRARY_BYTES_PER_SERVER) {
+          // The tally may still count subjects that expired or were removed elsewhere: recount once.
+          counted = await recountServer(guildId, counted);
+          await store.subjectServerBytes.set(guildId, counted);
+          const used = serverUsed(counted);
+          if (used + needed > MAX_LIBRARY_BYTES_PER_SERVER) throw new LibraryBytesError('server', used, MAX_LIBRARY_BYTES_PER_SERVER, needed);
+        }
+      }
       await store.subjects.set(
         { userId, nameKey: nameKey(name) },
-        { v: 1, name, createdAt: now, images: images.map((i) => ({ mimeType: i.mimeType, data: i.bytes.toString('base64') })) },
+        { v: 1, name, createdAt: at, images: images.map((i) => ({ mimeType: i.mimeType, data: i.bytes.toString('base64') })) },
       );
-      const entry: LibraryEntry = { name, createdAt: now, images: images.map((i) => ({ mimeType: i.mimeType, bytes: i.bytes.length })) };
+      const entry: LibraryEntry = { name, createdAt: at, guildId, images: images.map((i) => ({ mimeType: i.mimeType, bytes: i.bytes.length })) };
       const next = [...others, entry];
       await store.subjectIndex.set(userId, next);
+      // The server a replaced subject came from counts it no more.
+      const servers = new Set([guildId, ...index.filter((e) => nameKey(e.name) === nameKey(name)).map((e) => e.guildId)]);
+      for (const g of servers) if (g) await updateServer(g, userId, next);
       return { replaced: others.length !== index.length, count: next.length };
     },
 
@@ -203,6 +300,7 @@ export function createSubjectLibrary(store: Pick<Store, 'subjectIndex' | 'subjec
       const rest = index.filter((e) => e !== removed);
       await store.subjectIndex.set(userId, rest);
       await store.subjects.delete({ userId, nameKey: nameKey(name) });
+      if (removed.guildId) await updateServer(removed.guildId, userId, rest);
       return { removed, count: rest.length };
     },
 
@@ -213,16 +311,33 @@ export function createSubjectLibrary(store: Pick<Store, 'subjectIndex' | 'subjec
      * The bytes behind a library image URL, with or without {@link LIBRARY_SCHEME} (the engine's
      * `libraryImage` option), read for `ownerId` (the job's requester) only. Throws
      * {@link LibraryAccessError} when the image is another member's, and
-     * {@link LibraryImageMissingError} when the subject or that image is gone.
+     * {@link LibraryImageMissingError} when the subject or that image is gone. A job using a
+     * subject renews its lifetime (at most once a day).
      */
     async image(url: string, ownerId: string): Promise<Buffer> {
       const ref = parseLibraryUrl(url);
       if (!ref) throw new LibraryImageMissingError('?');
       if (ref.userId !== ownerId) throw new LibraryAccessError(ref.name);
-      const images = await readImages(ref.userId, ref.name);
-      const image = images?.[ref.index];
+      const index = await readIndex(ref.userId);
+      const entry = index.find((e) => nameKey(e.name) === nameKey(ref.name));
+      const stored = entry ? await readStored(ref.userId, ref.name) : undefined;
+      const data = stored?.images[ref.index];
+      const image = data && { bytes: Buffer.from(data.data, 'base64'), mimeType: data.mimeType };
       // Stored bytes were checked on save; re-check that they still are what they claim.
-      if (!image || sniffImage(image.bytes) !== image.mimeType) throw new LibraryImageMissingError(ref.name);
+      if (!entry || !stored || !image || sniffImage(image.bytes) !== image.mimeType) throw new LibraryImageMissingError(ref.name);
+      const at = now();
+      if (at - lastUse(entry) >= TOUCH_EVERY_MS) {
+        // Rewriting renews both rows' time to live. Best effort: the job goes on either way.
+        await store.subjects
+          .set({ userId: ref.userId, nameKey: nameKey(ref.name) }, stored)
+          .then(() =>
+            store.subjectIndex.set(
+              ref.userId,
+              index.map((e) => (e === entry ? { ...e, usedAt: at } : e)),
+            ),
+          )
+          .catch(() => undefined);
+      }
       return image.bytes;
     },
   };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments } from '../fakes/discord.js';
-import { rawUser, slashCommand, type RawCommandOption, type RawInteraction } from '../fakes/interactions.js';
-import { messageText, startWorld, type World } from './world.js';
+import { rawUser, slashCommand, type RawInteraction } from '../fakes/interactions.js';
+import { adminCommand, messageText, startWorld, type World } from './world.js';
 
 let world: World | undefined;
 afterEach(async () => {
@@ -9,39 +9,9 @@ afterEach(async () => {
   world = undefined;
 });
 
-const MANAGE_GUILD = 1n << 5n;
 const PLAIN = (1n << 10n) | (1n << 11n); // view + send
 
-/** `/vidu-admin <sub…>` by an admin. */
-async function admin(w: World, path: string[], options: RawCommandOption[] = []) {
-  const [first, second] = path;
-  const inner: RawCommandOption[] = second ? [{ name: first!, type: 2, options: [{ name: second, type: 1, options }] }] : [{ name: first!, type: 1, options }];
-  const raw = slashCommand({ name: 'vidu-admin', options: inner, memberPermissions: MANAGE_GUILD | PLAIN, user: rawUser({ id: '1300000000000000999' }) });
-  // Channel and role options resolve in `data.resolved`, as Discord sends them.
-  const resolved: Partial<Record<string, Record<string, unknown>>> = {};
-  for (const o of options) {
-    if (o.type === 7) (resolved.channels ??= {})[String(o.value)] = { id: o.value, type: 0, name: 'videos', permissions: '0' };
-    if (o.type === 8)
-      (resolved.roles ??= {})[String(o.value)] = {
-        id: o.value,
-        name: 'creators',
-        color: 0,
-        hoist: false,
-        position: 1,
-        permissions: '0',
-        managed: false,
-        mentionable: false,
-        flags: 0,
-      };
-  }
-  if (Object.keys(resolved).length > 0) raw.data.resolved = resolved;
-  await w.discord.injectInteraction(raw);
-  const reply = await w.discord.waitFor(() => {
-    const m = w.discord.originalMessage(raw.token);
-    return m && !m.loading ? m : undefined;
-  });
-  return reply.content;
-}
+const admin = adminCommand;
 
 /** A member's /vidu; resolves with the immediate refusal text, or undefined when it was accepted. */
 async function member(w: World, raw: RawInteraction): Promise<string | undefined> {
@@ -136,7 +106,11 @@ describe('/vidu-admin', () => {
       const m = world!.discord.originalMessage(over.token);
       return m && !m.loading ? m : undefined;
     });
-    expect(refusal.content).toMatch(/weighs 10 video-seconds, but you have only 7 of 12 left today/);
+    expect(refusal.content).toMatch(
+      /weighs 10 video-seconds, but you have only 7 left of this server's 12 per member today \(5 used\)\. It resets <t:\d+:R>\./,
+    );
+    const resetsAt = Number(/<t:(\d+):R>/.exec(refusal.content)![1]) * 1000;
+    expect(resetsAt).toBe(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1));
     expect(world.toapis.stats.submitRequests).toBe(1);
 
     // A job that fails upstream gives its weight back.
@@ -165,7 +139,7 @@ describe('/vidu-admin', () => {
       const m = world!.discord.originalMessage(b.token);
       return m && !m.loading ? m : undefined;
     });
-    expect(refusal.content).toMatch(/this server has only 3 of 8 left today/);
+    expect(refusal.content).toMatch(/this server has only 3 left of its 8 today \(5 used\)\. It resets <t:\d+:R>\./);
   });
 
   it('cooldown: a second job too soon is refused with when to retry', async () => {

@@ -5,7 +5,7 @@ import { RequestError } from '../../src/generation/errors.js';
 import { reproduceLine } from '../../commands/job-actions.js';
 import { openStore } from '../../src/store/index.js';
 import { OFF_PEAK_DEADLINE_MS } from '../../src/tasks/engine.js';
-import { messageText, startWorld, type World } from './world.js';
+import { adminCommand, messageText, startWorld, type World } from './world.js';
 
 let world: World | undefined;
 afterEach(async () => {
@@ -41,6 +41,59 @@ describe('/vidu audio_type and off_peak', () => {
     expect(task!.body.metadata).toEqual({ audio_type: 'sound-effect_only', off_peak: true });
     expect(task!.body.audio).toBe(true);
     expect(messageText(message)).toContain('sound: sound-effect_only (requested)');
+  });
+});
+
+describe('/vidu-admin off_peak: allow, forbid or force off-peak for the server', () => {
+  /** Sends a /vidu and returns the immediate refusal (type 4) text, or undefined once it is accepted (type 5). */
+  async function send(w: World, options: Record<string, string | number | boolean> = {}) {
+    const raw = w.vidu({ options });
+    await w.discord.injectInteraction(raw);
+    const cb = await w.discord.waitFor(() => w.discord.callbacks(raw.id).find((c) => c.status >= 200 && c.status < 300));
+    if (cb.type === 4) {
+      expect((cb.data as { flags: number }).flags & 64).toBe(64);
+      return { raw, refusal: (cb.data as { content: string }).content };
+    }
+    return { raw, refusal: undefined };
+  }
+
+  it('forbid refuses an explicit off_peak:true with what to change; jobs without it run normally', async () => {
+    world = await startWorld();
+    expect(await adminCommand(world, ['off_peak'], [{ name: 'policy', type: 3, value: 'forbid' }])).toContain('Off-peak: forbidden.');
+    expect(await adminCommand(world, ['show'])).toContain('**Off-peak** forbidden');
+    const asked = await send(world, { off_peak: true });
+    expect(asked.refusal).toContain('This server does not allow off-peak videos. Leave `off_peak` out (or set it to false) and try again.');
+    expect(world.toapis.stats.submitRequests).toBe(0);
+    const plain = await send(world);
+    expect(plain.refusal).toBeUndefined();
+    await world.finalMessage(plain.raw.token);
+    expect([...world.toapis.tasks.values()][0]!.body.metadata).toBeUndefined();
+  });
+
+  it('force makes every job off-peak, refuses off_peak:false and audio:false clearly, and allow undoes it', async () => {
+    world = await startWorld();
+    expect(await adminCommand(world, ['off_peak'], [{ name: 'policy', type: 3, value: 'force' }])).toContain(
+      'Off-peak: every video (made within 48 h, fewer credits).',
+    );
+    const plain = await send(world);
+    expect(plain.refusal).toBeUndefined();
+    const message = await world.finalMessage(plain.raw.token);
+    expect([...world.toapis.tasks.values()][0]!.body.metadata).toEqual({ off_peak: true });
+    expect(messageText(message)).toContain('off-peak');
+
+    const notOffPeak = await send(world, { off_peak: false });
+    expect(notOffPeak.refusal).toContain('This server makes every video off-peak');
+    expect(notOffPeak.refusal).toContain('Leave `off_peak` out');
+    const silent = await send(world, { audio: false });
+    expect(silent.refusal).toContain('off-peak needs audio on. Leave `audio` on (remove `audio:false`)');
+    expect(world.toapis.stats.submitRequests).toBe(1);
+
+    await adminCommand(world, ['off_peak'], [{ name: 'policy', type: 3, value: 'allow' }]);
+    const normal = await send(world, { audio: false });
+    expect(normal.refusal).toBeUndefined();
+    await world.finalMessage(normal.raw.token);
+    expect([...world.toapis.tasks.values()][1]!.body.metadata).toBeUndefined();
+    expect(await adminCommand(world, ['show'])).toContain('**Off-peak** members choose (`off_peak`)');
   });
 });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openNamespaces } from '../../src/store/keyv.js';
 import { pngBytes } from '../support/images.js';
 import { messageText, startWorld, type World } from './world.js';
 
@@ -76,6 +77,45 @@ describe('bytes are checked after download', () => {
     const message = await world.finalMessage(raw.token);
     expect(messageText(message)).toContain('Your images could not be read');
     expect(world.toapis.stats.submitRequests).toBe(before);
+  });
+});
+
+/** Every row of the world's SQLite store, key and stored length in characters, largest first. */
+async function storedRows(): Promise<{ key: string; chars: number }[]> {
+  const ns = openNamespaces({ kind: 'sqlite', file: world.env.STORE_URL.slice('sqlite://'.length) });
+  try {
+    const adapter = ns.meta.store as { query(sql: string): Promise<{ key: string; chars: number }[]> };
+    return await adapter.query('SELECT key, length(value) AS chars FROM keyv ORDER BY chars DESC');
+  } finally {
+    await Promise.all(Object.values(ns).map((k) => k.disconnect()));
+  }
+}
+
+describe('a job refused by the byte checks leaves no large record', () => {
+  it('declared over 10 MB: refused before anything is stored (no job record, no pending entry)', async () => {
+    const raw = world.vidu({ prompt: 'too big to store', images: [{ ...world.image('big.png', pngBytes(3), 'image/png'), size: 10 * 1024 * 1024 + 1 }] });
+    const cb = await refusal(raw);
+    expect((cb.data as { content: string }).content).toMatch(/10 ?MB/);
+    const keys = (await storedRows()).map((r) => r.key);
+    expect(keys.filter((k) => k.includes(raw.id))).toEqual([]);
+  });
+
+  it('declared small but really 11 MB: the download stops at 10 MB, the job fails, and its record holds no image bytes', async () => {
+    const before = world.toapis.requests.length;
+    const huge = Buffer.concat([pngBytes(4), Buffer.alloc(11 * 1024 * 1024, 7)]);
+    const raw = world.vidu({ prompt: 'lies about its size', images: [{ ...world.image('liar.png', huge, 'image/png'), size: 2048 }] });
+    await world.discord.injectInteraction(raw);
+    const message = await world.finalMessage(raw.token);
+    expect(messageText(message)).toMatch(/liar\.png/);
+    expect(messageText(message)).toMatch(/10 ?MB/);
+    expect(world.toapis.requests.length).toBe(before);
+    const rows = await storedRows();
+    // The job's record is there (a failure to show), and small: references only, never bytes.
+    const record = rows.find((r) => r.key === `task:${raw.id}`);
+    expect(record).toBeDefined();
+    expect(record!.chars).toBeLessThan(16 * 1024);
+    // Nothing in the whole store is anywhere near the image's size.
+    expect(rows[0]!.chars).toBeLessThan(64 * 1024);
   });
 });
 

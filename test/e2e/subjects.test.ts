@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments } from '../fakes/discord.js';
 import { autocomplete, fileUploadValue, modalSubmit, rawUser, slashCommand, type RawAttachment, type RawInteraction } from '../fakes/interactions.js';
-import { jpegBytes, pngBytes } from '../support/images.js';
+import { sniffImage } from '../../src/generation/images.js';
+import { makeImage, pngBytes } from '../support/images.js';
 import { messageText, startWorld, type World } from './world.js';
 
 let world: World | undefined;
@@ -88,20 +89,28 @@ describe('/vidu-subjects: a per-member library of @subjects', () => {
     expect(modal.components[0]!.label).toBe('Images of @cat');
     expect(modal.components[0]!.component).toMatchObject({ type: 19, custom_id: 'images', min_values: 1, max_values: 3, required: true });
 
-    const first = png(world, 'IMG_0001.png', 11);
-    const second = world.image('IMG_0002.jpg', jpegBytes(500), 'image/jpeg');
+    // A 2400×1600 photo (about 8 MB as PNG) and a JPEG: stored shrunk, not as they came.
+    const photo = await makeImage(2400, 1600, 'png');
+    const first = world.image('IMG_0001.png', photo, 'image/png');
+    const second = world.image('IMG_0002.jpg', await makeImage(800, 600, 'jpg'), 'image/jpeg');
     expect(await submitAdd(world, 'cat', [first, second])).toContain('Saved **@cat** (2 images) — 1 of 10 subjects saved.');
-    expect(await listText(world)).toMatch(/\*\*Your saved subjects\*\* \(1 of 10\)\n• `@cat` — 2 images, saved <t:\d+:R>/);
+    const list = await listText(world);
+    expect(list).toMatch(/\*\*Your saved subjects\*\* \(1 of 10\)\n• `@cat` — 2 images, saved <t:\d+:R>/);
+    expect(list).toMatch(/\d+ KB of 6 MB used · images are stored at up to 1280 px · a subject unused for 90 days expires/);
 
-    // Discord drops modal uploads after a while; the library keeps the bytes.
+    // Discord drops modal uploads after a while; the library keeps the (shrunk) bytes.
     world.discord.expireAttachment(first.id);
     world.discord.expireAttachment(second.id);
     const raw = world.vidu({ prompt: '@cat plays the piano', options: { model: 'viduq3' } });
     await world.discord.injectInteraction(raw);
     const message = await world.finalMessage(raw.token);
 
-    expect(world.toapis.uploads.map((u) => u.bytes)).toEqual([pngBytes(11), jpegBytes(500)]);
-    expect(world.toapis.uploads.map((u) => u.mimeType)).toEqual(['image/png', 'image/jpeg']);
+    expect(world.toapis.uploads.map((u) => u.mimeType)).toEqual(['image/jpeg', 'image/jpeg']);
+    for (const u of world.toapis.uploads) {
+      expect(sniffImage(u.bytes)).toBe('image/jpeg');
+      expect(u.bytes.length).toBeLessThan(512 * 1024);
+    }
+    expect(world.toapis.uploads[0]!.bytes.length).toBeLessThan(photo.length / 10);
     const urls = world.toapis.uploads.map((u) => u.url);
     const body = [...world.toapis.tasks.values()][0]!.body;
     expect(body).toMatchObject({ model: 'viduq3', prompt: '@cat plays the piano', image_urls: urls, metadata: { subjects: [{ name: 'cat', images: urls }] } });
@@ -118,8 +127,9 @@ describe('/vidu-subjects: a per-member library of @subjects', () => {
     await world.discord.injectInteraction(raw);
     await world.finalMessage(raw.token);
 
-    // The attached cat.png, then the saved Dog's two images; the saved cat is not used.
-    expect(world.toapis.uploads.map((u) => u.bytes)).toEqual([pngBytes(9), pngBytes(2), pngBytes(3)]);
+    // The attached cat.png as it is, then the saved Dog's two (stored shrunk, as JPEG); the saved cat is not used.
+    expect(world.toapis.uploads[0]!.bytes).toEqual(pngBytes(9));
+    expect(world.toapis.uploads.map((u) => u.mimeType)).toEqual(['image/png', 'image/jpeg', 'image/jpeg']);
     const [u0, u1, u2] = world.toapis.uploads.map((u) => u.url);
     const body = [...world.toapis.tasks.values()][0]!.body;
     expect(body.image_urls).toEqual([u0, u1, u2]);
@@ -163,7 +173,7 @@ describe('/vidu-subjects: a per-member library of @subjects', () => {
   });
 
   it('the 11th subject is refused naming the cap and how to delete; replacing one is not a new subject', async () => {
-    world = await startWorld();
+    world = await startWorld({ env: { VIDU_SUBJECT_SAVES_PER_HOUR: '50' } });
     for (let i = 1; i <= 9; i++) await save(world, `s${i}`, [png(world, 'x.png', i)]);
     // A form opened at 9 subjects, submitted after a 10th was saved elsewhere: refused at submit.
     const late = await openAdd(world, 'late');
@@ -204,9 +214,19 @@ describe('/vidu-subjects: a per-member library of @subjects', () => {
     const fakePng = world.image('notes.png', Buffer.from('just some text, not a picture'), 'image/png');
     expect(await save(world, 'cat', [fakePng])).toContain('`notes.png` is not a JPEG, PNG, WebP or GIF image.');
 
-    const big = world.image('huge.png', Buffer.concat([pngBytes(1), Buffer.alloc(4 * 1024 * 1024)]), 'image/png');
+    const big = world.image('huge.png', Buffer.concat([pngBytes(1), Buffer.alloc(10 * 1024 * 1024)]), 'image/png');
     const tooBig = await save(world, 'cat', [png(world, 'ok.png', 1), big]);
-    expect(tooBig).toContain('`huge.png` is 4.1 MB, but saved subject images can be at most 4 MB each.');
+    expect(tooBig).toContain('`huge.png` is 10.1 MB, but saved subject images can be at most 10 MB each.');
+
+    // A real PNG header declaring 20000×20000 pixels: refused from the header, never decoded.
+    const bomb = Buffer.from(pngBytes(1));
+    bomb.writeUInt32BE(20_000, 16);
+    bomb.writeUInt32BE(20_000, 20);
+    expect(await save(world, 'cat', [world.image('bomb.png', bomb, 'image/png')])).toContain(
+      '`bomb.png` is 20000×20000 pixels; saved subject images can be at most 40 megapixels.',
+    );
+    const broken = Buffer.concat([pngBytes(1).subarray(0, 33), Buffer.from('the rest is not a picture')]);
+    expect(await save(world, 'cat', [world.image('broken.png', broken, 'image/png')])).toContain('`broken.png` could not be read as a picture.');
 
     const pdf = world.image('doc.pdf', Buffer.from('%PDF-1.7'), 'application/pdf');
     expect(await save(world, 'cat', [pdf])).toContain('`doc.pdf` is not a JPEG, PNG, WebP or GIF image.');
@@ -240,10 +260,8 @@ describe('/vidu-subjects: a per-member library of @subjects', () => {
     await world.discord.injectInteraction(show);
     expect(await ephemeralText(world, show)).toMatch(/^\*\*@cat\*\* — 2 images, saved <t:\d+:R>/);
     const shown = world.discord.originalMessage(show.token)!;
-    expect(shown.attachments.map((a) => [a.filename, a.bytes])).toEqual([
-      ['cat-1.png', pngBytes(1)],
-      ['cat-2.png', pngBytes(2)],
-    ]);
+    expect(shown.attachments.map((a) => a.filename)).toEqual(['cat-1.jpg', 'cat-2.jpg']);
+    for (const a of shown.attachments) expect(sniffImage(a.bytes)).toBe('image/jpeg');
     expect(visibleAttachments(shown)).toHaveLength(2);
 
     const rm = subjects('remove', 'CAT');
@@ -260,5 +278,23 @@ describe('/vidu-subjects: a per-member library of @subjects', () => {
     await world.discord.injectInteraction(raw);
     expect(await ephemeralText(world, raw)).toContain('Your saved subjects: `castle`.');
     expect(world.toapis.stats.submitRequests).toBe(0);
+  });
+
+  it('saves are rate limited per member in the store: the limit holds across a restart, says when to retry, saves nothing', async () => {
+    world = await startWorld({ env: { VIDU_SUBJECT_SAVES_PER_HOUR: '2' } });
+    expect(await save(world, 'one', [png(world, 'a.png', 1)])).toContain('Saved **@one**');
+    expect(await save(world, 'one', [png(world, 'b.png', 2)])).toContain('Replaced **@one**');
+    await world.crash();
+    await world.restart();
+    const before = world.discord.downloads.length;
+    const refused = await save(world, 'two', [png(world, 'c.png', 3)]);
+    expect(refused).toMatch(/You can save 2 subjects per hour, and you have\. Try again <t:\d+:R>\. Nothing was saved\./);
+    const retryAt = Number(/<t:(\d+):R>/.exec(refused)![1]) * 1000;
+    expect(retryAt).toBeGreaterThan(Date.now() + 50 * 60_000);
+    // Refused before the upload was even downloaded.
+    expect(world.discord.downloads.length).toBe(before);
+    expect(await listText(world)).not.toContain('two');
+    // Another member is not affected.
+    expect(await save(world, 'two', [png(world, 'd.png', 4)], { userId: OTHER_USER })).toContain('Saved **@two**');
   });
 });

@@ -1271,6 +1271,11 @@ export class FakeDiscord {
     return (interaction?.followupMessageIds ?? []).flatMap((id) => this.messages.get(id) ?? []);
   }
 
+  /** The bot's DM channel with a user, once the bot opened one. */
+  dmChannelOf(userId: string): string | undefined {
+    return this.dmChannelByUser.get(userId);
+  }
+
   /** Non-deleted messages in a channel, oldest first (ephemeral ones included). */
   channelMessages(channelId: string): FakeMessage[] {
     return [...this.messages.values()].filter((m) => m.channelId === channelId && !m.deleted);

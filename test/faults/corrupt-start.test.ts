@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapterKey } from '../../src/store/family.js';
 import { openNamespaces } from '../../src/store/keyv.js';
 import { DEFAULT_IDS } from '../fakes/interactions.js';
-import { startWorld, type World } from '../e2e/world.js';
+import { adminCommand, messageText, startWorld, type World } from '../e2e/world.js';
 
 /**
  * Issue 9: a store with damaged rows of every family the start reads (pending index, task
@@ -15,6 +15,7 @@ import { startWorld, type World } from '../e2e/world.js';
  */
 let world: World;
 let dir: string;
+let file: string;
 
 async function writeRaw(kv: Keyv, key: string, text: string): Promise<void> {
   await (kv.store as { set(k: string, v: string): Promise<unknown> }).set(adapterKey(kv, key), text);
@@ -22,7 +23,7 @@ async function writeRaw(kv: Keyv, key: string, text: string): Promise<void> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vidu-corrupt-start-'));
-  const file = join(dir, 'vidu.sqlite');
+  file = join(dir, 'vidu.sqlite');
   const ns = openNamespaces({ kind: 'sqlite', file });
   await writeRaw(ns.pending, 'bad-pending', '{"value":');
   await writeRaw(ns.pending, 'orphan', JSON.stringify({ value: { id: 'orphan', guildId: null, userId: 'u', nextAt: 0 }, expires: null }));
@@ -62,5 +63,47 @@ describe('start-up over damaged rows', () => {
     await world.discord.injectInteraction(raw);
     const message = await world.finalMessage(raw.token);
     expect(message.attachments.length).toBeGreaterThan(0);
+  });
+
+  it('the admins are told once (owner DM, since the alert channel was lost with the row), not per job nor per restart', async () => {
+    const alertsInDm = () => {
+      const dm = world.discord.dmChannelOf(DEFAULT_IDS.userId);
+      return dm ? world.discord.channelMessages(dm).filter((m) => messageText(m).includes('vidu-bot paused itself on this server')) : [];
+    };
+    await world.discord.waitFor(() => (alertsInDm().length > 0 ? true : undefined), { timeoutMs: 10_000, description: 'settings alert DM' });
+    const text = messageText(alertsInDm()[0]!);
+    expect(text).toContain('`/vidu-admin show`');
+    expect(text).toContain('`/vidu-admin resume`');
+    // More refused jobs do not repeat it.
+    for (let i = 0; i < 2; i++) {
+      const raw = world.vidu();
+      await world.discord.injectInteraction(raw);
+      await world.discord.waitFor(() => world.discord.callbacks(raw.id).find((c) => c.status !== 0));
+    }
+    // The incident is recorded as told in the row itself: a restart (which checks at ready) stays quiet.
+    const ns = openNamespaces({ kind: 'sqlite', file });
+    try {
+      const end = Date.now() + 10_000;
+      while (!(await ns.settings.get<{ failedClosed?: { alerted: boolean } }>(DEFAULT_IDS.guildId))?.failedClosed?.alerted) {
+        if (Date.now() > end) throw new Error('timed out waiting for the alert to be recorded');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await Promise.all(Object.values(ns).map((k) => k.disconnect()));
+    }
+    const readyBefore = world.logs.filter((l) => l.includes('"msg":"ready"')).length;
+    await world.crash();
+    await world.restart();
+    await world.discord.waitFor(() => (world.logs.filter((l) => l.includes('"msg":"ready"')).length > readyBefore ? true : undefined), {
+      timeoutMs: 10_000,
+      description: 'ready again',
+    });
+    expect(alertsInDm()).toHaveLength(1);
+    expect(world.logs.filter((l) => l.includes('admins warned: settings unreadable'))).toHaveLength(1);
+
+    // /vidu-admin show says what happened; resume ends the incident.
+    expect(await adminCommand(world, ['show'])).toMatch(/The stored settings could not be read <t:\d+:R> and were replaced by these defaults, paused\./);
+    await adminCommand(world, ['resume']);
+    expect(await adminCommand(world, ['show'])).not.toContain('could not be read');
   });
 });

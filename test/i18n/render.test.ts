@@ -141,8 +141,12 @@ describe('refusals from limits and server rules, per locale', () => {
 
   it('describeReservationRefusal', () => {
     const r = { ok: false, scope: 'server', weight: 10, used: 5, limit: 8, resetsAt: 86_400_000 } as const;
-    expect(describeReservationRefusal(r, 'zh-CN')).toContain('本服务器今天在 8 中只剩 3');
-    expect(describeReservationRefusal(r, 'zh-CN')).toContain('<t:86400:t>');
-    expect(describeReservationRefusal(r)).toContain('this server has only 3 of 8 left today');
+    expect(describeReservationRefusal(r, 'zh-CN')).toContain('本服务器今天的额度 8 中已用 5，只剩 3');
+    // The same relative reset timestamp as the operator's caps, in every locale.
+    for (const locale of ['en-US', 'zh-CN', 'ja', 'ko', 'es-ES']) {
+      expect(describeReservationRefusal(r, locale)).toContain('<t:86400:R>');
+      expect(describeReservationRefusal({ ...r, scope: 'member' }, locale)).toContain('<t:86400:R>');
+    }
+    expect(describeReservationRefusal(r)).toContain('this server has only 3 left of its 8 today (5 used). It resets <t:86400:R>.');
   });
 });

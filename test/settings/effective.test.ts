@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { buildGenerationRequest } from '../../src/generation/request.js';
 import { applyDefaults, describeDefaultNote, offPeakAllowed, type TypedOptions } from '../../src/settings/effective.js';
 import { DEFAULT_MEMBER_PREFS, MemberPrefsSchema, type MemberPrefs } from '../../src/settings/member.js';
-import { DEFAULT_SETTINGS, GuildSettingsSchema, checkCaps, type GuildSettings } from '../../src/settings/settings.js';
+import {
+  DEFAULT_SETTINGS,
+  GuildSettingsSchema,
+  checkCaps,
+  describeSettingsRefusal,
+  withOffPeakPolicy,
+  type GuildSettings,
+} from '../../src/settings/settings.js';
 
 const none: TypedOptions = { model: null, duration: null, resolution: null, aspectRatio: null, audio: null };
 const prefs = (p: Partial<MemberPrefs>) => MemberPrefsSchema.parse(p);
@@ -115,7 +122,7 @@ describe('off-peak, audio type and private replies', () => {
   it('off-peak from the default where the server allows it; reported where it does not', () => {
     const p = prefs({ offPeak: true, audioType: 'speech_only' });
     expect(applyDefaults(none, p, DEFAULT_SETTINGS, inGuild).options).toMatchObject({ offPeak: true, audioType: 'speech_only' });
-    const refused = applyDefaults(none, p, DEFAULT_SETTINGS, { ...inGuild, offPeakAllowed: false });
+    const refused = applyDefaults(none, p, server({ offPeak: 'forbid' }), inGuild);
     expect(refused.options.offPeak ?? null).toBeNull();
     expect(refused.notes).toEqual([{ code: 'off_peak' }]);
   });
@@ -137,12 +144,44 @@ describe('off-peak, audio type and private replies', () => {
 });
 
 describe('offPeakAllowed', () => {
-  it.each<[unknown, boolean]>([
+  it.each<[undefined | 'allow' | 'forbid' | 'force', boolean]>([
     [undefined, true],
     ['allow', true],
     ['forbid', false],
     ['force', false],
   ])('server off-peak policy %s → members may choose: %s', (policy, allowed) => {
-    expect(offPeakAllowed({ ...DEFAULT_SETTINGS, ...(policy === undefined ? {} : { offPeak: policy }) })).toBe(allowed);
+    expect(offPeakAllowed(server(policy === undefined ? {} : { offPeak: policy }))).toBe(allowed);
+  });
+});
+
+describe('the server off-peak policy (/vidu-admin off_peak) in the precedence', () => {
+  const off = (o: Partial<TypedOptions>) => ({ ...none, offPeak: null, ...o });
+  it.each<[string, 'allow' | 'forbid' | 'force', Partial<TypedOptions>, Partial<MemberPrefs>, boolean | null, string[]]>([
+    ['allow: the member default applies', 'allow', {}, { offPeak: true }, true, []],
+    ['allow: nothing set, not off-peak', 'allow', {}, {}, null, []],
+    ['allow: typed false beats the default', 'allow', { offPeak: false }, { offPeak: true }, false, []],
+    ['forbid: the member default is left out, with a note', 'forbid', {}, { offPeak: true }, null, ['off_peak']],
+    ['forbid: typed true stays for the caps check to refuse', 'forbid', { offPeak: true }, {}, true, []],
+    ['force: every job, with no default', 'force', {}, {}, true, []],
+    ['force: the member default off does not matter', 'force', {}, { offPeak: false }, true, []],
+    ['force: a default audio off is overridden (off-peak needs audio), with a note', 'force', {}, { audio: false }, true, ['off_peak_audio']],
+    ['force: typed audio off is left for the caps check to refuse', 'force', { audio: false }, {}, null, []],
+  ])('%s', (_name, policy, typed, p, offPeak, notes) => {
+    const s = server({ offPeak: policy });
+    const eff = applyDefaults(off(typed), prefs(p), s, inGuild);
+    expect(eff.options.offPeak ?? null).toBe(offPeak);
+    expect(eff.notes.map((n) => n.code)).toEqual(notes);
+  });
+
+  it('checkCaps refuses what the policy does not allow, and withOffPeakPolicy forces the rest', () => {
+    const request = (o: { audio: boolean; offPeak?: true }) => ({ model: 'viduq3-turbo' as const, resolution: '720p' as const, duration: 5, ...o });
+    expect(checkCaps(server({ offPeak: 'forbid' }), request({ audio: true, offPeak: true }))).toEqual({ code: 'off_peak_forbidden' });
+    expect(checkCaps(server({ offPeak: 'forbid' }), request({ audio: true }))).toBeUndefined();
+    expect(checkCaps(server({ offPeak: 'force' }), request({ audio: false }))).toEqual({ code: 'off_peak_needs_audio' });
+    expect(checkCaps(server({ offPeak: 'allow' }), request({ audio: true, offPeak: true }))).toBeUndefined();
+    expect(withOffPeakPolicy(server({ offPeak: 'force' }), request({ audio: true })).offPeak).toBe(true);
+    expect(withOffPeakPolicy(server({ offPeak: 'allow' }), request({ audio: true })).offPeak).toBeUndefined();
+    expect(describeSettingsRefusal({ code: 'off_peak_forbidden' })).toContain('does not allow off-peak');
+    expect(describeDefaultNote({ code: 'off_peak_audio' })).toContain('your default audio off was not used');
   });
 });

@@ -41,7 +41,9 @@ describe('usage ledger over a real SQLite store', () => {
     const refused = await ledger.reserve('g1', 'u1', 10, limits, 'job2');
     expect(refused).toMatchObject({ ok: false, scope: 'member', used: 15, limit: 20, weight: 10 });
     if (refused.ok) throw new Error('unreachable');
-    expect(describeReservationRefusal(refused)).toContain('weighs 10 video-seconds, but you have only 5 of 20 left today');
+    expect(describeReservationRefusal(refused)).toBe(
+      `This video weighs 10 video-seconds, but you have only 5 left of this server's 20 per member today (15 used). It resets <t:${Date.UTC(2026, 10, 25) / 1000}:R>. Try a shorter or cheaper video (viduq3-turbo weighs half of viduq3-pro). Nothing was started.`,
+    );
     expect(await ledger.reserve('g1', 'u2', 10, limits, 'job3')).toMatchObject({ ok: true, serverLeft: 5 });
     expect(await ledger.reserve('g1', 'u3', 10, limits, 'job4')).toMatchObject({ ok: false, scope: 'server', used: 25 });
     // Another server is separate.

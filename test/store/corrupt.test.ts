@@ -89,6 +89,24 @@ describe.each(locations)('corrupted rows at start (%s)', (_kind, where) => {
     expect(corrupt.filter((c) => c.key === id)).toHaveLength(1);
   });
 
+  it('getMany sets bad rows aside like get does, and still returns the good ones', async () => {
+    const { store, good, corrupt, raw } = await seeded();
+    const ids = [good.id, 'shape', 'missing', 'nullrow'];
+    const values = await store.getMany(ids);
+    expect(values.map((v) => v?.id)).toEqual([good.id, undefined, undefined, undefined]);
+    expect(corrupt).toEqual([expect.objectContaining({ family: 'task', key: 'shape', quarantineKey: 'quarantine:task:shape' })]);
+    expect(((await raw.meta.get('quarantine:task:shape')) as { family: string }).family).toBe('task');
+    expect((await store.listPending()).map((e) => e.id)).not.toContain('shape');
+    // A row that is not JSON fails keyv's whole batch: it is set aside alone, the rest still read.
+    const again = await store.getMany([good.id, 'notjson']);
+    expect(again.map((v) => v?.id)).toEqual([good.id, undefined]);
+    const tasks = () => corrupt.filter((c) => c.family === 'task').map((c) => c.key);
+    expect(tasks()).toEqual(['shape', 'notjson']);
+    // Set aside once: later reads are a plain "absent" and report nothing more.
+    expect((await store.getMany(['shape', 'notjson'])).every((v) => v === undefined)).toBe(true);
+    expect(tasks()).toEqual(['shape', 'notjson']);
+  });
+
   it('a task row that is null reads as absent (nothing to set aside)', async () => {
     const { store } = await seeded();
     await expect(store.get('nullrow')).resolves.toBeUndefined();

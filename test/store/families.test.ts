@@ -84,7 +84,9 @@ describe('a stored value that does not parse', () => {
     cache.stop();
     expect(cache.get('g3')).toEqual(good);
     // Never the defaults: those would drop the server's channel/role limits and caps.
-    expect(cache.get('g4')).toEqual({ ...DEFAULT_SETTINGS, paused: true });
+    expect(cache.get('g4')).toEqual({ ...DEFAULT_SETTINGS, paused: true, failedClosed: { at: expect.any(Number) as number, alerted: false } });
+    // The incident waits for its one admin alert (src/settings/alerts.ts).
+    expect(cache.failedClosedUnalerted()).toEqual(['g4']);
     expect((await store.settings.get('g4'))?.paused).toBe(true);
     expect(lines.some((l) => l.includes('stored settings do not parse') && l.includes('g4'))).toBe(true);
   });

@@ -8,6 +8,10 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { RequestError } from '../../src/generation/errors.js';
 import { resolveSubjects } from '../../src/generation/subjects.js';
 import {
+  LibraryBytesError,
+  MAX_LIBRARY_BYTES_PER_MEMBER,
+  MAX_LIBRARY_BYTES_PER_SERVER,
+  SUBJECT_TTL_MS,
   LibraryFullError,
   LibraryAccessError,
   LibraryImageMissingError,
@@ -114,7 +118,7 @@ describe('createSubjectLibrary (over a real SQLite store)', () => {
   const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
 
   it('reads a stored index and treats a damaged one as empty', async () => {
-    const library = createSubjectLibrary(store);
+    const library = createSubjectLibrary(store, { now: () => 100_000 });
     const raw = new Keyv({ store: new KeyvSqlite({ uri: `sqlite://${file}` }), namespace: 'meta' });
     try {
       await raw.set('subjects:501', [entry('cat', 2)]);
@@ -128,7 +132,7 @@ describe('createSubjectLibrary (over a real SQLite store)', () => {
   });
 
   it('saves, resolves library image URLs to the bytes, and refuses them once removed', async () => {
-    const library = createSubjectLibrary(store);
+    const library = createSubjectLibrary(store, { now: () => 100_000 });
     expect(
       await library.save(
         '42',
@@ -157,7 +161,7 @@ describe('createSubjectLibrary (over a real SQLite store)', () => {
   });
 
   it('a replaced subject with fewer images makes the old third URL missing', async () => {
-    const library = createSubjectLibrary(store);
+    const library = createSubjectLibrary(store, { now: () => 100_000 });
     await library.save(
       '43',
       'dog',
@@ -172,11 +176,65 @@ describe('createSubjectLibrary (over a real SQLite store)', () => {
   });
 
   it(`holds at most ${MAX_LIBRARY_SUBJECTS} subjects per member`, async () => {
-    const library = createSubjectLibrary(store);
+    const library = createSubjectLibrary(store, { now: () => 100_000 });
     for (let i = 0; i < MAX_LIBRARY_SUBJECTS; i++) await library.save('44', `s${i}`, [{ bytes: png, mimeType: 'image/png' }], i);
     const err = await library.save('44', 'one-more', [{ bytes: png, mimeType: 'image/png' }], 99).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LibraryFullError);
     expect((err as LibraryFullError).names).toHaveLength(MAX_LIBRARY_SUBJECTS);
     expect((await library.save('7', 'one-more', [{ bytes: png, mimeType: 'image/png' }], 99)).count).toBe(1);
+  });
+
+  const jpegOf = (n: number) => ({ bytes: Buffer.concat([jpeg, Buffer.alloc(n - jpeg.length)]), mimeType: 'image/jpeg' as const });
+
+  it('caps the bytes one member keeps; a replacement counts without the images it replaces; nothing is written when refused', async () => {
+    const library = createSubjectLibrary(store, { now: () => 100_000 });
+    const third = Math.floor(MAX_LIBRARY_BYTES_PER_MEMBER / 3);
+    await library.save('45', 'a', [jpegOf(third)], 1);
+    await library.save('45', 'b', [jpegOf(third)], 2);
+    const err = await library.save('45', 'c', [jpegOf(third), jpegOf(1000)], 3).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LibraryBytesError);
+    expect(err).toMatchObject({ scope: 'member', used: 2 * third, limit: MAX_LIBRARY_BYTES_PER_MEMBER, needed: third + 1000 });
+    expect((await library.list('45')).map((e) => e.name)).toEqual(['a', 'b']);
+    expect(await library.images('45', 'c')).toBeUndefined();
+    // Replacing b with the same size fits: b's old bytes no longer count.
+    expect(await library.save('45', 'b', [jpegOf(third)], 4)).toMatchObject({ replaced: true, count: 2 });
+    expect((await library.usage('45', null)).member).toBe(2 * third);
+  });
+
+  it('caps the bytes the members of one server keep, counting removed subjects no more', async () => {
+    const library = createSubjectLibrary(store, { now: () => 100_000 });
+    const big = Math.floor(MAX_LIBRARY_BYTES_PER_MEMBER * 0.9);
+    const members = Math.floor(MAX_LIBRARY_BYTES_PER_SERVER / big);
+    for (let i = 0; i < members; i++) await library.save(`9${i}`, 'x', [jpegOf(big)], 1, { guildId: 'g-full' });
+    const used = members * big;
+    expect((await library.usage('90', 'g-full')).server).toBe(used);
+    const err = await library.save('8001', 'y', [jpegOf(MAX_LIBRARY_BYTES_PER_SERVER - used + 1)], 2, { guildId: 'g-full' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'LibraryBytesError', scope: 'server', used, limit: MAX_LIBRARY_BYTES_PER_SERVER });
+    expect(await library.list('8001')).toEqual([]);
+    // Saved from a DM or another server, the same images are fine: the cap is this server's.
+    expect((await library.save('8001', 'y', [jpegOf(1000)], 2, { guildId: 'g-other' })).count).toBe(1);
+    // One member removes theirs: room again.
+    await library.remove('90', 'x');
+    expect((await library.save('8002', 'y', [jpegOf(big)], 3, { guildId: 'g-full' })).count).toBe(1);
+  });
+
+  it(`a subject no job used for ${SUBJECT_TTL_MS / 86_400_000} days is gone; a job using it renews it`, async () => {
+    let now = 1_000_000;
+    const library = createSubjectLibrary(store, { now: () => now });
+    await library.save('46', 'old', [{ bytes: png, mimeType: 'image/png' }], now);
+    await library.save('46', 'used', [{ bytes: png, mimeType: 'image/png' }], now);
+    const [usedRef] = libraryAttachments('46', (await library.find('46', 'used'))!);
+    now += SUBJECT_TTL_MS - 1000;
+    // A job reads it just before it would expire: its life starts again.
+    expect(await library.image(usedRef!.url, '46')).toEqual(png);
+    expect((await library.find('46', 'used'))?.usedAt).toBe(now);
+    now += 2000;
+    expect((await library.list('46')).map((e) => e.name)).toEqual(['used']);
+    const [oldRef] = libraryAttachments('46', { name: 'old', createdAt: 0, images: [{ mimeType: 'image/png', bytes: png.length }] });
+    await expect(library.image(oldRef!.url, '46')).rejects.toBeInstanceOf(LibraryImageMissingError);
+    now += SUBJECT_TTL_MS - 3000;
+    expect((await library.list('46')).map((e) => e.name)).toEqual(['used']);
+    now += 2000;
+    expect(await library.list('46')).toEqual([]);
   });
 });

@@ -39,3 +39,38 @@ export function jpegBytes(size = 64): Buffer {
   const head = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]);
   return Buffer.concat([head, Buffer.alloc(Math.max(0, size - head.length - 2), 0x11), Buffer.from([0xff, 0xd9])]);
 }
+
+/**
+ * A real picture made by ffmpeg (`testsrc2`, plus noise so that it does not compress to nothing,
+ * as with a photo): PNG, JPEG, WebP or GIF bytes of `width`×`height`.
+ */
+export async function makeImage(width: number, height: number, format: 'png' | 'jpg' | 'webp' | 'gif' = 'png', noise = 20): Promise<Buffer> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const codec = {
+    png: ['-c:v', 'png', '-f', 'image2pipe'],
+    jpg: ['-c:v', 'mjpeg', '-q:v', '2', '-f', 'image2pipe'],
+    webp: ['-c:v', 'libwebp', '-f', 'webp'],
+    gif: ['-f', 'gif'],
+  }[format];
+  const { stdout } = await promisify(execFile)(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${width}x${height}:rate=1:duration=1`,
+      '-vf',
+      `noise=alls=${noise}:allf=t${format === 'jpg' ? ',format=yuvj420p' : ''}`,
+      '-frames:v',
+      '1',
+      ...codec,
+      'pipe:1',
+    ],
+    { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+  );
+  return stdout;
+}
