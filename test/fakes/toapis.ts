@@ -205,6 +205,11 @@ export interface FakeToapis {
     stale: { count: number; ageS: number };
     /** Sends (or re-sends) the final event of a finished task now, with the same event id. */
     send(taskId: string): Promise<void>;
+    /**
+     * Asked once per final event before it is sent (the soak's seeded faults): lose it, send it
+     * late (ms after the finish) or twice. Default: every event on time, once.
+     */
+    chaos?: () => { lose: boolean; delayMs: number; duplicate: boolean };
   };
   /** When the final event of a task was first due (its finish time, `Date.now()` ms). */
   finishedAt: Map<string, number>;
@@ -516,15 +521,20 @@ export async function startFakeToapis(options: FakeToapisOptions = {}): Promise<
   };
   const whenFinished = (task: FakeTask): void => {
     if (!webhookOf() || task.plan.neverFinish === true) return;
+    const fault = fake.webhooks.chaos?.() ?? { lose: false, delayMs: 0, duplicate: false };
     later(Math.max(0, finishesAt(task) - now()), () => {
       fake.finishedAt.set(task.id, Date.now());
+      if (fault.lose) return;
       if (fake.webhooks.lose > 0) {
         fake.webhooks.lose -= 1;
         return;
       }
-      const twice = fake.webhooks.duplicate > 0;
-      if (twice) fake.webhooks.duplicate -= 1;
-      void deliver(task, true).then(() => (twice ? deliver(task, false) : undefined));
+      let twice = fault.duplicate;
+      if (!twice && fake.webhooks.duplicate > 0) {
+        fake.webhooks.duplicate -= 1;
+        twice = true;
+      }
+      later(fault.delayMs, () => void deliver(task, true).then(() => (twice ? deliver(task, false) : undefined)));
     });
   };
   fake.webhooks.send = async (taskId) => {

@@ -87,11 +87,7 @@ export function drawDiscordFault(random: Random): DiscordFault {
   return r < 0.9 ? { kind: '50027' } : { kind: '10008' };
 }
 
-/**
- * Webhook-event faults (lost, late, duplicated), for when the fake toapis sends task events
- * (issue 10). The soak asks the fake for a `webhookChaos` option; until a fake offers it, the
- * soak reports these as "not exercised" instead of pretending.
- */
+/** Webhook-event faults (lost, late, duplicated), decided once per final event the fake toapis sends. */
 export interface WebhookChaos {
   /** For one event about to be sent: drop it, delay it (ms), or send it twice. */
   decide(): { lose: boolean; delayMs: number; duplicate: boolean };
