@@ -14,7 +14,7 @@ import { FrameExtractionError, LAST_FRAME_SCHEME } from './frames.js';
 import { fetchRefusalFailure } from './fetch-failure.js';
 import { LIBRARY_SCHEME, LibraryAccessError, LibraryImageMissingError } from '../subjects/library.js';
 import type { TaskRecord } from './record.js';
-import { nextPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
+import { nextPollDelayMs, offPeakPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
 import type { TaskRepository } from '../store/index.js';
 
 export interface EngineEvents {
@@ -192,7 +192,7 @@ export function createEngine(options: EngineOptions) {
       state: 'running',
       upstream: { taskId: task.id, status: task.status, progress: task.progress ?? 0, submittedAt: at },
       deadlineAt: at + (record.request.offPeak ? Math.max(options.taskDeadlineMs, OFF_PEAK_DEADLINE_MS) : options.taskDeadlineMs),
-      nextAt: at + (options.push?.firstLookMs?.(record) ?? schedule.firstPollMs),
+      nextAt: at + (record.request.offPeak ? offPeakPollDelayMs(schedule, random) : (options.push?.firstLookMs?.(record) ?? schedule.firstPollMs)),
       attempts: 0,
       polls: 0,
     });
@@ -285,8 +285,10 @@ export function createEngine(options: EngineOptions) {
       attempts: 0,
       nextAt:
         now() +
-        (options.pollDelayMs?.(record, phase === 'queued' ? 'queued' : 'running', task.progress ?? up.progress) ??
-          nextPollDelayMs(phase === 'queued' ? 'queued' : 'running', schedule, random)),
+        (record.request.offPeak
+          ? offPeakPollDelayMs(schedule, random)
+          : (options.pollDelayMs?.(record, phase === 'queued' ? 'queued' : 'running', task.progress ?? up.progress) ??
+            nextPollDelayMs(phase === 'queued' ? 'queued' : 'running', schedule, random))),
     });
     // Stop pressed while this look ran: close now rather than edit the card back to progress.
     return (await closeIfStopped(rec)) ?? delivery.showProgress(rec);

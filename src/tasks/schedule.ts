@@ -19,6 +19,11 @@ export const SCHEDULE_DEFAULTS = {
   runningMaxMs: 15_000,
   /** Longest gap between two looks when the finish looks far away, ms. */
   adaptiveMaxMs: 30_000,
+  /**
+   * Gap between two looks at an off-peak task, ms: it may take up to 48 h and its card shows the
+   * latest time, not a countdown, so a look every 5 min (≤ 576 in 48 h) instead of every 10–30 s.
+   */
+  offPeakPollMs: 300_000,
   /** Retry of a failed step (store, network), doubled per attempt up to the cap, ms. */
   retryBaseMs: 2_000,
   retryCapMs: 60_000,
@@ -44,6 +49,11 @@ export function scaledSchedule(scale: number): Schedule {
 }
 
 export type Phase = 'queued' | 'running';
+
+/** The next look at an off-peak task, ms from now: {@link SCHEDULE_DEFAULTS.offPeakPollMs} ± 20 %. */
+export function offPeakPollDelayMs(schedule: Schedule, random: () => number): number {
+  return Math.round(schedule.offPeakPollMs * (0.8 + 0.4 * random()));
+}
 
 /** What is known about a task when its next look is chosen; every field is optional evidence. */
 export interface PollHint {

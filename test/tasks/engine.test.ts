@@ -151,6 +151,25 @@ describe('a finished job’s spend is settled before it is marked done', () => {
   });
 });
 
+describe('off-peak jobs are looked at rarely', () => {
+  it('the first look and every look after come 5 min (±20 %) apart, not every few seconds', async () => {
+    const base = record({ now: NOW - 1000, raw: { offPeak: true } });
+    expect(base.request.offPeak).toBe(true);
+    const rec = await stored({ state: 'submitting', request: base.request });
+    const s = setup({ submit: () => ({ id: 'task-op', status: 'queued' }), getTask: (id) => (id === 'task-op' ? { id, status: 'queued' } : notFound()) });
+    const submitted = await s.engine.step(rec.id);
+    expect(submitted?.state).toBe('running');
+    const window = [0.8 * SCHEDULE_DEFAULTS.offPeakPollMs, 1.2 * SCHEDULE_DEFAULTS.offPeakPollMs];
+    expect(submitted!.nextAt - NOW).toBeGreaterThanOrEqual(window[0]!);
+    expect(submitted!.nextAt - NOW).toBeLessThanOrEqual(window[1]!);
+    await store.put({ ...submitted!, nextAt: NOW });
+    const looked = await s.engine.step(rec.id);
+    expect(s.calls.filter((c) => c === 'get:task-op')).toHaveLength(1);
+    expect(looked!.nextAt - NOW).toBeGreaterThanOrEqual(window[0]!);
+    expect(looked!.nextAt - NOW).toBeLessThanOrEqual(window[1]!);
+  });
+});
+
 describe('poll failures are stored as reason codes', () => {
   const running = () => stored({ state: 'running', upstream: { taskId: 'task-9', status: 'processing', progress: 10, submittedAt: NOW - 5000 } });
 
