@@ -12,22 +12,20 @@ import { startFakeDiscord, visibleAttachments, type FakeDiscord } from '../fakes
 import { DEFAULT_IDS, slashCommand, snowflake, type RawInteraction } from '../fakes/interactions.js';
 import { startFakeToapis, type FakeToapis } from '../fakes/toapis.js';
 import { API_KEY, BOT_TOKEN, isFinal } from '../e2e/world.js';
+import { REDIS_DB_OFFSET, redisDatabaseUrl } from '../support/redis.js';
 
 /**
  * `src/shard.ts` for real: discord.js's ShardingManager forks two shard processes (src/main.ts
  * under tsx) against one fake Discord with two gateway shards, one fake toapis and one Redis
- * (DB 13). Jobs run in a guild of each shard and in a DM; one shard is SIGKILLed mid-job and
+ * (a database of its own). Jobs run in a guild of each shard and in a DM; one shard is SIGKILLed mid-job and
  * comes back. Every job must be delivered exactly once, by the shard that owns it.
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-function redisUrl(): string {
-  const url = new URL(process.env.REDIS_URL!);
-  url.pathname = '/13';
-  return url.toString();
-}
+/** The shards' own database (emptied before and after). */
+const redisUrl = () => redisDatabaseUrl(REDIS_DB_OFFSET.shards);
 
 /** The manager process; its shards inherit its stdout, so `lines` holds every process's log. */
 function spawnShards(env: Record<string, string>, cwd: string) {
@@ -66,7 +64,7 @@ async function until<T>(check: () => T | undefined | false, what: string, timeou
 
 const shardOf = (guildId: string | null) => (guildId === null ? 0 : Number((BigInt(guildId) >> 22n) % 2n));
 
-describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes (DB 13)', () => {
+describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes (own database)', () => {
   // Consecutive timestamps: (id >> 22) % 2 puts one guild on each shard.
   const base = BigInt(DEFAULT_IDS.guildId);
   const guildIds = [base, base + (1n << 22n)].map(String).sort((a, b) => shardOf(a) - shardOf(b));
