@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments } from '../fakes/discord.js';
-import { rawUser, slashCommand, type RawCommandOption, type RawInteraction } from '../fakes/interactions.js';
+import { rawUser, slashCommand, type RawInteraction } from '../fakes/interactions.js';
+import { admin, PLAIN } from '../support/admin.js';
 import { messageText, startWorld, type World } from './world.js';
 
 let world: World | undefined;
@@ -8,40 +9,6 @@ afterEach(async () => {
   await world?.close();
   world = undefined;
 });
-
-const MANAGE_GUILD = 1n << 5n;
-const PLAIN = (1n << 10n) | (1n << 11n); // view + send
-
-/** `/vidu-admin <sub…>` by an admin. */
-async function admin(w: World, path: string[], options: RawCommandOption[] = []) {
-  const [first, second] = path;
-  const inner: RawCommandOption[] = second ? [{ name: first!, type: 2, options: [{ name: second, type: 1, options }] }] : [{ name: first!, type: 1, options }];
-  const raw = slashCommand({ name: 'vidu-admin', options: inner, memberPermissions: MANAGE_GUILD | PLAIN, user: rawUser({ id: '1300000000000000999' }) });
-  // Channel and role options resolve in `data.resolved`, as Discord sends them.
-  const resolved: Partial<Record<string, Record<string, unknown>>> = {};
-  for (const o of options) {
-    if (o.type === 7) (resolved.channels ??= {})[String(o.value)] = { id: o.value, type: 0, name: 'videos', permissions: '0' };
-    if (o.type === 8)
-      (resolved.roles ??= {})[String(o.value)] = {
-        id: o.value,
-        name: 'creators',
-        color: 0,
-        hoist: false,
-        position: 1,
-        permissions: '0',
-        managed: false,
-        mentionable: false,
-        flags: 0,
-      };
-  }
-  if (Object.keys(resolved).length > 0) raw.data.resolved = resolved;
-  await w.discord.injectInteraction(raw);
-  const reply = await w.discord.waitFor(() => {
-    const m = w.discord.originalMessage(raw.token);
-    return m && !m.loading ? m : undefined;
-  });
-  return reply.content;
-}
 
 /** A member's /vidu; resolves with the immediate refusal text, or undefined when it was accepted. */
 async function member(w: World, raw: RawInteraction): Promise<string | undefined> {
