@@ -12,6 +12,7 @@ import { startFakeDiscord, visibleAttachments, type FakeDiscord } from '../fakes
 import { DEFAULT_IDS, slashCommand, snowflake, type RawInteraction } from '../fakes/interactions.js';
 import { startFakeToapis, type FakeToapis } from '../fakes/toapis.js';
 import { API_KEY, BOT_TOKEN, isFinal } from '../e2e/world.js';
+import { botEnv } from '../support/child.js';
 import { REDIS_DB_OFFSET, redisDatabaseUrl } from '../support/redis.js';
 
 /**
@@ -89,17 +90,11 @@ describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes
     });
     dir = await mkdtemp(join(tmpdir(), 'vidu-shards-'));
     shards = spawnShards(
-      {
-        DISCORD_TOKEN: BOT_TOKEN,
-        TOAPIS_API_KEY: API_KEY,
-        TOAPIS_BASE_URL: toapis.url,
-        DISCORD_API_URL: discord.apiUrl,
-        STORE_URL: redisUrl(),
-        LOG_LEVEL: 'info',
-        VIDU_TIME_SCALE: '0.02',
-        // Taken from GET /gateway/bot (the fake says 2).
-        VIDU_SHARDS: 'auto',
-      },
+      botEnv(
+        { discordToken: BOT_TOKEN, toapisApiKey: API_KEY, toapisUrl: toapis.url, discordApiUrl: discord.apiUrl, storeUrl: redisUrl() },
+        // VIDU_SHARDS auto: taken from GET /gateway/bot (the fake says 2).
+        { VIDU_TIME_SCALE: '0.02', VIDU_SHARDS: 'auto' },
+      ),
       dir,
     );
     // Not 'all shards ready': the manager logs that on discord.js's shard `ready` (the gateway
