@@ -38,11 +38,19 @@ export const SCHEDULE_DEFAULTS = {
 
 export type Schedule = { -readonly [K in keyof typeof SCHEDULE_DEFAULTS]: number };
 
+/**
+ * Every interval of `defaults` (ms) multiplied by `scale` (`VIDU_TIME_SCALE`: tests and
+ * benchmarks run compressed), rounded, never below 1 ms.
+ */
+export function scaleIntervals<T extends Record<string, number>>(defaults: T, scale: number): { -readonly [K in keyof T]: number } {
+  const out = {} as { -readonly [K in keyof T]: number };
+  for (const [k, v] of Object.entries(defaults)) out[k as keyof T] = Math.max(1, Math.round(v * scale));
+  return out;
+}
+
 /** The schedule with every interval multiplied by `scale` (tests and benchmarks run compressed). */
 export function scaledSchedule(scale: number): Schedule {
-  const out = {} as Schedule;
-  for (const [k, v] of Object.entries(SCHEDULE_DEFAULTS)) out[k as keyof Schedule] = Math.max(1, Math.round(v * scale));
-  return out;
+  return scaleIntervals(SCHEDULE_DEFAULTS, scale);
 }
 
 export type Phase = 'queued' | 'running';
