@@ -52,7 +52,7 @@ export async function startPrivateRedis(): Promise<{ url: string; pause(): void;
  * Tests that empty a Redis database of their own (FLUSHDB, or a store that must start with no
  * pending jobs), by offset: each offset names one such test. See {@link redisDatabaseUrl}.
  */
-export const REDIS_DB_OFFSET = { storeFaults: 1, shards: 2 } as const;
+export const REDIS_DB_OFFSET = { storeFaults: 1, shards: 2, pendingRace: 3 } as const;
 
 /**
  * `REDIS_URL` with its database number moved by `offset` (mod 16, Redis's default count), for a
