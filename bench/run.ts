@@ -294,7 +294,7 @@ async function populate(storeUrl: string, toapis: FakeToapis, discord: FakeDisco
             ...base,
             state: 'running',
             reply: { ...base.reply, route: 'channel' },
-            upstream: { taskId, status: 'in_progress', progress: 10, submittedAt: now },
+            upstream: { taskId, status: 'in_progress', phase: 'running', progress: 10, submittedAt: now },
             deadlineAt: now + 3_600_000,
             nextAt: now + Math.floor((n / count) * 15_000),
           };

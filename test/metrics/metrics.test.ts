@@ -62,7 +62,7 @@ describe('the text exposition format (prom-client)', () => {
 
 /** A job polling upstream, built the way the command and engine build one. */
 function runningRecord(): TaskRecord {
-  return record({}, { state: 'running', upstream: { taskId: 'video_1', status: 'in_progress', progress: 40, submittedAt: 5_000 } });
+  return record({}, { state: 'running', upstream: { taskId: 'video_1', status: 'in_progress', phase: 'running', progress: 40, submittedAt: 5_000 } });
 }
 
 function done(base: TaskRecord, patch: Partial<TaskRecord>): TaskRecord {

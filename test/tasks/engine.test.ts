@@ -113,7 +113,8 @@ describe('submit', () => {
 });
 
 describe('poll failures are stored as reason codes', () => {
-  const running = () => stored({ state: 'running', upstream: { taskId: 'task-9', status: 'processing', progress: 10, submittedAt: NOW - 5000 } });
+  const running = () =>
+    stored({ state: 'running', upstream: { taskId: 'task-9', status: 'processing', phase: 'running', progress: 10, submittedAt: NOW - 5000 } });
 
   it('the upstream’s words are kept sanitised as upstream_said (our key masked), not as text', async () => {
     const rec = await running();
