@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createFitter } from '../src/media/fit.js';
+import { clipArgs } from '../test/support/videos.js';
 import { procMemory, resetPeakRss } from './lib.js';
 
 const MIB = 1024 * 1024;
@@ -26,39 +27,9 @@ function children(): number[] {
   }
 }
 
-/** A `testsrc2` + `sine` clip with noise (real footage is noisy; a clean pattern compresses to nothing). */
+/** An 8 s (or 2 s) 1080p24 clip with noise (real footage is noisy; a clean pattern compresses to nothing). */
 function makeClip(path: string, durationS: number): void {
-  execFileSync('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=1920x1080:rate=24:duration=${durationS}`,
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=frequency=440:sample_rate=48000:duration=${durationS}`,
-    '-vf',
-    'noise=alls=6:allf=t',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-qp',
-    '16',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '128k',
-    '-t',
-    String(durationS),
-    path,
-  ]);
+  execFileSync('ffmpeg', clipArgs(path, { width: 1920, height: 1080, fps: 24, durationS, qp: 16, noise: 6 }));
 }
 
 /** Runs the encode phase in `work` (a temp dir); `quick` uses a 2 s clip. */

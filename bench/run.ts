@@ -27,6 +27,7 @@ import { openStore } from '../src/store/index.js';
 import { startFakeDiscord, visibleAttachments, type FakeDiscord } from '../test/fakes/discord.js';
 import { DEFAULT_IDS, slashCommand, type RawInteraction, type SlashCommandOptions } from '../test/fakes/interactions.js';
 import { FAKE_DEFAULT_PLAN, fakeMp4, startFakeToapis, type FakeTaskPlan, type FakeToapis } from '../test/fakes/toapis.js';
+import { botEnv } from '../test/support/child.js';
 import { encodeRows, phaseEncode } from './encode.js';
 import { runFixedPoller } from './fixed-poller.js';
 import { phaseBurst, phaseWebhooks } from './webhooks.js';
@@ -59,15 +60,7 @@ const round = (x: number, digits = 1) => (Number.isFinite(x) ? Number(x.toFixed(
 const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
 function baseEnv(toapisUrl: string, discord: FakeDiscord, storeUrl: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    DISCORD_TOKEN: BOT_TOKEN,
-    TOAPIS_API_KEY: API_KEY,
-    TOAPIS_BASE_URL: toapisUrl,
-    DISCORD_API_URL: discord.apiUrl,
-    STORE_URL: storeUrl,
-    LOG_LEVEL: 'info',
-    ...extra,
-  };
+  return botEnv({ discordToken: BOT_TOKEN, toapisApiKey: API_KEY, toapisUrl, discordApiUrl: discord.apiUrl, storeUrl }, extra);
 }
 
 async function boot(name: string, env: Record<string, string>): Promise<{ bot: BotProcess; ready: Record<string, unknown> }> {
@@ -301,7 +294,7 @@ async function populate(storeUrl: string, toapis: FakeToapis, discord: FakeDisco
             ...base,
             state: 'running',
             reply: { ...base.reply, route: 'channel' },
-            upstream: { taskId, status: 'in_progress', progress: 10, submittedAt: now },
+            upstream: { taskId, status: 'in_progress', phase: 'running', progress: 10, submittedAt: now },
             deadlineAt: now + 3_600_000,
             nextAt: now + Math.floor((n / count) * 15_000),
           };

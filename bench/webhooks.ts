@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startFakeDiscord, visibleAttachments, type FakeDiscord } from '../test/fakes/discord.js';
 import { DEFAULT_IDS, slashCommand, type RawInteraction } from '../test/fakes/interactions.js';
 import { startFakeToapis, type FakeTaskPlan, type FakeToapis } from '../test/fakes/toapis.js';
+import { botEnv } from '../test/support/child.js';
 import { RATE_GROUPS } from '../src/upstream/ratelimit.js';
 import { freePort, mean, percentile, seeded, sleep, startBotProcess, until } from './lib.js';
 
@@ -47,18 +48,15 @@ async function run(
   const discord = await startFakeDiscord({ botToken: BOT_TOKEN });
   const dir = join(o.work, name);
   mkdirSync(dir, { recursive: true });
-  const env: Record<string, string> = {
-    DISCORD_TOKEN: BOT_TOKEN,
-    TOAPIS_API_KEY: API_KEY,
-    TOAPIS_BASE_URL: toapis.url,
-    DISCORD_API_URL: discord.apiUrl,
-    STORE_URL: `sqlite://${join(dir, 'vidu.sqlite')}`,
-    LOG_LEVEL: 'info',
-    TOAPIS_RATE_GROUP: 'default',
-    HTTP_PORT: String(port),
-    VIDU_USER_MAX_IN_FLIGHT: '10',
-    ...(setup.webhooks ? { TOAPIS_WEBHOOK_SECRET: SECRET } : {}),
-  };
+  const env = botEnv(
+    { discordToken: BOT_TOKEN, toapisApiKey: API_KEY, toapisUrl: toapis.url, discordApiUrl: discord.apiUrl, storeUrl: `sqlite://${join(dir, 'vidu.sqlite')}` },
+    {
+      TOAPIS_RATE_GROUP: 'default',
+      HTTP_PORT: String(port),
+      VIDU_USER_MAX_IN_FLIGHT: '10',
+      ...(setup.webhooks ? { TOAPIS_WEBHOOK_SECRET: SECRET } : {}),
+    },
+  );
   const bot = startBotProcess(env, dir, join(dir, 'bot.log'));
   try {
     await bot.waitForLog((l) => l.msg === 'ready', `${name}: ready`, 180_000);

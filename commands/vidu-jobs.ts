@@ -31,7 +31,7 @@ export function jobStatus(record: TaskRecord, locale = 'en-US'): string {
       return t(locale, 'jobs.status.submitting');
     case 'running': {
       const up = record.upstream;
-      if (!up || up.status === 'queued' || up.status === 'submitted' || up.status === 'pending') return t(locale, 'jobs.status.queued');
+      if (!up || up.phase === 'queued') return t(locale, 'jobs.status.queued');
       return up.progress > 0 ? t(locale, 'jobs.status.generatingPercent', { percent: Math.round(up.progress) }) : t(locale, 'jobs.status.generating');
     }
     case 'delivering':

@@ -100,7 +100,7 @@ async function showStopped(interaction: ChatInputCommandInteraction, ctx: Comman
       completedAt: ctx.now(),
       expiresAt: task.expires_at !== undefined ? task.expires_at * 1000 : undefined,
     };
-    const found: TaskRecord = { ...record, outcome, upstream: { ...record.upstream, status: task.status, progress: 100 }, updatedAt: ctx.now() };
+    const found: TaskRecord = { ...record, outcome, upstream: { ...record.upstream, status: task.status, phase, progress: 100 }, updatedAt: ctx.now() };
     await ctx.store.put(found);
     await repost(interaction, ctx, found, item.url, ephemeral);
     return;

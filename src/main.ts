@@ -387,7 +387,7 @@ export async function startBot(env: Record<string, string | undefined>, override
             store: () => store.ping(),
             gateway: () => Promise.resolve(client.ws.shards.size > 0 && client.ws.shards.every((shard) => shard.status === Status.Ready)),
           },
-          metrics: () => metrics.registry.render(),
+          metrics: () => metrics.render(),
           ...(push ? { routes: push.routes } : {}),
         });
   if (httpServer) logger.info({ port: httpServer.port }, 'serving /healthz and /metrics');

@@ -1,182 +1,16 @@
 /**
- * Prometheus metrics: a small hand-written registry (counters, gauges, histograms with labels,
- * text exposition format 0.0.4) and the bot's own metrics on top of it. Nothing here does I/O;
- * `src/http/server.ts` serves {@link Registry.render}.
+ * Prometheus metrics: the bot's own metrics on a prom-client {@link Registry} (one per
+ * {@link createBotMetrics} call, never prom-client's global one, so tests and shard processes
+ * stay apart). Nothing here does I/O; `src/http/server.ts` serves the rendered text.
  * Format: https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TaskRecord } from './tasks/record.js';
 import type { UpstreamRequestInfo } from './upstream/client.js';
 
-type Labels = Record<string, string>;
-
-/** `a="x",b="y"` with the exposition format's escapes (backslash, quote, newline). */
-function labelText(names: readonly string[], values: readonly string[], extra = ''): string {
-  const parts = names.map((n, i) => `${n}="${(values[i] ?? '').replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
-  if (extra) parts.push(extra);
-  return parts.length ? `{${parts.join(',')}}` : '';
-}
-
-/** Numbers as Prometheus writes them (`+Inf`, `NaN`). */
-function num(v: number): string {
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return Number.isNaN(v) ? 'NaN' : String(v);
-}
-
-abstract class Metric {
-  /** Series by joined label values. */
-  protected readonly series = new Map<string, { values: string[] }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly string[],
-  ) {}
-
-  protected key(labels: Labels): { key: string; values: string[] } {
-    const values = this.labelNames.map((n) => labels[n] ?? '');
-    return { key: values.join('\u0000'), values };
-  }
-
-  abstract readonly type: 'counter' | 'gauge' | 'histogram';
-  abstract lines(): string[];
-
-  render(): string {
-    return [`# HELP ${this.name} ${this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join('\n');
-  }
-}
-
-export class Counter extends Metric {
-  readonly type = 'counter';
-  private readonly counts = new Map<string, number>();
-
-  /** Adds `by` (default 1, never negative) to the series with these labels. */
-  inc(labels: Labels = {}, by = 1): void {
-    if (by < 0) throw new RangeError(`counter ${this.name} cannot decrease`);
-    const { key, values } = this.key(labels);
-    if (!this.series.has(key)) this.series.set(key, { values });
-    this.counts.set(key, (this.counts.get(key) ?? 0) + by);
-  }
-
-  get(labels: Labels = {}): number {
-    return this.counts.get(this.key(labels).key) ?? 0;
-  }
-
-  lines(): string[] {
-    return [...this.series].map(([key, s]) => `${this.name}${labelText(this.labelNames, s.values)} ${num(this.counts.get(key) ?? 0)}`);
-  }
-}
-
-export class Gauge extends Metric {
-  readonly type = 'gauge';
-  private readonly current = new Map<string, number>();
-
-  set(labels: Labels, value: number): void {
-    const { key, values } = this.key(labels);
-    if (!this.series.has(key)) this.series.set(key, { values });
-    this.current.set(key, value);
-  }
-
-  inc(labels: Labels = {}, by = 1): void {
-    this.set(labels, this.get(labels) + by);
-  }
-
-  dec(labels: Labels = {}, by = 1): void {
-    this.set(labels, this.get(labels) - by);
-  }
-
-  get(labels: Labels = {}): number {
-    return this.current.get(this.key(labels).key) ?? 0;
-  }
-
-  lines(): string[] {
-    return [...this.series].map(([key, s]) => `${this.name}${labelText(this.labelNames, s.values)} ${num(this.current.get(key) ?? 0)}`);
-  }
-}
-
-export class Histogram extends Metric {
-  readonly type = 'histogram';
-  private readonly data = new Map<string, { buckets: number[]; sum: number; count: number }>();
-
-  constructor(
-    name: string,
-    help: string,
-    labelNames: readonly string[],
-    readonly bounds: readonly number[],
-  ) {
-    super(name, help, labelNames);
-    if (labelNames.includes('le')) throw new Error('"le" is reserved for histogram buckets');
-  }
-
-  observe(labels: Labels, value: number): void {
-    const { key, values } = this.key(labels);
-    let d = this.data.get(key);
-    if (!d) {
-      this.series.set(key, { values });
-      this.data.set(key, (d = { buckets: this.bounds.map(() => 0), sum: 0, count: 0 }));
-    }
-    for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]!) d.buckets[i]!++;
-    d.sum += value;
-    d.count++;
-  }
-
-  /** Count and sum of one series. */
-  get(labels: Labels = {}): { count: number; sum: number } {
-    const d = this.data.get(this.key(labels).key);
-    return { count: d?.count ?? 0, sum: d?.sum ?? 0 };
-  }
-
-  lines(): string[] {
-    const out: string[] = [];
-    for (const [key, s] of this.series) {
-      const d = this.data.get(key)!;
-      this.bounds.forEach((le, i) => out.push(`${this.name}_bucket${labelText(this.labelNames, s.values, `le="${num(le)}"`)} ${d.buckets[i]}`));
-      out.push(`${this.name}_bucket${labelText(this.labelNames, s.values, 'le="+Inf"')} ${d.count}`);
-      out.push(`${this.name}_sum${labelText(this.labelNames, s.values)} ${num(d.sum)}`);
-      out.push(`${this.name}_count${labelText(this.labelNames, s.values)} ${d.count}`);
-    }
-    return out;
-  }
-}
-
-/** Metrics by name, rendered in registration order; `onCollect` hooks refresh gauges first. */
-export class Registry {
-  private readonly metrics = new Map<string, Metric>();
-  private readonly hooks: (() => void)[] = [];
-
-  private add<M extends Metric>(metric: M): M {
-    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(metric.name)) throw new Error(`invalid metric name ${metric.name}`);
-    if (this.metrics.has(metric.name)) throw new Error(`metric ${metric.name} registered twice`);
-    this.metrics.set(metric.name, metric);
-    return metric;
-  }
-
-  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
-    return this.add(new Counter(name, help, labelNames));
-  }
-
-  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
-    return this.add(new Gauge(name, help, labelNames));
-  }
-
-  histogram(name: string, help: string, labelNames: readonly string[], bounds: readonly number[]): Histogram {
-    return this.add(new Histogram(name, help, labelNames, bounds));
-  }
-
-  /** Runs before every {@link render} (values read at scrape time). */
-  onCollect(hook: () => void): void {
-    this.hooks.push(hook);
-  }
-
-  /** The whole registry in the text exposition format, ending with a newline. */
-  render(): string {
-    for (const hook of this.hooks) hook();
-    return [...this.metrics.values()].map((m) => m.render()).join('\n') + '\n';
-  }
-}
-
-/** Content-Type of {@link Registry.render}'s output. */
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** Content-Type of the rendered metrics (text exposition format 0.0.4). */
+export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** Buckets for delays measured in seconds (polls, deliveries): 50 ms … 10 min. */
 const DELAY_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
@@ -194,42 +28,65 @@ export function finishedOutcome(record: TaskRecord): 'video' | 'link' | 'failed'
  * The bot's metrics. Job gauges are kept from the records the scheduler's steps return (this
  * process's jobs only: with sharding, each shard reports its own).
  */
-export function createBotMetrics(options: { registry?: Registry; process?: boolean } = {}) {
-  const registry = options.registry ?? new Registry();
-  const jobs = registry.gauge('vidu_jobs', 'Jobs this process is working on, by state and model.', ['state', 'model']);
-  const finished = registry.counter('vidu_jobs_finished_total', 'Jobs finished, by model and outcome (video attached, link, failed, undeliverable).', [
-    'model',
-    'outcome',
-  ]);
-  const failures = registry.counter('vidu_job_failures_total', 'Failed jobs by the code the member saw.', ['code']);
-  const upstream = registry.counter('vidu_upstream_requests_total', 'HTTP attempts to toapis, by operation and outcome (ok or the error kind).', [
-    'op',
-    'outcome',
-  ]);
-  const upstreamSeconds = registry.histogram('vidu_upstream_request_duration_seconds', 'Wall time of one toapis attempt.', ['op'], REQUEST_BUCKETS_S);
-  const rateWait = registry.histogram(
-    'vidu_upstream_ratelimit_wait_seconds',
-    'Time a toapis request waited for its budget (the TOAPIS_RATE_GROUP buckets, the upload cap).',
-    [],
-    DELAY_BUCKETS_S,
-  );
-  const pollDelay = registry.histogram(
-    'vidu_poll_delay_seconds',
-    "How late a task's scheduled look (status read or other step) started after it was due.",
-    [],
-    DELAY_BUCKETS_S,
-  );
-  const deliveryDelay = registry.histogram(
-    'vidu_delivery_delay_seconds',
-    'From seeing a finished video upstream to Discord accepting the final message.',
-    ['outcome'],
-    DELAY_BUCKETS_S,
-  );
-  const discordErrors = registry.counter('vidu_discord_errors_total', 'Discord writes that failed, by Discord error code (or HTTP status, or "network").', [
-    'code',
-  ]);
+export function createBotMetrics(options: { process?: boolean } = {}) {
+  const registry = new Registry();
+  const registers = [registry];
+  const jobs = new Gauge({ name: 'vidu_jobs', help: 'Jobs this process is working on, by state and model.', labelNames: ['state', 'model'], registers });
+  const finished = new Counter({
+    name: 'vidu_jobs_finished_total',
+    help: 'Jobs finished, by model and outcome (video attached, link, failed, undeliverable).',
+    labelNames: ['model', 'outcome'],
+    registers,
+  });
+  const failures = new Counter({ name: 'vidu_job_failures_total', help: 'Failed jobs by the code the member saw.', labelNames: ['code'], registers });
+  const upstream = new Counter({
+    name: 'vidu_upstream_requests_total',
+    help: 'HTTP attempts to toapis, by operation and outcome (ok or the error kind).',
+    labelNames: ['op', 'outcome'],
+    registers,
+  });
+  const upstreamSeconds = new Histogram({
+    name: 'vidu_upstream_request_duration_seconds',
+    help: 'Wall time of one toapis attempt.',
+    labelNames: ['op'],
+    buckets: REQUEST_BUCKETS_S,
+    registers,
+  });
+  const rateWait = new Histogram({
+    name: 'vidu_upstream_ratelimit_wait_seconds',
+    help: 'Time a toapis request waited for its budget (the TOAPIS_RATE_GROUP buckets, the upload cap).',
+    buckets: DELAY_BUCKETS_S,
+    registers,
+  });
+  const pollDelay = new Histogram({
+    name: 'vidu_poll_delay_seconds',
+    help: "How late a task's scheduled look (status read or other step) started after it was due.",
+    buckets: DELAY_BUCKETS_S,
+    registers,
+  });
+  const deliveryDelay = new Histogram({
+    name: 'vidu_delivery_delay_seconds',
+    help: 'From seeing a finished video upstream to Discord accepting the final message.',
+    labelNames: ['outcome'],
+    buckets: DELAY_BUCKETS_S,
+    registers,
+  });
+  const discordErrors = new Counter({
+    name: 'vidu_discord_errors_total',
+    help: 'Discord writes that failed, by Discord error code (or HTTP status, or "network").',
+    labelNames: ['code'],
+    registers,
+  });
 
-  const scheduled = registry.gauge('vidu_scheduler_tasks', 'Pending tasks this process has timers for.');
+  let schedulerSize: (() => number) | undefined;
+  new Gauge({
+    name: 'vidu_scheduler_tasks',
+    help: 'Pending tasks this process has timers for.',
+    registers,
+    collect() {
+      this.set(schedulerSize?.() ?? 0);
+    },
+  });
   const known = new Map<string, { state: string; model: string }>();
 
   function jobFinished(record: TaskRecord): void {
@@ -241,10 +98,25 @@ export function createBotMetrics(options: { registry?: Registry; process?: boole
     }
   }
 
+  // Hand-made rather than prom-client's collectDefaultMetrics: these names (and the
+  // since-the-last-scrape event-loop quantiles) are the ones the README and dashboards use.
   if (options.process !== false) {
-    const rss = registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.');
-    const heap = registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use, bytes.');
-    const lag = registry.gauge('nodejs_eventloop_delay_seconds', 'Event-loop delay since the previous scrape, by quantile.', ['quantile']);
+    new Gauge({
+      name: 'process_resident_memory_bytes',
+      help: 'Resident memory size in bytes.',
+      registers,
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
+    new Gauge({
+      name: 'nodejs_heap_used_bytes',
+      help: 'V8 heap in use, bytes.',
+      registers,
+      collect() {
+        this.set(process.memoryUsage().heapUsed);
+      },
+    });
     let loop: IntervalHistogram | undefined;
     try {
       loop = monitorEventLoopDelay({ resolution: 10 });
@@ -252,21 +124,26 @@ export function createBotMetrics(options: { registry?: Registry; process?: boole
     } catch {
       loop = undefined;
     }
-    registry.onCollect(() => {
-      const mem = process.memoryUsage();
-      rss.set({}, mem.rss);
-      heap.set({}, mem.heapUsed);
-      if (loop && loop.count > 0) {
-        lag.set({ quantile: '0.5' }, loop.percentile(50) / 1e9);
-        lag.set({ quantile: '0.99' }, loop.percentile(99) / 1e9);
-        lag.set({ quantile: '1' }, loop.max / 1e9);
+    new Gauge({
+      name: 'nodejs_eventloop_delay_seconds',
+      help: 'Event-loop delay since the previous scrape, by quantile.',
+      labelNames: ['quantile'],
+      registers,
+      collect() {
+        if (!loop || loop.count === 0) return;
+        this.set({ quantile: '0.5' }, loop.percentile(50) / 1e9);
+        this.set({ quantile: '0.99' }, loop.percentile(99) / 1e9);
+        this.set({ quantile: '1' }, loop.max / 1e9);
         loop.reset();
-      }
+      },
     });
   }
 
   return {
-    registry,
+    /** Every metric in the text exposition format ({@link PROMETHEUS_CONTENT_TYPE}), ending with a newline. */
+    render(): Promise<string> {
+      return registry.metrics();
+    },
     /**
      * Follows one job from the record a step returned (`undefined`: the record is gone).
      * `startedAt` is when the step began (ms, the bot's clock): a job whose final message is
@@ -289,14 +166,14 @@ export function createBotMetrics(options: { registry?: Registry; process?: boole
       upstreamSeconds.observe({ op: info.op }, info.durationMs / 1000);
     },
     rateLimitWait(ms: number): void {
-      rateWait.observe({}, ms / 1000);
+      rateWait.observe(ms / 1000);
     },
     pollLate(ms: number): void {
-      pollDelay.observe({}, Math.max(0, ms) / 1000);
+      pollDelay.observe(Math.max(0, ms) / 1000);
     },
     /** Reads the scheduler's size at every scrape. */
     watchScheduler(size: () => number): void {
-      registry.onCollect(() => scheduled.set({}, size()));
+      schedulerSize = size;
     },
     discordError(code: number | string | undefined, status: number | undefined): void {
       discordErrors.inc({ code: String(code ?? status ?? 'network') });

@@ -18,7 +18,7 @@ export interface HttpServerOptions {
   /** Named checks for `/healthz`, e.g. `{ store, gateway }`. */
   checks: Record<string, HealthCheck>;
   /** The `/metrics` body (Prometheus text format). */
-  metrics(): string;
+  metrics(): string | Promise<string>;
   /** A check slower than this counts as down, ms. Default 2000. */
   checkTimeoutMs?: number;
   /** More routes by exact path (e.g. the webhook receiver); each handles its own methods. */
@@ -71,7 +71,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       res.setHeader('allow', 'GET, HEAD');
       return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', head);
     }
-    if (path === '/metrics') return send(res, 200, PROMETHEUS_CONTENT_TYPE, options.metrics(), head);
+    if (path === '/metrics') return send(res, 200, PROMETHEUS_CONTENT_TYPE, await options.metrics(), head);
     const names = Object.keys(options.checks);
     const results = await Promise.all(names.map((n) => runCheck(options.checks[n]!, checkTimeoutMs)));
     const body = Object.fromEntries(names.map((n, i) => [n, results[i] ? 'ok' : 'down']));

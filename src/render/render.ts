@@ -222,7 +222,7 @@ function statusLine(record: TaskRecord): string {
       return t(locale, 'progress.submittingToVidu', { started });
     case 'running': {
       const up = record.upstream;
-      if (!up || up.status === 'queued' || up.status === 'submitted' || up.status === 'pending') {
+      if (!up || up.phase === 'queued') {
         return t(locale, 'progress.queued', { started });
       }
       return up.progress > 0

@@ -177,6 +177,10 @@ export function defineFamily<K, S extends z.ZodType>(spec: FamilySpec<K, S>): (n
         const now = Date.now();
         for await (const [rawKey, stored] of adapter.iterator(adapter.namespace ?? spec.namespace)) {
           const key = rawKey.startsWith(prefix) ? rawKey.slice(prefix.length) : rawKey;
+          // No row at all: on Redis the iterator lists keys with SCAN and reads each batch with
+          // MGET, so a key deleted in between (a task that finished, or was handed over) comes
+          // back empty. It is gone, not corrupt; a stored JSON `null` is still the text "null".
+          if (stored === undefined || stored === null) continue;
           let data: { value?: unknown; expires?: unknown } | undefined;
           try {
             data = (typeof stored === 'string' ? await (kv.deserialize ?? JSON.parse)(stored) : stored) as typeof data;

@@ -190,7 +190,7 @@ export function createEngine(options: EngineOptions) {
     const at = now();
     const r = await save(record, {
       state: 'running',
-      upstream: { taskId: task.id, status: task.status, progress: task.progress ?? 0, submittedAt: at },
+      upstream: { taskId: task.id, status: task.status, phase: taskPhase(task.status), progress: task.progress ?? 0, submittedAt: at },
       deadlineAt: at + (record.request.offPeak ? Math.max(options.taskDeadlineMs, OFF_PEAK_DEADLINE_MS) : options.taskDeadlineMs),
       nextAt: at + (record.request.offPeak ? offPeakPollDelayMs(schedule, random) : (options.push?.firstLookMs?.(record) ?? schedule.firstPollMs)),
       attempts: 0,
@@ -259,7 +259,7 @@ export function createEngine(options: EngineOptions) {
       if (!item) return fail(record, new UserFacingError('video_unavailable'));
       return save(record, {
         state: 'delivering',
-        upstream: { ...up, status: task.status, progress: 100 },
+        upstream: { ...up, status: task.status, phase, progress: 100 },
         outcome: {
           kind: 'video',
           url: item.url,
@@ -274,13 +274,13 @@ export function createEngine(options: EngineOptions) {
     if (phase === 'failed') {
       const said = task.error?.message ? sanitizeUpstreamText(task.error.message, options.secrets) : undefined;
       return fail(
-        { ...record, upstream: { ...up, status: task.status } },
+        { ...record, upstream: { ...up, status: task.status, phase } },
         new UserFacingError('generation_failed', undefined, said ? { code: 'upstream_said', said } : undefined),
       );
     }
     if (now() >= deadlineAt) return fail(record, new UserFacingError('timed_out'));
     const rec = await save(record, {
-      upstream: { ...up, status: task.status, progress: task.progress ?? up.progress },
+      upstream: { ...up, status: task.status, phase, progress: task.progress ?? up.progress },
       polls: record.polls + 1,
       attempts: 0,
       nextAt:

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GenerationRequestSchema } from '../generation/request.js';
+import { taskPhase } from '../upstream/schemas.js';
 
 /**
  * The task record is the truth about a job: the poller, the delivery and a restarted process all
@@ -106,10 +107,18 @@ export const TaskRecordSchema = z.object({
   upstream: z
     .object({
       taskId: z.string(),
+      /** The upstream's own spelling, as last read. */
       status: z.string(),
+      /**
+       * Where the upstream task is, from `status` ({@link taskPhase}); stored with it so readers
+       * (progress text, /vidu-jobs) never re-derive it. Records written before it existed get it
+       * from their `status` when read.
+       */
+      phase: z.enum(['queued', 'running', 'completed', 'failed']).optional(),
       progress: z.number().min(0).max(100),
       submittedAt: z.number(),
     })
+    .transform((up) => ({ ...up, phase: up.phase ?? taskPhase(up.status) }))
     .optional(),
   /** When polling gives up with "timed out", in ms since epoch. */
   deadlineAt: z.number().optional(),

@@ -4,6 +4,8 @@
  * read is needed — then a slow cadence, so a job whose event never comes still finishes.
  */
 
+import { scaleIntervals } from './schedule.js';
+
 /** Production values, ms; scaled like every other interval (VIDU_TIME_SCALE). */
 export const PUSH_FALLBACK_DEFAULTS = {
   /** Expected submit → result when no finished job of the same shape is known yet. */
@@ -18,9 +20,7 @@ export type PushFallback = { -readonly [K in keyof typeof PUSH_FALLBACK_DEFAULTS
 
 /** {@link PUSH_FALLBACK_DEFAULTS} multiplied by `scale`. */
 export function scaledPushFallback(scale: number): PushFallback {
-  const out = {} as PushFallback;
-  for (const [k, v] of Object.entries(PUSH_FALLBACK_DEFAULTS)) out[k as keyof PushFallback] = Math.max(1, Math.round(v * scale));
-  return out;
+  return scaleIntervals(PUSH_FALLBACK_DEFAULTS, scale);
 }
 
 /**

@@ -8,6 +8,8 @@
  * far, every ~5 s (never less) when it is near. That is fewer status reads than a fixed interval
  * and an earlier look at the finished video.
  */
+import { backoffMs } from '../upstream/retry.js';
+
 export const SCHEDULE_DEFAULTS = {
   /** First status read after submit, ms. */
   firstPollMs: 5_000,
@@ -41,11 +43,19 @@ export const SCHEDULE_DEFAULTS = {
 
 export type Schedule = { -readonly [K in keyof typeof SCHEDULE_DEFAULTS]: number };
 
+/**
+ * Every interval of `defaults` (ms) multiplied by `scale` (`VIDU_TIME_SCALE`: tests and
+ * benchmarks run compressed), rounded, never below 1 ms.
+ */
+export function scaleIntervals<T extends Record<string, number>>(defaults: T, scale: number): { -readonly [K in keyof T]: number } {
+  const out = {} as { -readonly [K in keyof T]: number };
+  for (const [k, v] of Object.entries(defaults)) out[k as keyof T] = Math.max(1, Math.round(v * scale));
+  return out;
+}
+
 /** The schedule with every interval multiplied by `scale` (tests and benchmarks run compressed). */
 export function scaledSchedule(scale: number): Schedule {
-  const out = {} as Schedule;
-  for (const [k, v] of Object.entries(SCHEDULE_DEFAULTS)) out[k as keyof Schedule] = Math.max(1, Math.round(v * scale));
-  return out;
+  return scaleIntervals(SCHEDULE_DEFAULTS, scale);
 }
 
 export type Phase = 'queued' | 'running';
@@ -116,12 +126,13 @@ export function nextPollDelayMs(phase: Phase, schedule: Schedule, random: () => 
   return Math.max(delay, retryAfterMs ?? 0);
 }
 
-/** Exponential backoff with jitter for a failed step, in ms (attempt counts from 1); never shorter than `retryAfterMs`. */
+/**
+ * Delay before retrying a failed step, in ms (`attempt` counts from 1): the bot's one backoff
+ * policy ({@link backoffMs}) with the schedule's `retryBaseMs`/`retryCapMs` and half jitter, so
+ * the wait lies in `[ceiling/2, ceiling]`; with a `retryAfterMs` it is `max(ceiling/2, retryAfterMs)`.
+ */
 export function retryDelayMs(attempt: number, schedule: Schedule, random: () => number, retryAfterMs?: number): number {
-  const ceiling = Math.min(schedule.retryCapMs, schedule.retryBaseMs * 2 ** Math.max(0, attempt - 1));
-  const delay = Math.round(ceiling / 2 + random() * (ceiling / 2));
-  // The cap bounds our own backoff; the upstream's Retry-After is honoured in full.
-  return Math.max(Math.min(schedule.retryCapMs, delay), retryAfterMs ?? 0);
+  return backoffMs(Math.max(0, attempt - 1), { baseMs: schedule.retryBaseMs, capMs: schedule.retryCapMs, jitter: 0.5, retryAfterMs, random });
 }
 
 /** Quantiles of past durations, ms. */

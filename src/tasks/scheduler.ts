@@ -51,11 +51,9 @@ export function createScheduler(options: SchedulerOptions) {
   const owns = options.owns ?? (() => true);
   const timers = new Map<string, NodeJS.Timeout>();
   const due = new Map<string, number>();
-  /** Pending tasks known here, by id → owner, for per-member in-flight counts. */
+  /** Pending tasks known here, by id → owner; `size` counts them. */
   const pending = new Map<string, string>();
   const running = new Set<string>();
-  /** Tasks let go with {@link release}: not counted in flight while their last step runs. */
-  const released = new Set<string>();
   /** The lane of every pending task, from its last known state. */
   const lanes = new Map<string, Lane>();
   const queues: Record<Lane, string[]> = { start: [], follow: [] };
@@ -133,7 +131,6 @@ export function createScheduler(options: SchedulerOptions) {
       }
       if (at === undefined) {
         forget(id);
-        released.delete(id);
         return;
       }
       if (record) {
@@ -167,18 +164,9 @@ export function createScheduler(options: SchedulerOptions) {
       }
       return n;
     },
-    /**
-     * The member stopped this task (Stop button): it no longer counts as in flight, at once, and
-     * its next step runs now so the engine can close it (it reads the stop mark).
-     */
+    /** The member stopped this task (Stop button): its next step runs now so the engine can close it (it reads the stop mark). */
     release(id: string): void {
-      released.add(id);
       arm(id, now());
-    },
-    inFlightFor(userId: string): number {
-      let n = 0;
-      for (const [id, owner] of pending) if (owner === userId && !released.has(id)) n++;
-      return n;
     },
     get size(): number {
       return pending.size;

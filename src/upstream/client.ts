@@ -296,16 +296,18 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           retry = failed++;
           exhausted = retry >= budget.maxRetries;
         }
-        if (signal?.aborted || exhausted || !isRetryable(err, call.op)) {
-          options.logger?.debug({ op: call.op, path: call.path, attempt: retry + 1, err: upstream?.message ?? String(err) }, 'toapis request failed');
-          throw err;
-        }
         const waitMs = backoffMs(retry, {
           baseMs: budget.baseMs,
           capMs: budget.capMs,
           retryAfterMs: upstream?.retryAfterMs,
           random,
         });
+        // A Retry-After beyond the cap is not slept through here: the caller (the engine) gets
+        // the error, which carries it, and waits it out from the store.
+        if (signal?.aborted || exhausted || !isRetryable(err, call.op) || waitMs > budget.capMs) {
+          options.logger?.debug({ op: call.op, path: call.path, attempt: retry + 1, err: upstream?.message ?? String(err) }, 'toapis request failed');
+          throw err;
+        }
         options.logger?.warn(
           { op: call.op, path: call.path, attempt: retry + 1, kind: upstream?.kind, status: upstream?.status, waitMs },
           'toapis request failed; retrying',

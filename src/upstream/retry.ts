@@ -13,7 +13,10 @@ export interface RetryBudget {
   readonly maxRetries: number;
   /** Backoff ceiling of the first retry, in ms; doubles per retry. */
   readonly baseMs: number;
-  /** Longest single wait, in ms, including a `Retry-After` from the upstream. */
+  /**
+   * Longest single wait, in ms. A `Retry-After` longer than this is not waited out in place:
+   * the request gives up with the error, which carries it (see {@link backoffMs}).
+   */
   readonly capMs: number;
   /** Per-attempt request timeout (headers and body), in ms. */
   readonly timeoutMs: number;
@@ -140,27 +143,43 @@ export function isRetryable(err: unknown, _op: RetryOp): boolean {
 export interface BackoffOptions {
   /** Ceiling of the first retry's wait, in ms. Default 500. */
   baseMs?: number;
-  /** Longest wait, in ms. Default 30 000. */
+  /** Longest computed wait, in ms (it does not shorten a `retryAfterMs`). Default 30 000. */
   capMs?: number;
-  /** The upstream's `Retry-After`, in ms; when present it replaces the computed wait (still capped). */
+  /**
+   * Random share of the wait, 0–1: the wait is uniform in `[ceiling·(1 − jitter), ceiling]`.
+   * 1 (default) is full jitter, `[0, ceiling]`; 0.5 never retries sooner than half the ceiling.
+   */
+  jitter?: number;
+  /** The server's `Retry-After`, in ms; when present it takes the place of the random part. */
   retryAfterMs?: number;
   /** Uniform random number in [0, 1). Default `Math.random`. */
   random?: () => number;
 }
 
 /**
- * How long to wait before retry number `attempt` (0 = the first retry), in ms: exponential
- * backoff with full jitter, `random() * min(capMs, baseMs * 2^attempt)`. A `retryAfterMs`
- * from the upstream wins over the computed value but is still capped at `capMs`.
+ * How long to wait before retry number `attempt` (0 = the first retry), in ms. The one backoff
+ * policy of the bot, used by the upstream client's retries and the engine's step retries
+ * (`retryDelayMs` in src/tasks/schedule.ts):
+ *
+ * - Exponential backoff with jitter: `ceiling = min(capMs, baseMs · 2^attempt)`, the wait
+ *   uniform in `[floor, ceiling]` with `floor = ceiling · (1 − jitter)`, rounded to whole ms.
+ * - When the server said when to come back (`Retry-After`, as `retryAfterMs`), that takes the
+ *   place of the random part: the wait is `max(floor, retryAfterMs)`. So a Retry-After is
+ *   honoured in full — never cut short by `capMs` — and only a policy with a floor (jitter < 1)
+ *   waits longer. A caller that cannot wait that long in place (the upstream client's inline
+ *   retries, beyond `capMs`) stops retrying and hands the error, which carries the Retry-After,
+ *   to the engine, which waits it out from the store.
  */
 export function backoffMs(attempt: number, options: BackoffOptions = {}): number {
   const baseMs = options.baseMs ?? RETRY_DEFAULTS.read.baseMs;
   const capMs = options.capMs ?? RETRY_DEFAULTS.read.capMs;
-  if (options.retryAfterMs !== undefined && Number.isFinite(options.retryAfterMs)) {
-    return Math.min(capMs, Math.max(0, Math.round(options.retryAfterMs)));
-  }
+  const jitter = Math.min(Math.max(options.jitter ?? 1, 0), 1);
   const exponent = Math.max(0, Math.floor(attempt));
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(exponent, 30));
+  const spread = ceiling * jitter;
+  if (options.retryAfterMs !== undefined && Number.isFinite(options.retryAfterMs)) {
+    return Math.max(Math.round(ceiling - spread), Math.round(options.retryAfterMs));
+  }
   const r = Math.min(Math.max((options.random ?? Math.random)(), 0), 1);
-  return Math.round(r * ceiling);
+  return Math.round(ceiling - spread + r * spread);
 }

@@ -151,7 +151,7 @@ describe('progress edits', () => {
     return {
       ...r,
       state: 'running',
-      upstream: { taskId: 't1', status: 'processing', progress: 40, submittedAt: NOW - 1000 },
+      upstream: { taskId: 't1', status: 'processing', phase: 'running', progress: 40, submittedAt: NOW - 1000 },
       reply: { ...r.reply, route, tokenUsableUntil: NOW + 60_000 },
     };
   };

@@ -17,9 +17,9 @@ import {
   rawUser,
   slashCommand,
   textInputValue,
-  type RawCommandOption,
   type RawInteraction,
 } from '../fakes/interactions.js';
+import { admin, PLAIN } from '../support/admin.js';
 import { pngBytes } from '../support/images.js';
 import { messageText, startWorld, type World } from './world.js';
 
@@ -30,9 +30,6 @@ afterEach(async () => {
 });
 
 const OTHER_USER = '1300000000000000777';
-const ADMIN_USER = '1300000000000000999';
-const MANAGE_GUILD = 1n << 5n;
-const PLAIN = (1n << 10n) | (1n << 11n); // view + send
 const ROOMY = { env: { VIDU_USER_SUBMITS_PER_MINUTE: '30', VIDU_USER_MAX_IN_FLIGHT: '10' } };
 
 /** Runs /vidu to the end (recorded as delivered) and returns the interaction and its result message. */
@@ -69,36 +66,6 @@ async function refusal(w: World, raw: RawInteraction): Promise<string> {
   const data = cb.data as { content: string; flags: number };
   expect(data.flags & 64).toBe(64);
   return data.content;
-}
-
-/** `/vidu-admin <sub…>` by an admin; resolves with its reply. */
-async function admin(w: World, path: string[], options: RawCommandOption[] = []) {
-  const [first, second] = path;
-  const inner: RawCommandOption[] = second ? [{ name: first!, type: 2, options: [{ name: second, type: 1, options }] }] : [{ name: first!, type: 1, options }];
-  const raw = slashCommand({ name: 'vidu-admin', options: inner, memberPermissions: MANAGE_GUILD | PLAIN, user: rawUser({ id: ADMIN_USER }) });
-  const resolved: Record<string, Record<string, unknown>> = {};
-  for (const o of options) {
-    if (o.type === 7) (resolved.channels ??= {})[String(o.value)] = { id: o.value, type: 0, name: 'videos', permissions: '0' };
-    if (o.type === 8)
-      (resolved.roles ??= {})[String(o.value)] = {
-        id: o.value,
-        name: 'creators',
-        color: 0,
-        hoist: false,
-        position: 1,
-        permissions: '0',
-        managed: false,
-        mentionable: false,
-        flags: 0,
-      };
-  }
-  if (Object.keys(resolved).length > 0) raw.data.resolved = resolved;
-  await w.discord.injectInteraction(raw);
-  const reply = await w.discord.waitFor(() => {
-    const m = w.discord.originalMessage(raw.token);
-    return m && !m.loading ? m : undefined;
-  });
-  return reply.content;
 }
 
 const show = (id: string, opts: { userId?: string; channelId?: string; roles?: string[] } = {}) =>

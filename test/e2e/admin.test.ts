@@ -1,17 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments } from '../fakes/discord.js';
 import { rawUser, slashCommand, type RawInteraction } from '../fakes/interactions.js';
-import { adminCommand, messageText, startWorld, type World } from './world.js';
+import { admin, PLAIN } from '../support/admin.js';
+import { messageText, startWorld, type World } from './world.js';
 
 let world: World | undefined;
 afterEach(async () => {
   await world?.close();
   world = undefined;
 });
-
-const PLAIN = (1n << 10n) | (1n << 11n); // view + send
-
-const admin = adminCommand;
 
 /** A member's /vidu; resolves with the immediate refusal text, or undefined when it was accepted. */
 async function member(w: World, raw: RawInteraction): Promise<string | undefined> {
@@ -106,11 +103,7 @@ describe('/vidu-admin', () => {
       const m = world!.discord.originalMessage(over.token);
       return m && !m.loading ? m : undefined;
     });
-    expect(refusal.content).toMatch(
-      /weighs 10 video-seconds, but you have only 7 left of this server's 12 per member today \(5 used\)\. It resets <t:\d+:R>\./,
-    );
-    const resetsAt = Number(/<t:(\d+):R>/.exec(refusal.content)![1]) * 1000;
-    expect(resetsAt).toBe(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1));
+    expect(refusal.content).toMatch(/weighs 10 video-seconds, but you have only 7 of 12 left today/);
     expect(world.toapis.stats.submitRequests).toBe(1);
 
     // A job that fails upstream gives its weight back.
@@ -139,7 +132,7 @@ describe('/vidu-admin', () => {
       const m = world!.discord.originalMessage(b.token);
       return m && !m.loading ? m : undefined;
     });
-    expect(refusal.content).toMatch(/this server has only 3 left of its 8 today \(5 used\)\. It resets <t:\d+:R>\./);
+    expect(refusal.content).toMatch(/this server has only 3 of 8 left today/);
   });
 
   it('cooldown: a second job too soon is refused with when to retry', async () => {

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments, type FakeMessage } from '../fakes/discord.js';
-import { DEFAULT_IDS, button, rawUser, slashCommand, type RawCommandOption, type RawInteraction } from '../fakes/interactions.js';
+import { DEFAULT_IDS, button, rawUser, type RawInteraction } from '../fakes/interactions.js';
 import { createMemberPrefs } from '../../src/settings/member.js';
 import { openStore } from '../../src/store/index.js';
+import { admin, PLAIN } from '../support/admin.js';
 import { messageText, startWorld, type World } from './world.js';
 
 /**
@@ -72,12 +73,7 @@ describe('the requester is pinged once when the result lands', () => {
 
   it('no ping for a private (ephemeral) reply', async () => {
     world = await startWorld();
-    const MANAGE_GUILD = 1n << 5n;
-    const PLAIN = (1n << 10n) | (1n << 11n);
-    const options: RawCommandOption[] = [{ name: 'replies', type: 1, options: [{ name: 'visibility', type: 3, value: 'private' }] }];
-    const admin = slashCommand({ name: 'vidu-admin', options, memberPermissions: MANAGE_GUILD | PLAIN, user: rawUser({ id: '1300000000000000999' }) });
-    await world.discord.injectInteraction(admin);
-    await world.discord.waitFor(() => world!.discord.originalMessage(admin.token)?.content.match(/private/i) ?? undefined);
+    expect(await admin(world, ['replies'], [{ name: 'visibility', type: 3, value: 'private' }])).toMatch(/private/i);
     const raw = world.vidu({ memberPermissions: PLAIN });
     await world.discord.injectInteraction(raw);
     const result = await world.finalMessage(raw.token);

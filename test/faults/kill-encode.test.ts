@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDiscord, visibleAttachments, type FakeDiscord } from '../fakes/discord.js';
 import { slashCommand } from '../fakes/interactions.js';
 import { startFakeToapis, type FakeToapis } from '../fakes/toapis.js';
-import { spawnBot, type BotProcess } from '../support/child.js';
+import { botEnv, bootBot, type BotProcess } from '../support/child.js';
 import { makeClip, probeFile } from '../support/videos.js';
 import { API_KEY, BOT_TOKEN } from '../e2e/world.js';
 
@@ -37,22 +37,22 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const env = () => ({
-  DISCORD_TOKEN: BOT_TOKEN,
-  TOAPIS_API_KEY: API_KEY,
-  TOAPIS_BASE_URL: toapis.url,
-  DISCORD_API_URL: discord.apiUrl,
-  STORE_URL: `sqlite://${join(dir, 'vidu.sqlite')}`,
-  LOG_LEVEL: 'info',
-  VIDU_TIME_SCALE: '0.02',
-});
-
-async function boot(): Promise<BotProcess> {
-  const bot = spawnBot(env(), dir);
-  bots.push(bot);
-  await bot.waitForLine(/"msg":"ready"/, 60_000);
-  return bot;
-}
+const boot = (): Promise<BotProcess> =>
+  bootBot(
+    botEnv(
+      {
+        discordToken: BOT_TOKEN,
+        toapisApiKey: API_KEY,
+        toapisUrl: toapis.url,
+        discordApiUrl: discord.apiUrl,
+        storeUrl: `sqlite://${join(dir, 'vidu.sqlite')}`,
+      },
+      { VIDU_TIME_SCALE: '0.02' },
+    ),
+    dir,
+    bots,
+    60_000,
+  );
 
 /** ffmpeg processes writing this job's re-encode (the orphans a killed bot could leave). */
 async function encoders(jobId: string): Promise<string[]> {

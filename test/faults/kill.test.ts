@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeDiscord, visibleAttachments, type FakeDiscord } from '../fakes/discord.js';
 import { startFakeToapis, type FakeToapis } from '../fakes/toapis.js';
-import { spawnBot, type BotProcess } from '../support/child.js';
+import { botEnv, bootBot, type BotProcess } from '../support/child.js';
 import { pngBytes } from '../support/images.js';
 import { API_KEY, BOT_TOKEN, startWorld } from '../e2e/world.js';
 
@@ -26,25 +26,15 @@ async function startRig(): Promise<Rig> {
   const toapis = await startFakeToapis({ apiKey: API_KEY, plan: { queuedMs: 300, runMs: 900 } });
   const discord = await startFakeDiscord({ botToken: BOT_TOKEN });
   const dir = await mkdtemp(join(tmpdir(), 'vidu-kill-'));
-  const env = {
-    DISCORD_TOKEN: BOT_TOKEN,
-    TOAPIS_API_KEY: API_KEY,
-    TOAPIS_BASE_URL: toapis.url,
-    DISCORD_API_URL: discord.apiUrl,
-    STORE_URL: `sqlite://${join(dir, 'vidu.sqlite')}`,
-    LOG_LEVEL: 'info',
-    VIDU_TIME_SCALE: '0.02',
-  };
+  const env = botEnv(
+    { discordToken: BOT_TOKEN, toapisApiKey: API_KEY, toapisUrl: toapis.url, discordApiUrl: discord.apiUrl, storeUrl: `sqlite://${join(dir, 'vidu.sqlite')}` },
+    { VIDU_TIME_SCALE: '0.02' },
+  );
   rig = { toapis, discord, dir, env, bots: [] };
   return rig;
 }
 
-async function boot(r: Rig): Promise<BotProcess> {
-  const bot = spawnBot(r.env, r.dir);
-  r.bots.push(bot);
-  await bot.waitForLine(/"msg":"ready"/);
-  return bot;
-}
+const boot = (r: Rig): Promise<BotProcess> => bootBot(r.env, r.dir, r.bots);
 
 async function kill(bot: BotProcess): Promise<void> {
   bot.kill('SIGKILL');

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments } from '../fakes/discord.js';
 import { messageText, startWorld, type World } from '../e2e/world.js';
-import { startPrivateRedis } from '../support/redis.js';
+import { REDIS_DB_OFFSET, redisDatabaseUrl, startPrivateRedis } from '../support/redis.js';
 
 let world: World | undefined;
 let redis: Awaited<ReturnType<typeof startPrivateRedis>> | undefined;
@@ -16,11 +16,10 @@ afterEach(async () => {
 
 describe.skipIf(!process.env.REDIS_URL)('Redis store (REDIS_URL set)', () => {
   it('runs a job end to end on redis://', async () => {
-    // Its own database (14), emptied first: pending jobs of an earlier run must not resume here.
-    const url = new URL(process.env.REDIS_URL!);
-    url.pathname = '/14';
-    execFileSync('redis-cli', ['-u', url.toString(), 'FLUSHDB']);
-    world = await startWorld({ storeUrl: url.toString() });
+    // Its own database, emptied first: pending jobs of an earlier run must not resume here.
+    const url = redisDatabaseUrl(REDIS_DB_OFFSET.storeFaults);
+    execFileSync('redis-cli', ['-u', url, 'FLUSHDB']);
+    world = await startWorld({ storeUrl: url });
     const raw = world.vidu({ prompt: `redis job ${Date.now()}` });
     await world.discord.injectInteraction(raw);
     const message = await world.finalMessage(raw.token);

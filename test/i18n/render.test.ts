@@ -31,7 +31,11 @@ function allText(payload: MessagePayload): string {
 const ENGLISH = /started|Generating|Queued|Preparing|requested by|Done in|Re-roll|Try again|Details|Delete|Task `|audio on|silent|text-to-video|video-seconds/;
 
 describe('a job card in Japanese', () => {
-  const running = rec('ja', {}, { state: 'running', upstream: { taskId: 'task_abc', status: 'in_progress', progress: 40, submittedAt: CREATED } });
+  const running = rec(
+    'ja',
+    {},
+    { state: 'running', upstream: { taskId: 'task_abc', status: 'in_progress', phase: 'running', progress: 40, submittedAt: CREATED } },
+  );
 
   it('progress: the status line, settings and requester are Japanese; markup and ids stay', () => {
     expect(progressLine(running)).toBe(`🎬 生成中 · 40% · 開始 ${STARTED}`);
@@ -69,7 +73,7 @@ describe('a job card in Japanese', () => {
       {
         state: 'done',
         updatedAt: CREATED + 65_000,
-        upstream: { taskId: 'task_xyz', status: 'failed', progress: 0, submittedAt: CREATED },
+        upstream: { taskId: 'task_xyz', status: 'failed', phase: 'failed', progress: 0, submittedAt: CREATED },
         outcome: { kind: 'failed', code: 'timed_out' },
       },
     );

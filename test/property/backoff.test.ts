@@ -8,27 +8,54 @@ const unit = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 const scale = fc.oneof(fc.constant(1), fc.double({ min: 0.0001, max: 1, noNaN: true }));
 
 describe('backoff bounds (property)', () => {
-  it('backoffMs: within [0, min(cap, base·2^attempt)]; a Retry-After is used but capped', () => {
+  it('backoffMs: within [ceiling·(1 − jitter), ceiling] of its own; a Retry-After is honoured in full', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 200 }),
         fc.integer({ min: 1, max: 60_000 }),
         fc.integer({ min: 1, max: 600_000 }),
+        fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
         fc.option(fc.oneof(fc.double({ noNaN: false }), fc.integer({ min: -10_000, max: 10_000_000 })), { nil: undefined }),
         unit,
-        (attempt, baseMs, capMs, retryAfterMs, r) => {
-          const ms = backoffMs(attempt, { baseMs, capMs, retryAfterMs, random: () => r });
+        (attempt, baseMs, capMs, jitter, retryAfterMs, r) => {
+          const ms = backoffMs(attempt, { baseMs, capMs, jitter, retryAfterMs, random: () => r });
+          const ceiling = Math.min(capMs, baseMs * 2 ** attempt);
+          const floor = ceiling * (1 - (jitter ?? 1));
           expect(Number.isInteger(ms)).toBe(true);
-          expect(ms).toBeGreaterThanOrEqual(0);
-          expect(ms).toBeLessThanOrEqual(capMs);
+          expect(ms).toBeGreaterThanOrEqual(Math.max(0, Math.floor(floor)));
           if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs)) {
-            expect(ms).toBe(Math.min(capMs, Math.max(0, Math.round(retryAfterMs))));
+            // Never sooner than the server asked, never longer than asked unless the floor says so.
+            expect(ms).toBeGreaterThanOrEqual(Math.round(retryAfterMs));
+            expect(ms).toBeLessThanOrEqual(Math.max(Math.ceil(floor), Math.round(retryAfterMs)));
           } else {
-            expect(ms).toBeLessThanOrEqual(Math.min(capMs, baseMs * 2 ** attempt));
+            expect(ms).toBeLessThanOrEqual(ceiling);
           }
         },
       ),
       { numRuns: 5_000 },
+    );
+  });
+
+  it('retryDelayMs is backoffMs with the schedule’s base and cap, half jitter, attempt counted from 1', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2_000 }),
+        scale,
+        unit,
+        fc.option(fc.integer({ min: 0, max: 3_600_000 }), { nil: undefined }),
+        (attempt, s, r, retryAfterMs) => {
+          const schedule = scaledSchedule(s);
+          const expected = backoffMs(Math.max(0, attempt - 1), {
+            baseMs: schedule.retryBaseMs,
+            capMs: schedule.retryCapMs,
+            jitter: 0.5,
+            retryAfterMs,
+            random: () => r,
+          });
+          expect(retryDelayMs(attempt, schedule, () => r, retryAfterMs)).toBe(expected);
+        },
+      ),
+      { numRuns: 2_000 },
     );
   });
 

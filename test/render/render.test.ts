@@ -13,6 +13,7 @@ import {
 } from '../../src/render/render.js';
 import { FAILURE_CODES, type TaskRecord } from '../../src/tasks/record.js';
 import { UpstreamAuthError } from '../../src/upstream/errors.js';
+import { taskPhase } from '../../src/upstream/schemas.js';
 import { record as baseRecord } from '../tasks/records.js';
 
 const CREATED = 1_700_000_000_000;
@@ -71,7 +72,7 @@ function jobButtons(payload: MessagePayload): [string, string][] {
 const linkButtons = (payload: MessagePayload) => walk(payload).filter((n) => n.type === T.Button && n.style === 5);
 
 const running = (status: string, progress: number) =>
-  rec({}, { state: 'running', upstream: { taskId: 'task_abc', status, progress, submittedAt: CREATED + 2_000 } });
+  rec({}, { state: 'running', upstream: { taskId: 'task_abc', status, phase: taskPhase(status), progress, submittedAt: CREATED + 2_000 } });
 
 const videoOutcome = (extra: { expiresAt?: number; url?: string } = {}) =>
   ({ kind: 'video', url: extra.url ?? VIDEO_URL, completedAt: CREATED + 100_000, ...(extra.expiresAt ? { expiresAt: extra.expiresAt } : {}) }) as const;
@@ -345,7 +346,7 @@ describe('renderFinal: failures', () => {
 
   it('shows the detail between the title and the hint, and the upstream task id', () => {
     const p = failed('content_refused', 'Vidu said: “prompt violates policy”', {
-      upstream: { taskId: 'task_xyz', status: 'failed', progress: 0, submittedAt: CREATED + 1_000 },
+      upstream: { taskId: 'task_xyz', status: 'failed', phase: 'failed', progress: 0, submittedAt: CREATED + 1_000 },
     });
     expect(texts(p).at(-1)).toBe(
       '❌ **Vidu refused this content**\nVidu said: “prompt violates policy”\n-# Rephrase the prompt or use other images, then try again.\n-# Task `task_xyz`',

@@ -12,22 +12,21 @@ import { startFakeDiscord, visibleAttachments, type FakeDiscord } from '../fakes
 import { DEFAULT_IDS, slashCommand, snowflake, type RawInteraction } from '../fakes/interactions.js';
 import { startFakeToapis, type FakeToapis } from '../fakes/toapis.js';
 import { API_KEY, BOT_TOKEN, isFinal } from '../e2e/world.js';
+import { botEnv } from '../support/child.js';
+import { REDIS_DB_OFFSET, redisDatabaseUrl } from '../support/redis.js';
 
 /**
  * `src/shard.ts` for real: discord.js's ShardingManager forks two shard processes (src/main.ts
  * under tsx) against one fake Discord with two gateway shards, one fake toapis and one Redis
- * (DB 13). Jobs run in a guild of each shard and in a DM; one shard is SIGKILLed mid-job and
+ * (a database of its own). Jobs run in a guild of each shard and in a DM; one shard is SIGKILLed mid-job and
  * comes back. Every job must be delivered exactly once, by the shard that owns it.
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-function redisUrl(): string {
-  const url = new URL(process.env.REDIS_URL!);
-  url.pathname = '/13';
-  return url.toString();
-}
+/** The shards' own database (emptied before and after). */
+const redisUrl = () => redisDatabaseUrl(REDIS_DB_OFFSET.shards);
 
 /** The manager process; its shards inherit its stdout, so `lines` holds every process's log. */
 function spawnShards(env: Record<string, string>, cwd: string) {
@@ -68,7 +67,7 @@ const WEBHOOK_SECRET = 'whsec-shards-0123456789abcdef0123456789abcdef';
 
 const shardOf = (guildId: string | null) => (guildId === null ? 0 : Number((BigInt(guildId) >> 22n) % 2n));
 
-describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes (DB 13)', () => {
+describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes (own database)', () => {
   // Consecutive timestamps: (id >> 22) % 2 puts one guild on each shard.
   const base = BigInt(DEFAULT_IDS.guildId);
   const guildIds = [base, base + (1n << 22n)].map(String).sort((a, b) => shardOf(a) - shardOf(b));
@@ -93,21 +92,13 @@ describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes
     });
     dir = await mkdtemp(join(tmpdir(), 'vidu-shards-'));
     shards = spawnShards(
-      {
-        DISCORD_TOKEN: BOT_TOKEN,
-        TOAPIS_API_KEY: API_KEY,
-        TOAPIS_BASE_URL: toapis.url,
-        DISCORD_API_URL: discord.apiUrl,
-        STORE_URL: redisUrl(),
-        LOG_LEVEL: 'info',
-        VIDU_TIME_SCALE: '0.02',
-        // Taken from GET /gateway/bot (the fake says 2).
-        VIDU_SHARDS: 'auto',
+      botEnv(
+        { discordToken: BOT_TOKEN, toapisApiKey: API_KEY, toapisUrl: toapis.url, discordApiUrl: discord.apiUrl, storeUrl: redisUrl() },
+        // VIDU_SHARDS auto: taken from GET /gateway/bot (the fake says 2).
         // The receiver is up on every shard (HTTP_PORT + shard id; 0 = any free port); the fake
         // toapis sends events only once a test gives it a URL.
-        TOAPIS_WEBHOOK_SECRET: WEBHOOK_SECRET,
-        HTTP_PORT: '0',
-      },
+        { VIDU_TIME_SCALE: '0.02', VIDU_SHARDS: 'auto', TOAPIS_WEBHOOK_SECRET: WEBHOOK_SECRET, HTTP_PORT: '0' },
+      ),
       dir,
     );
     // Not 'all shards ready': the manager logs that on discord.js's shard `ready` (the gateway

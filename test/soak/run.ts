@@ -29,6 +29,7 @@ import { startFakeDiscord, visibleAttachments, type FakeDiscord, type FakeMessag
 import { DEFAULT_IDS, slashCommand, type RawAttachment, type RawInteraction } from '../fakes/interactions.js';
 import { startFakeToapis, type FakeTaskPlan, type FakeToapis } from '../fakes/toapis.js';
 import { messageText } from '../e2e/world.js';
+import { botEnv } from '../support/child.js';
 import { pngBytes } from '../support/images.js';
 import { startPrivateRedis } from '../support/redis.js';
 import { bump, drawDiscordFault, upstreamChaos, webhookChaos, type FaultCounts } from './faults.js';
@@ -241,29 +242,26 @@ let storeUrl = '';
 let redis: Awaited<ReturnType<typeof startPrivateRedis>> | undefined;
 const kills: { atS: number; target: string; upAgainS?: number }[] = [];
 
-function botEnv(): Record<string, string> {
-  return {
-    DISCORD_TOKEN: BOT_TOKEN,
-    TOAPIS_API_KEY: API_KEY,
-    TOAPIS_BASE_URL: toapis.url,
-    DISCORD_API_URL: discord.apiUrl,
-    STORE_URL: storeUrl,
-    LOG_LEVEL: 'info',
-    VIDU_TIME_SCALE: String(P.scale),
-    // The soak is about faults, not about the account's budgets or member limits.
-    VIDU_UPSTREAM_MAX_RPS: '1000',
-    TOAPIS_RATE_GROUP: 'svip',
-    VIDU_USER_MAX_IN_FLIGHT: '1000',
-    VIDU_USER_SUBMITS_PER_MINUTE: '1000',
-    TOAPIS_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    HTTP_PORT: String(webhookPort),
-    ...(P.store === 'redis' ? { VIDU_SHARDS: String(shardCount) } : {}),
-  };
+function soakEnv(): Record<string, string> {
+  return botEnv(
+    { discordToken: BOT_TOKEN, toapisApiKey: API_KEY, toapisUrl: toapis.url, discordApiUrl: discord.apiUrl, storeUrl },
+    {
+      VIDU_TIME_SCALE: String(P.scale),
+      // The soak is about faults, not about the account's budgets or member limits.
+      VIDU_UPSTREAM_MAX_RPS: '1000',
+      TOAPIS_RATE_GROUP: 'svip',
+      VIDU_USER_MAX_IN_FLIGHT: '1000',
+      VIDU_USER_SUBMITS_PER_MINUTE: '1000',
+      TOAPIS_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      HTTP_PORT: String(webhookPort),
+      ...(P.store === 'redis' ? { VIDU_SHARDS: String(shardCount) } : {}),
+    },
+  );
 }
 
 async function startBot(): Promise<void> {
   const entry = P.store === 'redis' ? 'src/shard.ts' : 'src/main.ts';
-  const proc = spawnProc(entry, botEnv());
+  const proc = spawnProc(entry, soakEnv());
   procs.push(proc);
   current = proc;
   const readyMsg = P.store === 'redis' ? 'all shards ready' : 'ready';

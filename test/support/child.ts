@@ -71,3 +71,40 @@ export function spawnBot(env: Record<string, string>, cwd: string): BotProcess {
     },
   };
 }
+
+/** What {@link botEnv} needs: the credentials and where the fakes and the store are. */
+export interface BotEnvOptions {
+  discordToken: string;
+  toapisApiKey: string;
+  toapisUrl: string;
+  discordApiUrl: string;
+  /** `sqlite://…` or `redis://…`. */
+  storeUrl: string;
+}
+
+/**
+ * The environment of a bot process run against the fakes (tests, the benchmark, the soak): the
+ * process contract's names in one place, info logs, and `extra` on top (time scale, limits…).
+ */
+export function botEnv(o: BotEnvOptions, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DISCORD_TOKEN: o.discordToken,
+    TOAPIS_API_KEY: o.toapisApiKey,
+    TOAPIS_BASE_URL: o.toapisUrl,
+    DISCORD_API_URL: o.discordApiUrl,
+    STORE_URL: o.storeUrl,
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+/**
+ * {@link spawnBot}, added to `track` at once (so a caller's cleanup kills it even when it never
+ * gets ready), resolved once it logs `ready`.
+ */
+export async function bootBot(env: Record<string, string>, cwd: string, track: BotProcess[], timeoutMs = 20_000): Promise<BotProcess> {
+  const bot = spawnBot(env, cwd);
+  track.push(bot);
+  await bot.waitForLine(/"msg":"ready"/, timeoutMs);
+  return bot;
+}

@@ -47,3 +47,25 @@ export async function startPrivateRedis(): Promise<{ url: string; pause(): void;
     },
   };
 }
+
+/**
+ * Tests that empty a Redis database of their own (FLUSHDB, or a store that must start with no
+ * pending jobs), by offset: each offset names one such test. See {@link redisDatabaseUrl}.
+ */
+export const REDIS_DB_OFFSET = { storeFaults: 1, shards: 2, pendingRace: 3 } as const;
+
+/**
+ * `REDIS_URL` with its database number moved by `offset` (mod 16, Redis's default count), for a
+ * test that needs a database of its own. Derived rather than fixed so a run against `…/7` uses
+ * `…/8`, `…/9` and never a database another checkout's run (on `…/0`) may be emptying.
+ * Throws when `REDIS_URL` is unset: call it only in a `describe.skipIf(!process.env.REDIS_URL)`.
+ */
+export function redisDatabaseUrl(offset: (typeof REDIS_DB_OFFSET)[keyof typeof REDIS_DB_OFFSET]): string {
+  const base = process.env.REDIS_URL;
+  if (!base) throw new Error('redisDatabaseUrl needs REDIS_URL');
+  const url = new URL(base);
+  const db = Number(url.pathname.replace(/^\//, '') || '0');
+  if (!Number.isInteger(db) || db < 0) throw new Error(`REDIS_URL names no database number: ${base}`);
+  url.pathname = `/${(db + offset) % 16}`;
+  return url.toString();
+}

@@ -23,12 +23,13 @@ export interface ClipOptions {
 }
 
 /**
- * Writes a `testsrc2` + `sine` clip to `path` (H.264 yuv420p + AAC, no faststart, like a plain
- * encoder output). Noise is added so the size grows with the resolution, as with real footage.
+ * ffmpeg's arguments for a `testsrc2` + `sine` clip at `path` (H.264 yuv420p + AAC, no
+ * faststart, like a plain encoder output). Noise is added so the size grows with the
+ * resolution, as with real footage. The benchmark makes its clips with these too.
  */
-export async function makeClip(path: string, o: ClipOptions = {}): Promise<void> {
+export function clipArgs(path: string, o: ClipOptions = {}): string[] {
   const { width = 1920, height = 1080, fps = 12, durationS = 3, qp = 18, noise = 5, audio = true } = o;
-  await run('ffmpeg', [
+  return [
     '-hide_banner',
     '-loglevel',
     'error',
@@ -51,7 +52,12 @@ export async function makeClip(path: string, o: ClipOptions = {}): Promise<void>
     '-t',
     String(durationS),
     path,
-  ]);
+  ];
+}
+
+/** Writes the {@link clipArgs} clip to `path`. */
+export async function makeClip(path: string, o: ClipOptions = {}): Promise<void> {
+  await run('ffmpeg', clipArgs(path, o));
 }
 
 /** What ffprobe finds in a file. */

@@ -125,7 +125,7 @@ describe('a finished job’s spend is settled before it is marked done', () => {
     const guildId = base.owner.guildId!;
     const rec = await stored({
       state: 'running',
-      upstream: { taskId: 'task-s', status: 'processing', progress: 10, submittedAt: NOW - 5000 },
+      upstream: { taskId: 'task-s', phase: 'running', status: 'processing', progress: 10, submittedAt: NOW - 5000 },
       quota: { weight: 10, day },
     });
     expect(await usage.reserve(guildId, rec.owner.userId, 10, limits, rec.id)).toMatchObject({ ok: true });
@@ -171,7 +171,8 @@ describe('off-peak jobs are looked at rarely', () => {
 });
 
 describe('poll failures are stored as reason codes', () => {
-  const running = () => stored({ state: 'running', upstream: { taskId: 'task-9', status: 'processing', progress: 10, submittedAt: NOW - 5000 } });
+  const running = () =>
+    stored({ state: 'running', upstream: { taskId: 'task-9', status: 'processing', phase: 'running', progress: 10, submittedAt: NOW - 5000 } });
 
   it('the upstream’s words are kept sanitised as upstream_said (our key masked), not as text', async () => {
     const rec = await running();

@@ -78,7 +78,7 @@ describe('the ETA on the card', () => {
   });
 
   it('is added to the status line of a running job, localized, and left off once it is delivering', () => {
-    const running = record({}, { state: 'running', upstream: { taskId: 't', status: 'processing', progress: 40, submittedAt: T0 } });
+    const running = record({}, { state: 'running', upstream: { taskId: 't', status: 'processing', phase: 'running', progress: 40, submittedAt: T0 } });
     const eta = { kind: 'expected', atMs: T0 + 60_000 } as const;
     expect(progressLine(running, eta)).toBe(`${progressLine(running)} · ${etaText(eta)}`);
     const ja = { ...running, owner: { ...running.owner, locale: 'ja' } };

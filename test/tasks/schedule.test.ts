@@ -7,10 +7,12 @@ import {
   nextPollDelayMs,
   pollHintFor,
   retryDelayMs,
+  scaleIntervals,
   scaledSchedule,
   snowflakeTime,
   type Schedule,
 } from '../../src/tasks/schedule.js';
+import { PUSH_FALLBACK_DEFAULTS, scaledPushFallback } from '../../src/tasks/schedule-push.js';
 
 const S: Schedule = scaledSchedule(1);
 const LOW = () => 0;
@@ -116,6 +118,15 @@ describe('retryDelayMs', () => {
     const fast = scaledSchedule(0.01);
     expect(retryDelayMs(1, fast, HIGH)).toBe(20);
     expect(retryDelayMs(30, fast, HIGH)).toBe(600);
+  });
+});
+
+describe('scaleIntervals', () => {
+  it('scales, rounds and keeps every interval at least 1 ms; the push fallback uses it too', () => {
+    expect(scaleIntervals({ a: 1_000, b: 15, c: 1 }, 0.01)).toEqual({ a: 10, b: 1, c: 1 });
+    expect(scaleIntervals({ a: 1_250 }, 0.5)).toEqual({ a: 625 });
+    expect(scaledPushFallback(0.01)).toEqual(scaleIntervals(PUSH_FALLBACK_DEFAULTS, 0.01));
+    expect(scaledPushFallback(1)).toEqual(PUSH_FALLBACK_DEFAULTS);
   });
 });
 

@@ -21,7 +21,7 @@ function running(overrides: Partial<TaskRecord> = {}, userId = '2222222222222222
     { interaction: { id, userId } },
     {
       state: 'running',
-      upstream: { taskId: `task_${id}`, status: 'in_progress', progress: 40, submittedAt: 1_700_000_000_000 },
+      upstream: { taskId: `task_${id}`, status: 'in_progress', phase: 'running', progress: 40, submittedAt: 1_700_000_000_000 },
       nextAt: 1_700_000_010_000,
       ...overrides,
     },

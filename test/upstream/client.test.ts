@@ -180,6 +180,16 @@ describe('submit', () => {
     expect(new Set(submitJson(fake).map((b) => b.client_business_id))).toEqual(new Set(['interaction-1234']));
   });
 
+  it('hands a Retry-After longer than the cap to the caller instead of sleeping through it', async () => {
+    const { fake, client, waits } = await setup();
+    fake.inject({ path: 'submit', fault: { status: 429, retryAfter: '120' } });
+    const err = await client.submit(submitBody()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamRateLimitError);
+    expect((err as UpstreamRateLimitError).retryAfterMs).toBe(120_000);
+    expect(waits).toEqual([]);
+    expect(fake.stats.submitRequests).toBe(1);
+  });
+
   it('honours an HTTP-date Retry-After', async () => {
     const { fake, client, waits } = await setup();
     fake.inject({ path: 'submit', fault: { status: 429, retryAfter: new Date(START + 5_000).toUTCString() } });

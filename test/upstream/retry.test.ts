@@ -93,10 +93,19 @@ describe('backoffMs', () => {
     }
   });
 
-  it('lets Retry-After win over the computed wait, capped at capMs', () => {
+  it('lets Retry-After take the place of the random part, in full (capMs does not cut it)', () => {
     expect(backoffMs(0, { baseMs: 500, capMs: 30_000, retryAfterMs: 1000, random: () => 0 })).toBe(1000);
     expect(backoffMs(5, { baseMs: 500, capMs: 30_000, retryAfterMs: 0, random: one })).toBe(0);
-    expect(backoffMs(0, { baseMs: 500, capMs: 30_000, retryAfterMs: 120_000 })).toBe(30_000);
+    expect(backoffMs(0, { baseMs: 500, capMs: 30_000, retryAfterMs: 120_000 })).toBe(120_000);
+  });
+
+  it('with jitter < 1 waits at least the floor ceiling·(1 − jitter), also under a shorter Retry-After', () => {
+    // attempt 3: ceiling 4000; half jitter → [2000, 4000].
+    expect(backoffMs(3, { baseMs: 500, capMs: 30_000, jitter: 0.5, random: () => 0 })).toBe(2000);
+    expect(backoffMs(3, { baseMs: 500, capMs: 30_000, jitter: 0.5, random: one })).toBe(4000);
+    expect(backoffMs(3, { baseMs: 500, capMs: 30_000, jitter: 0.5, retryAfterMs: 100 })).toBe(2000);
+    expect(backoffMs(3, { baseMs: 500, capMs: 30_000, jitter: 0.5, retryAfterMs: 90_000 })).toBe(90_000);
+    expect(backoffMs(3, { baseMs: 500, capMs: 30_000, jitter: 0, random: () => 0 })).toBe(4000);
   });
 
   it('uses the read defaults when no options are given', () => {

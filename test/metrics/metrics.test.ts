@@ -1,60 +1,68 @@
 import { describe, expect, it } from 'vitest';
-import { Registry, createBotMetrics, finishedOutcome } from '../../src/metrics.js';
+import { createBotMetrics, finishedOutcome } from '../../src/metrics.js';
 import type { TaskRecord } from '../../src/tasks/record.js';
 import { record } from '../tasks/records.js';
 
-describe('Registry: the text exposition format', () => {
-  it('renders counters with HELP/TYPE and one line per label set', () => {
-    const r = new Registry();
-    const c = r.counter('x_total', 'Things.', ['kind']);
-    c.inc({ kind: 'a' });
-    c.inc({ kind: 'a' }, 2);
-    c.inc({ kind: 'b' });
-    expect(r.render()).toBe(['# HELP x_total Things.', '# TYPE x_total counter', 'x_total{kind="a"} 3', 'x_total{kind="b"} 1', ''].join('\n'));
+describe('the text exposition format (prom-client)', () => {
+  it('renders HELP/TYPE and one line per label set, escaping label values', async () => {
+    const m = createBotMetrics({ process: false });
+    m.discordError('a"b\\c\nd', undefined);
+    m.discordError(50027, 401);
+    m.discordError(50027, 401);
+    const text = await m.render();
+    expect(text).toContain(
+      [
+        '# HELP vidu_discord_errors_total Discord writes that failed, by Discord error code (or HTTP status, or "network").',
+        '# TYPE vidu_discord_errors_total counter',
+        'vidu_discord_errors_total{code="a\\"b\\\\c\\nd"} 1',
+        'vidu_discord_errors_total{code="50027"} 2',
+      ].join('\n'),
+    );
+    expect(text.endsWith('\n')).toBe(true);
   });
 
-  it('escapes label values (backslash, quote, newline)', () => {
-    const r = new Registry();
-    r.gauge('g', 'G.', ['v']).set({ v: 'a"b\\c\nd' }, 1.5);
-    expect(r.render()).toContain('g{v="a\\"b\\\\c\\nd"} 1.5');
-  });
-
-  it('renders histograms as cumulative buckets with +Inf, sum and count', () => {
-    const r = new Registry();
-    const h = r.histogram('d_seconds', 'D.', [], [0.1, 1, 10]);
-    for (const v of [0.05, 0.5, 0.5, 5, 50]) h.observe({}, v);
-    expect(r.render().split('\n').slice(2, 8)).toEqual([
-      'd_seconds_bucket{le="0.1"} 1',
-      'd_seconds_bucket{le="1"} 3',
-      'd_seconds_bucket{le="10"} 4',
-      'd_seconds_bucket{le="+Inf"} 5',
-      'd_seconds_sum 56.05',
-      'd_seconds_count 5',
+  it('renders histograms as cumulative buckets with +Inf, sum and count', async () => {
+    const m = createBotMetrics({ process: false });
+    for (const ms of [40, 500, 500, 5_000, 5_000_000]) m.pollLate(ms);
+    const lines = (await m.render()).split('\n').filter((l) => l.startsWith('vidu_poll_delay_seconds'));
+    expect(lines).toEqual([
+      'vidu_poll_delay_seconds_bucket{le="0.05"} 1',
+      'vidu_poll_delay_seconds_bucket{le="0.1"} 1',
+      'vidu_poll_delay_seconds_bucket{le="0.25"} 1',
+      'vidu_poll_delay_seconds_bucket{le="0.5"} 3',
+      'vidu_poll_delay_seconds_bucket{le="1"} 3',
+      'vidu_poll_delay_seconds_bucket{le="2.5"} 3',
+      'vidu_poll_delay_seconds_bucket{le="5"} 4',
+      'vidu_poll_delay_seconds_bucket{le="10"} 4',
+      'vidu_poll_delay_seconds_bucket{le="20"} 4',
+      'vidu_poll_delay_seconds_bucket{le="30"} 4',
+      'vidu_poll_delay_seconds_bucket{le="60"} 4',
+      'vidu_poll_delay_seconds_bucket{le="120"} 4',
+      'vidu_poll_delay_seconds_bucket{le="300"} 4',
+      'vidu_poll_delay_seconds_bucket{le="600"} 4',
+      'vidu_poll_delay_seconds_bucket{le="+Inf"} 5',
+      'vidu_poll_delay_seconds_sum 5006.04',
+      'vidu_poll_delay_seconds_count 5',
     ]);
   });
 
-  it('refuses counters going down, duplicate names and invalid names', () => {
-    const r = new Registry();
-    const c = r.counter('c_total', 'C.');
-    expect(() => c.inc({}, -1)).toThrow(RangeError);
-    expect(() => r.counter('c_total', 'again')).toThrow(/twice/);
-    expect(() => r.gauge('bad-name', 'x')).toThrow(/invalid/);
-    expect(() => r.histogram('h', 'x', ['le'], [1])).toThrow(/reserved/);
+  it('reads the scheduler size at every scrape', async () => {
+    const m = createBotMetrics({ process: false });
+    let n = 0;
+    m.watchScheduler(() => ++n);
+    await m.render();
+    expect(await m.render()).toContain('\nvidu_scheduler_tasks 2\n');
   });
 
-  it('runs collect hooks before rendering', () => {
-    const r = new Registry();
-    const g = r.gauge('live', 'Live.');
-    let n = 0;
-    r.onCollect(() => g.set({}, ++n));
-    r.render();
-    expect(r.render()).toContain('live 2');
+  it('keeps separate registries per instance (no global state)', async () => {
+    createBotMetrics({ process: false }).pollLate(1_000);
+    expect(await createBotMetrics({ process: false }).render()).toContain('vidu_poll_delay_seconds_count 0');
   });
 });
 
 /** A job polling upstream, built the way the command and engine build one. */
 function runningRecord(): TaskRecord {
-  return record({}, { state: 'running', upstream: { taskId: 'video_1', status: 'in_progress', progress: 40, submittedAt: 5_000 } });
+  return record({}, { state: 'running', upstream: { taskId: 'video_1', status: 'in_progress', phase: 'running', progress: 40, submittedAt: 5_000 } });
 }
 
 function done(base: TaskRecord, patch: Partial<TaskRecord>): TaskRecord {
@@ -62,12 +70,12 @@ function done(base: TaskRecord, patch: Partial<TaskRecord>): TaskRecord {
 }
 
 describe('createBotMetrics', () => {
-  it('keeps jobs by state and model from step results, and counts each finish once', () => {
+  it('keeps jobs by state and model from step results, and counts each finish once', async () => {
     const m = createBotMetrics({ process: false });
     const rec = runningRecord();
     m.trackStep(rec.id, { ...rec, state: 'accepted' }, 1_000);
     m.trackStep(rec.id, rec, 2_000);
-    const text1 = m.registry.render();
+    const text1 = await m.render();
     expect(text1).toContain(`vidu_jobs{state="accepted",model="${rec.request.model}"} 0`);
     expect(text1).toContain(`vidu_jobs{state="running",model="${rec.request.model}"} 1`);
 
@@ -78,14 +86,14 @@ describe('createBotMetrics', () => {
     m.trackStep(rec.id, finished, 10_000);
     // A later step that returns the same done record (stale timer) does not count it again.
     m.trackStep(rec.id, finished, 20_000);
-    const text = m.registry.render();
+    const text = await m.render();
     expect(text).toContain(`vidu_jobs{state="running",model="${rec.request.model}"} 0`);
     expect(text).toContain(`vidu_jobs_finished_total{model="${rec.request.model}",outcome="video"} 1`);
     expect(text).toContain('vidu_delivery_delay_seconds_sum{outcome="video"} 2.5');
     expect(text).toContain('vidu_delivery_delay_seconds_count{outcome="video"} 1');
   });
 
-  it('counts failures by code and upstream attempts by op and outcome', () => {
+  it('counts failures by code and upstream attempts by op and outcome', async () => {
     const m = createBotMetrics({ process: false });
     const rec = runningRecord();
     m.trackStep(
@@ -103,7 +111,7 @@ describe('createBotMetrics', () => {
     m.discordError(undefined, 503);
     m.discordError(undefined, undefined);
     m.pollLate(1_500);
-    const text = m.registry.render();
+    const text = await m.render();
     expect(text).toContain(`vidu_jobs_finished_total{model="${rec.request.model}",outcome="failed"} 1`);
     expect(text).toContain('vidu_job_failures_total{code="content_refused"} 1');
     expect(text).toContain('vidu_upstream_requests_total{op="read",outcome="ok"} 2');
@@ -116,9 +124,9 @@ describe('createBotMetrics', () => {
     expect(text).toContain('vidu_poll_delay_seconds_bucket{le="1"} 0');
   });
 
-  it('reports process memory and event-loop delay when asked', () => {
+  it('reports process memory and event-loop delay when asked', async () => {
     const m = createBotMetrics();
-    const text = m.registry.render();
+    const text = await m.render();
     const rss = /^process_resident_memory_bytes (\d+)$/m.exec(text);
     expect(Number(rss?.[1])).toBeGreaterThan(1_000_000);
     expect(text).toContain('# TYPE nodejs_eventloop_delay_seconds gauge');
