@@ -5,7 +5,7 @@ import { buildGenerationRequest, type GenerationRequest, type RawVideoOptions } 
 import { t, type PlainKey } from '../src/i18n/index.js';
 import { codeText, escapeMarkdown } from '../src/render/escape.js';
 import { describeSettings, messageUrl, modeLabel, renderRefusal, type JobAction } from '../src/render/render.js';
-import { LAST_FRAME_SCHEME } from '../src/tasks/frames.js';
+import { lastFrameSource, storedImageUrl } from '../src/generation/image-source.js';
 import type { TaskRecord } from '../src/tasks/record.js';
 import { isJobId, isRequester, mayModerate, notYours } from './access.js';
 import { startJob } from './start-job.js';
@@ -148,7 +148,7 @@ const actions: Record<JobAction, (i: ButtonInteraction, ctx: CommandContext, rec
       return;
     }
     const model = MODELS[record.request.model].imageRole === 'frames' ? record.request.model : 'viduq3-pro';
-    const frameUrl = outcome.lastFrameUrl ?? `${LAST_FRAME_SCHEME}${outcome.url}`;
+    const frameUrl = storedImageUrl(lastFrameSource(outcome));
     const request: GenerationRequest = {
       ...record.request,
       model,

@@ -29,8 +29,10 @@ const MARKDOWN = /([\\*_~`|>#[\]()<-])/g;
 /**
  * A bare http(s) URL, up to whitespace, angle brackets or a backtick: a backtick inside `<…>` could
  * still open a code span, so it is left outside the link and escaped (the property test found it).
+ * It also ends before `@everyone` / `@here`, which then get the zero-width space like anywhere
+ * else rather than riding inside the link (the property test found that too).
  */
-const BARE_URL = /https?:\/\/[^\s<>`]+/gi;
+const BARE_URL = /https?:\/\/(?:(?!@(?:everyone|here))[^\s<>`])+/gi;
 
 /** Removes invisible and bidi-control characters (newlines and tabs stay). */
 export function stripInvisible(text: string): string {

@@ -9,8 +9,11 @@ export interface MessagePayload {
   flags: number;
   components: APIMessageTopLevelComponent[];
   allowed_mentions: { parse: []; users?: string[] };
-  /** Files this payload references, by name; the bytes are added by delivery. */
-  attachments?: { id: number; filename: string; description?: string }[];
+  /**
+   * Files this payload references, by name; the bytes are added by delivery. `id` is the upload's
+   * index as a string: the spec types attachment ids as snowflake strings (docs examples use a number).
+   */
+  attachments?: { id: string; filename: string; description?: string }[];
 }
 
 /** Longest prompt excerpt a message shows (Text Displays share ~4000 characters). */
@@ -317,11 +320,11 @@ export function renderFinal(record: TaskRecord, video?: VideoDelivery): MessageP
         children.push(text(`-# ${t(locale, record.owner.guildId && !record.owner.userInstall ? 'fit.compressedServer' : 'fit.compressedHere', params)}`));
       }
       children.push(storyButtons(record));
-      return payload([container(ACCENT.done, children)], [{ id: 0, filename: video.fileName, description: excerpt(record.request.prompt, 1000) }]);
+      return payload([container(ACCENT.done, children)], [{ id: '0', filename: video.fileName, description: excerpt(record.request.prompt, 1000) }]);
     }
     if (video.compressed) children.push(...compressedNote(record, outcome, video.compressed));
     children.push(jobButtons(record));
-    return payload([container(ACCENT.done, children)], [{ id: 0, filename: video.fileName, description: excerpt(record.request.prompt, 1000) }]);
+    return payload([container(ACCENT.done, children)], [{ id: '0', filename: video.fileName, description: excerpt(record.request.prompt, 1000) }]);
   }
   const reason = video?.linkReason;
   const why =

@@ -26,12 +26,13 @@ import type { AttachmentRef, RawVideoOptions } from '../generation/request.js';
 import { fileStem, parseSubjectMentions, subjectNameKey } from '../generation/subjects.js';
 import { joinList, t } from '../i18n/index.js';
 import { absentIfCorrupt, type Store } from '../store/index.js';
+import { imageSource, storedImageUrl } from '../generation/image-source.js';
 import { SUBJECT_TTL_MS, type SubjectIndexEntry } from '../store/subjects.js';
 
 export { SUBJECT_TTL_MS } from '../store/subjects.js';
 
-/** Image URLs with this prefix stand for a library image: `vidu-library:<userId>/<name>/<index>`. */
-export const LIBRARY_SCHEME = 'vidu-library:';
+/** Stored prefix of a library image (src/generation/image-source.ts): `vidu-library:<userId>/<name>/<index>`. */
+export { LIBRARY_SCHEME } from '../generation/image-source.js';
 /** Most subjects one member may save. */
 export const MAX_LIBRARY_SUBJECTS = 10;
 /** Bytes of saved images one member may keep, all subjects together (6 MiB ≈ 30 shrunk images). */
@@ -125,7 +126,8 @@ export class LibraryAccessError extends LibraryImageMissingError {
 
 /** The member a `vidu-library:` URL points into, or `undefined` when it is not one (or malformed). */
 export function libraryRefOwner(url: string): string | undefined {
-  return url.startsWith(LIBRARY_SCHEME) ? (parseLibraryUrl(url)?.userId ?? '') : undefined;
+  const source = imageSource(url);
+  return source.kind === 'library' ? (parseLibraryUrl(source.ref)?.userId ?? '') : undefined;
 }
 
 /** Whether any image is a library image not owned by `userId` (a malformed library ref counts). */
@@ -138,11 +140,12 @@ export function hasForeignLibraryImages(images: readonly { url: string }[], user
 
 /** `vidu-library:<userId>/<name>/<index>`. */
 export function libraryImageUrl(userId: string, name: string, index: number): string {
-  return `${LIBRARY_SCHEME}${userId}/${encodeURIComponent(name)}/${index}`;
+  return storedImageUrl({ kind: 'library', ref: `${userId}/${encodeURIComponent(name)}/${index}` });
 }
 
 function parseLibraryUrl(url: string): { userId: string; name: string; index: number } | undefined {
-  const match = /^(\d+)\/([^/]+)\/(\d+)$/.exec(url.startsWith(LIBRARY_SCHEME) ? url.slice(LIBRARY_SCHEME.length) : url);
+  const source = imageSource(url);
+  const match = /^(\d+)\/([^/]+)\/(\d+)$/.exec(source.kind === 'library' ? source.ref : url);
   if (!match) return undefined;
   try {
     return { userId: match[1]!, name: decodeURIComponent(match[2]!), index: Number(match[3]) };
@@ -379,7 +382,7 @@ export function describeUnknownSubject(
   saved: readonly LibraryEntry[],
   locale = 'en-US',
 ): string {
-  const attached = attachedStems(images.filter((i) => !i.url.startsWith(LIBRARY_SCHEME)).map((i) => i.filename));
+  const attached = attachedStems(images.filter((i) => imageSource(i.url).kind !== 'library').map((i) => i.filename));
   const base = describeRequestError(new RequestError('unknown_subject', { names: err.params.names, attached }), locale);
   return saved.length > 0
     ? t(locale, 'subjects.unknown.saved', {

@@ -10,9 +10,10 @@ import { UpstreamNotFoundError, UpstreamRateLimitError, sanitizeUpstreamText } f
 import { isRetryable } from '../upstream/retry.js';
 import { taskPhase, type UpstreamTask } from '../upstream/schemas.js';
 import { DownloadTooLargeError, isRetryableDownload } from '../upstream/download.js';
-import { FrameExtractionError, LAST_FRAME_SCHEME } from './frames.js';
+import { FrameExtractionError } from './frames.js';
+import { imageSource } from '../generation/image-source.js';
 import { fetchRefusalFailure } from './fetch-failure.js';
-import { LIBRARY_SCHEME, LibraryAccessError, LibraryImageMissingError } from '../subjects/library.js';
+import { LibraryAccessError, LibraryImageMissingError } from '../subjects/library.js';
 import type { TaskRecord } from './record.js';
 import { nextPollDelayMs, offPeakPollDelayMs, retryDelayMs, type Schedule } from './schedule.js';
 import type { TaskRepository } from '../store/index.js';
@@ -141,11 +142,13 @@ export function createEngine(options: EngineOptions) {
     for (const image of rec.request.images) {
       let bytes: Buffer;
       try {
-        bytes = image.url.startsWith(LAST_FRAME_SCHEME)
-          ? await lastFrameOf(image.url.slice(LAST_FRAME_SCHEME.length), rec.id)
-          : image.url.startsWith(LIBRARY_SCHEME) && options.libraryImage
-            ? await options.libraryImage(image.url.slice(LIBRARY_SCHEME.length), rec.owner.userId)
-            : await download.bytes(image.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: schedule.imageDownloadTimeoutMs });
+        const source = imageSource(image.url);
+        bytes =
+          source.kind === 'last-frame'
+            ? await lastFrameOf(source.videoUrl, rec.id)
+            : source.kind === 'library' && options.libraryImage
+              ? await options.libraryImage(source.ref, rec.owner.userId)
+              : await download.bytes(image.url, { maxBytes: MAX_IMAGE_BYTES, timeoutMs: schedule.imageDownloadTimeoutMs });
       } catch (err) {
         if (err instanceof FrameExtractionError) return fail(rec, new UserFacingError('images_unavailable', undefined, { code: 'last_frame_failed' }));
         if (err instanceof LibraryAccessError) return fail(rec, new UserFacingError('images_unavailable', undefined, { code: 'library_image_foreign' }));

@@ -2,11 +2,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runFfmpegFiles, safeInputArgs } from '../media/ffmpeg.js';
 
-/**
- * Image URLs with this prefix stand for "the last frame of this video": the engine extracts it
- * at job start (used by Continue when the upstream returned no `last_frame_url`).
- */
-export const LAST_FRAME_SCHEME = 'vidu-last-frame:';
+/** Stored prefix of a last-frame image (src/generation/image-source.ts). */
+export { LAST_FRAME_SCHEME } from '../generation/image-source.js';
 
 /** Largest video downloaded to take its last frame from, bytes. */
 export const LAST_FRAME_MAX_VIDEO_BYTES = 200 * 1024 * 1024;

@@ -18,7 +18,7 @@ import { absentIfCorrupt } from '../store/index.js';
 import { MEMBER_JOBS_KEPT } from '../store/member-jobs.js';
 import type { StoryRecord } from '../store/stories.js';
 import { excerpt } from '../render/escape.js';
-import { LAST_FRAME_SCHEME } from './frames.js';
+import { lastFrameSource, storedImageUrl } from '../generation/image-source.js';
 import type { TaskRecord } from './record.js';
 
 /** Characters of each clip's prompt kept on every clip's record, for the card. */
@@ -39,7 +39,7 @@ export function storyPrompts(story: Pick<StoryRecord, 'requests'>): string[] {
 
 /** The image of a clip after the first: the previous clip's last frame (upstream's, else extracted). */
 export function lastFrameImage(outcome: { url: string; lastFrameUrl?: string | undefined }): TaskRecord['request']['images'][number] {
-  return { filename: 'last-frame.png', size: 0, contentType: null, url: outcome.lastFrameUrl ?? `${LAST_FRAME_SCHEME}${outcome.url}` };
+  return { filename: 'last-frame.png', size: 0, contentType: null, url: storedImageUrl(lastFrameSource(outcome)) };
 }
 
 export interface StoryChainOptions {

@@ -103,7 +103,11 @@ describe('/vidu-admin', () => {
       const m = world!.discord.originalMessage(over.token);
       return m && !m.loading ? m : undefined;
     });
-    expect(refusal.content).toMatch(/weighs 10 video-seconds, but you have only 7 of 12 left today/);
+    expect(refusal.content).toMatch(
+      /weighs 10 video-seconds, but you have only 7 left of this server's 12 per member today \(5 used\)\. It resets <t:\d+:R>\./,
+    );
+    const resetsAt = Number(/<t:(\d+):R>/.exec(refusal.content)![1]) * 1000;
+    expect(resetsAt).toBe(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1));
     expect(world.toapis.stats.submitRequests).toBe(1);
 
     // A job that fails upstream gives its weight back.
@@ -132,7 +136,7 @@ describe('/vidu-admin', () => {
       const m = world!.discord.originalMessage(b.token);
       return m && !m.loading ? m : undefined;
     });
-    expect(refusal.content).toMatch(/this server has only 3 of 8 left today/);
+    expect(refusal.content).toMatch(/this server has only 3 left of its 8 today \(5 used\)\. It resets <t:\d+:R>\./);
   });
 
   it('cooldown: a second job too soon is refused with when to retry', async () => {

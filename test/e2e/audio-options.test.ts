@@ -5,7 +5,8 @@ import { RequestError } from '../../src/generation/errors.js';
 import { reproduceLine } from '../../commands/job-actions.js';
 import { openStore } from '../../src/store/index.js';
 import { OFF_PEAK_DEADLINE_MS } from '../../src/tasks/engine.js';
-import { adminCommand, messageText, startWorld, type World } from './world.js';
+import { admin } from '../support/admin.js';
+import { messageText, startWorld, type World } from './world.js';
 
 let world: World | undefined;
 afterEach(async () => {
@@ -59,8 +60,8 @@ describe('/vidu-admin off_peak: allow, forbid or force off-peak for the server',
 
   it('forbid refuses an explicit off_peak:true with what to change; jobs without it run normally', async () => {
     world = await startWorld();
-    expect(await adminCommand(world, ['off_peak'], [{ name: 'policy', type: 3, value: 'forbid' }])).toContain('Off-peak: forbidden.');
-    expect(await adminCommand(world, ['show'])).toContain('**Off-peak** forbidden');
+    expect(await admin(world, ['off_peak'], [{ name: 'policy', type: 3, value: 'forbid' }])).toContain('Off-peak: forbidden.');
+    expect(await admin(world, ['show'])).toContain('**Off-peak** forbidden');
     const asked = await send(world, { off_peak: true });
     expect(asked.refusal).toContain('This server does not allow off-peak videos. Leave `off_peak` out (or set it to false) and try again.');
     expect(world.toapis.stats.submitRequests).toBe(0);
@@ -72,7 +73,7 @@ describe('/vidu-admin off_peak: allow, forbid or force off-peak for the server',
 
   it('force makes every job off-peak, refuses off_peak:false and audio:false clearly, and allow undoes it', async () => {
     world = await startWorld();
-    expect(await adminCommand(world, ['off_peak'], [{ name: 'policy', type: 3, value: 'force' }])).toContain(
+    expect(await admin(world, ['off_peak'], [{ name: 'policy', type: 3, value: 'force' }])).toContain(
       'Off-peak: every video (made within 48 h, fewer credits).',
     );
     const plain = await send(world);
@@ -88,12 +89,12 @@ describe('/vidu-admin off_peak: allow, forbid or force off-peak for the server',
     expect(silent.refusal).toContain('off-peak needs audio on. Leave `audio` on (remove `audio:false`)');
     expect(world.toapis.stats.submitRequests).toBe(1);
 
-    await adminCommand(world, ['off_peak'], [{ name: 'policy', type: 3, value: 'allow' }]);
+    await admin(world, ['off_peak'], [{ name: 'policy', type: 3, value: 'allow' }]);
     const normal = await send(world, { audio: false });
     expect(normal.refusal).toBeUndefined();
     await world.finalMessage(normal.raw.token);
     expect([...world.toapis.tasks.values()][1]!.body.metadata).toBeUndefined();
-    expect(await adminCommand(world, ['show'])).toContain('**Off-peak** members choose (`off_peak`)');
+    expect(await admin(world, ['show'])).toContain('**Off-peak** members choose (`off_peak`)');
   });
 });
 

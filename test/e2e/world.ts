@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBot, type RunningBot } from '../../src/main.js';
 import { startFakeDiscord, type FakeDiscordOptions, type FakeMessage } from '../fakes/discord.js';
-import { rawUser, slashCommand, type RawAttachment, type RawCommandOption, type SlashCommandOptions } from '../fakes/interactions.js';
+import { slashCommand, type RawAttachment, type RawCommandOption, type SlashCommandOptions } from '../fakes/interactions.js';
 import { startFakeToapis, type FakeToapisOptions, type FakeTaskPlan } from '../fakes/toapis.js';
 
 export const API_KEY = 'sk-test-key-0123456789';
@@ -130,43 +130,4 @@ export function messageText(message: Pick<FakeMessage, 'components' | 'content'>
 export function isFinal(message: Pick<FakeMessage, 'components' | 'content' | 'attachments'>): boolean {
   const text = messageText(message);
   return /✅ Done|❌/.test(text);
-}
-
-const MANAGE_GUILD = 1n << 5n;
-const VIEW_AND_SEND = (1n << 10n) | (1n << 11n);
-
-/** `/vidu-admin <sub…>` by an admin (Manage Server); resolves with the ephemeral answer's text. */
-export async function adminCommand(w: World, path: string[], options: RawCommandOption[] = []) {
-  const [first, second] = path;
-  const inner: RawCommandOption[] = second ? [{ name: first!, type: 2, options: [{ name: second, type: 1, options }] }] : [{ name: first!, type: 1, options }];
-  const raw = slashCommand({
-    name: 'vidu-admin',
-    options: inner,
-    memberPermissions: MANAGE_GUILD | VIEW_AND_SEND,
-    user: rawUser({ id: '1300000000000000999' }),
-  });
-  // Channel and role options resolve in `data.resolved`, as Discord sends them.
-  const resolved: Partial<Record<string, Record<string, unknown>>> = {};
-  for (const o of options) {
-    if (o.type === 7) (resolved.channels ??= {})[String(o.value)] = { id: o.value, type: 0, name: 'videos', permissions: '0' };
-    if (o.type === 8)
-      (resolved.roles ??= {})[String(o.value)] = {
-        id: o.value,
-        name: 'creators',
-        color: 0,
-        hoist: false,
-        position: 1,
-        permissions: '0',
-        managed: false,
-        mentionable: false,
-        flags: 0,
-      };
-  }
-  if (Object.keys(resolved).length > 0) raw.data.resolved = resolved;
-  await w.discord.injectInteraction(raw);
-  const reply = await w.discord.waitFor(() => {
-    const m = w.discord.originalMessage(raw.token);
-    return m && !m.loading ? m : undefined;
-  });
-  return reply.content;
 }

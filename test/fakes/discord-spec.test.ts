@@ -40,6 +40,30 @@ describe('fake Discord checks bodies against the official OpenAPI schemas', () =
     expect(fake.messages.size).toBe(before + 1);
   });
 
+  it('int64 bitfields pass as the decimal strings Discord documents, and nothing else does', () => {
+    const route = 'PUT /applications/:app/commands';
+    const command = (perms: unknown) => [{ name: 'vidu-admin', description: 'Server settings', default_member_permissions: perms }];
+    expect(specProblems(route, command('32'))).toEqual([]);
+    expect(specProblems(route, command(null))).toEqual([]);
+    expect(specProblems(route, command('thirty-two')).map((p) => p.path)).toEqual([[0, 'default_member_permissions']]);
+    expect(specProblems(route, command({ bits: 32 })).map((p) => p.path)).toEqual([[0, 'default_member_permissions']]);
+  });
+
+  it('is on by default: a fake started without the option refuses a spec-invalid body', async () => {
+    const strict = await startFakeDiscord({ botToken: BOT_TOKEN });
+    try {
+      const res = await fetch(`${strict.apiUrl}/channels/${strict.defaultChannelId}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bot ${BOT_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 42 }),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { code: number }).code).toBe(RESTJSONErrorCodes.InvalidFormBodyOrContentType);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('maps each callback type to its schema; an unknown type is refused', () => {
     const route = 'POST /interactions/:id/:token/callback';
     expect(specProblems(route, { type: 5, data: { flags: 64 } })).toEqual([]);

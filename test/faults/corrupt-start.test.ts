@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapterKey } from '../../src/store/family.js';
 import { openNamespaces } from '../../src/store/keyv.js';
 import { DEFAULT_IDS } from '../fakes/interactions.js';
-import { adminCommand, messageText, startWorld, type World } from '../e2e/world.js';
+import { admin } from '../support/admin.js';
+import { messageText, startWorld, type World } from '../e2e/world.js';
 
 /**
  * Issue 9: a store with damaged rows of every family the start reads (pending index, task
@@ -102,8 +103,8 @@ describe('start-up over damaged rows', () => {
     expect(world.logs.filter((l) => l.includes('admins warned: settings unreadable'))).toHaveLength(1);
 
     // /vidu-admin show says what happened; resume ends the incident.
-    expect(await adminCommand(world, ['show'])).toMatch(/The stored settings could not be read <t:\d+:R> and were replaced by these defaults, paused\./);
-    await adminCommand(world, ['resume']);
-    expect(await adminCommand(world, ['show'])).not.toContain('could not be read');
+    expect(await admin(world, ['show'])).toMatch(/The stored settings could not be read <t:\d+:R> and were replaced by these defaults, paused\./);
+    await admin(world, ['resume']);
+    expect(await admin(world, ['show'])).not.toContain('could not be read');
   });
 });

@@ -49,6 +49,7 @@ const HOSTILE: [string, string][] = [
   ['timestamp', '<t:0:R>'],
   ['bare link', 'visit https://evil.example/page now'],
   ['http link', 'http://evil.example'],
+  ['@everyone inside a link', 'https://evil.example/x@everyone and http://a.b/@HERE'],
   ['list', '- item\n* item\n1. item'],
   ['bidi override', 'abc\u202edcba.exe'],
   ['zero-width space mention', '@\u200beveryone'],

@@ -235,7 +235,7 @@ describe('renderFinal: video', () => {
     expect(p.components[0]).toMatchObject({ type: T.Container, accent_color: 0x3ba55c });
     const gallery = walk(p).find((n) => n.type === T.MediaGallery);
     expect(gallery?.items).toEqual([{ media: { url: 'attachment://vidu-123.mp4' }, description: 'a red fox running through snow' }]);
-    expect(p.attachments).toEqual([{ id: 0, filename: 'vidu-123.mp4', description: 'a red fox running through snow' }]);
+    expect(p.attachments).toEqual([{ id: '0', filename: 'vidu-123.mp4', description: 'a red fox running through snow' }]);
     expect(texts(p)).toEqual([
       '**a red fox running through snow**',
       `-# viduq3-turbo · text-to-video · 5 s · 720p · audio on · seed 42 · requested by <@${USER}>`,

@@ -68,6 +68,24 @@ function discordCode(issue: z.core.$ZodIssue): string {
   }
 }
 
+const INT64_STRING = /^(0|[1-9][0-9]{0,18})$/;
+
+/**
+ * The spec types int64 fields (permission bitfields such as `default_member_permissions`) as
+ * numbers, but Discord takes them as decimal strings too — and documents strings, since a
+ * bitfield outgrows a double. A "wrong type" at such a field whose value is a decimal string is
+ * therefore not a problem Discord would answer with 50035.
+ */
+function isInt64AsString(issue: z.core.$ZodIssue, body: unknown): boolean {
+  if (issue.code !== 'invalid_type' || issue.expected !== 'number') return false;
+  let value: unknown = body;
+  for (const key of issue.path) {
+    if (typeof value !== 'object' || value === null) return false;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return typeof value === 'string' && INT64_STRING.test(value);
+}
+
 /**
  * Checks `body` against the spec's schema for `route` (`METHOD /template`). Returns the problems
  * (empty when the body is valid or the route takes no described body).
@@ -83,9 +101,11 @@ export function specProblems(route: string, body: unknown): SpecProblem[] {
   }
   const result = z.safeParse(schema, body);
   if (result.success) return [];
-  return result.error.issues.map((issue) => ({
-    path: issue.path.map((p) => (typeof p === 'number' ? p : String(p))),
-    code: discordCode(issue),
-    message: issue.message,
-  }));
+  return result.error.issues
+    .filter((issue) => !isInt64AsString(issue, body))
+    .map((issue) => ({
+      path: issue.path.map((p) => (typeof p === 'number' ? p : String(p))),
+      code: discordCode(issue),
+      message: issue.message,
+    }));
 }

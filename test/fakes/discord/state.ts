@@ -118,7 +118,7 @@ export class DiscordState {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.botToken = options.botToken ?? DEFAULTS.botToken;
-    this.specValidation = options.specValidation ?? false;
+    this.specValidation = options.specValidation ?? true;
     this.applicationId = options.applicationId ?? DEFAULT_IDS.applicationId;
     this.botUserId = options.botUserId ?? this.applicationId;
     this.botUsername = options.botUsername ?? DEFAULTS.botUsername;

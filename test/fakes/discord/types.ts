@@ -56,9 +56,8 @@ export interface RateLimitSpec {
 export interface FakeDiscordOptions {
   /**
    * Check every request body against Discord's official OpenAPI schemas (./spec.ts) and
-   * answer 400/50035 "Invalid Form Body" when one would be refused. Default false for now: the
-   * generated schemas type int64 bitfields (`default_member_permissions`) as numbers, while
-   * Discord takes the documented strings, so the bot's command registration is refused.
+   * answer 400/50035 "Invalid Form Body" when one would be refused. Default true: a test opts
+   * out only to send Discord something broken on purpose.
    */
   specValidation?: boolean;
   /**
