@@ -38,5 +38,5 @@ export async function stopJob(interaction: ButtonInteraction, ctx: CommandContex
       .catch((err: unknown) => ctx.logger.warn({ err, task: record.id }, 'could not end the story'));
   }
   ctx.logger.info({ task: record.id, by: interaction.user.id, state: record.state }, 'job stopped');
-  await interaction.editReply(renderStopped(stopped) as never);
+  await interaction.editReply(renderStopped(stopped));
 }
