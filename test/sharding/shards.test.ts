@@ -150,6 +150,16 @@ describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes
 
   /** Lines of one task, with the shard that wrote them. */
   const taskLines = (id: string) => shards.json().filter((l) => l.task === id);
+  /**
+   * Waits for the job's `delivered` log line: the record is saved as done before the line is
+   * written, and a child's log reaches the test through a pipe, so "nothing pending" can come first.
+   */
+  const deliveredBy = async (id: string) => {
+    await until(() => taskLines(id).some((l) => l.msg === 'delivered'), `the delivered line of ${id}`, 10_000, shards.lines);
+    return taskLines(id)
+      .filter((l) => l.msg === 'delivered')
+      .map((l) => l.shard);
+  };
   const results = (id: string) =>
     [...discord.messages.values()].filter((m) => !m.deleted && visibleAttachments(m).some((a) => a.filename === `vidu-${id}.mp4`));
 
@@ -183,8 +193,7 @@ describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes
     for (const raw of jobs) {
       const owner = shardOf(raw.guild_id ?? null);
       expect(results(raw.id), `results of ${raw.id}`).toHaveLength(1);
-      const delivered = taskLines(raw.id).filter((l) => l.msg === 'delivered');
-      expect(delivered.map((l) => l.shard)).toEqual([owner]);
+      expect(await deliveredBy(raw.id)).toEqual([owner]);
       // Nothing about this task was ever written by the other shard.
       expect(new Set(taskLines(raw.id).map((l) => l.shard))).toEqual(new Set([owner]));
     }
@@ -201,9 +210,10 @@ describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes
     await settled();
     expect(results(raw.id)).toHaveLength(1);
     expect(toapis.stats.tasksCreated).toBe(7);
+    const deliveredOn = await deliveredBy(raw.id);
     const lines = taskLines(raw.id);
     expect(lines.filter((l) => l.msg === 'task belongs to another shard; handed over').map((l) => l.shard)).toEqual([0]);
-    expect(lines.filter((l) => l.msg === 'delivered').map((l) => l.shard)).toEqual([1]);
+    expect(deliveredOn).toEqual([1]);
   }, 60_000);
 
   it('a webhook event that reaches the other shard’s receiver is handed to the owner and delivered once', async () => {
@@ -223,10 +233,11 @@ describe.skipIf(!process.env.REDIS_URL)('sharded with Redis: two shard processes
       await until(() => results(raw.id).length > 0, 'the result', 30_000, shards.lines);
       await settled();
       expect(results(raw.id)).toHaveLength(1);
+      const deliveredOn = await deliveredBy(raw.id);
       const lines = taskLines(raw.id);
       // Taken by shard 0 (the event), run and delivered by shard 1 (the owner) only.
       expect(lines.filter((l) => l.msg === 'webhook event accepted').map((l) => l.shard)).toEqual([0]);
-      expect(lines.filter((l) => l.msg === 'delivered').map((l) => l.shard)).toEqual([1]);
+      expect(deliveredOn).toEqual([1]);
       expect(lines.filter((l) => l.msg === 'submitted').map((l) => l.shard)).toEqual([1]);
       expect(toapis.webhooks.attempts.filter((a) => a.status === 200)).toHaveLength(1);
     } finally {
