@@ -24,8 +24,8 @@ import { createMemberPrefs } from './settings/member.js';
 import { createSettingsCache } from './settings/store.js';
 import { openCounters } from './settings/counters.js';
 import { createMemberGate, createOperatorLedger, type OperatorLimits } from './settings/operator.js';
-import { createUsageLedger, utcDay } from './settings/usage.js';
-import { settleSpend } from './settings/spend.js';
+import { createUsageLedger } from './settings/usage.js';
+import { RECONCILE_MARGIN_MS, createReservationCheck, settleSpend } from './settings/spend.js';
 import { createEngine } from './tasks/engine.js';
 import { etaOf } from './tasks/eta.js';
 import { createLastFrameExtractor } from './tasks/frames.js';
@@ -45,9 +45,6 @@ import { createUpstreamBudgets } from './upstream/budgets.js';
 import { withCallbackUrl } from './upstream/callback.js';
 import { scaledPushFallback } from './tasks/schedule-push.js';
 import { createPushCompletion } from './webhooks/wiring.js';
-
-/** How old a reservation without a job record must be before it is given back, ms (scaled by VIDU_TIME_SCALE). */
-const RECONCILE_MARGIN_MS = 60_000;
 
 /**
  * Member × server pairs whose last job start this process remembers for `/vidu-admin limits
@@ -217,24 +214,21 @@ export async function startBot(env: Record<string, string | undefined>, override
   // A kill between reserving a job's weight and storing its record leaves a reservation without
   // a job (never acknowledged): give those back, at start and then every minute. Only
   // reservations older than the margin are looked at — another shard may be storing a newer one.
-  const reconcileMarginMs = RECONCILE_MARGIN_MS * config.timeScale;
-  const reconcile = () => {
-    const at = now();
-    const days = [utcDay(at), utcDay(at - 24 * 60 * 60 * 1000)];
-    // A record that cannot be read counts as there: never give back what may be spent.
-    const exists = (id: string) =>
-      store.get(id).then(
-        (r) => r !== undefined,
-        () => true,
-      );
-    const owned = settings.guildIds().filter((guildId) => shards.owns?.({ guildId }) ?? true);
-    void Promise.all([operator.reconcile(days, at - reconcileMarginMs, exists), usage.reconcile(owned, days, at - reconcileMarginMs, exists)]).then(
-      ([op, server]) => op + server > 0 && logger.warn({ operator: op, server }, 'gave back reservations of jobs that were never stored'),
+  const checkReservations = createReservationCheck({
+    store,
+    operator,
+    usage,
+    guildIds: () => settings.guildIds().filter((guildId) => shards.owns?.({ guildId }) ?? true),
+    marginMs: RECONCILE_MARGIN_MS * config.timeScale,
+    now,
+  });
+  const reconcile = () =>
+    void checkReservations().then(
+      ({ operator: op, server }) => op + server > 0 && logger.warn({ operator: op, server }, 'gave back reservations of jobs that were never stored'),
       (err: unknown) => logger.warn({ err }, 'reservation check failed'),
     );
-  };
   reconcile();
-  const reconcileTimer = setInterval(reconcile, reconcileMarginMs).unref();
+  const reconcileTimer = setInterval(reconcile, RECONCILE_MARGIN_MS * config.timeScale).unref();
   const alerts = createAdminAlerts({
     outbox,
     settings,

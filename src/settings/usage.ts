@@ -123,7 +123,7 @@ export function createUsageLedger(options: { store: Pick<Store, 'usage'>; now: (
       }
       return n;
     },
-    async today(guildId: string): Promise<{ total: number; members: Record<string, number> }> {
+    async today(guildId: string): Promise<DayUsage> {
       return read(guildId, utcDay(options.now()));
     },
   };
