@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments, type FakeMessage } from '../fakes/discord.js';
-import { button, modalSubmit, rawUser, textInputValue, type RawInteraction } from '../fakes/interactions.js';
+import { button, modalSubmit, rawUser, textInputValue } from '../fakes/interactions.js';
 import { pngBytes } from '../support/images.js';
 import { messageText, startWorld, type World } from './world.js';
+import { customIds, ephemeralReply } from '../support/components.js';
 
 let world: World | undefined;
 afterEach(async () => {
@@ -36,31 +37,11 @@ function selectValue(customId: string, values: string[], id: number) {
   return { type: 18, id, component: { type: 3, id: id + 1, custom_id: customId, values } };
 }
 
-async function ephemeralReply(w: World, raw: RawInteraction): Promise<string> {
-  const cb = await w.discord.waitFor(() => w.discord.callbacks(raw.id).find((c) => c.status >= 200 && c.status < 300));
-  expect(cb.type).toBe(4);
-  const data = cb.data as { content: string; flags: number };
-  expect(data.flags & 64).toBe(64);
-  return data.content;
-}
-
-function buttonIds(message: FakeMessage): string[] {
-  const out: string[] = [];
-  const walk = (c: unknown) => {
-    if (!c || typeof c !== 'object') return;
-    const o = c as Record<string, unknown>;
-    if (typeof o.custom_id === 'string') out.push(o.custom_id);
-    if (Array.isArray(o.components)) o.components.forEach(walk);
-  };
-  message.components.forEach(walk);
-  return out;
-}
-
 describe('buttons on a finished video', () => {
   it('every result carries Re-roll, Edit & re-run, Continue, Details and Delete', async () => {
     world = await startWorld();
     const { raw, message } = await finished(world);
-    expect(buttonIds(message)).toEqual(['reroll', 'edit', 'continue', 'details', 'delete'].map((a) => `job:${a}:${raw.id}`));
+    expect(customIds(message)).toEqual(['reroll', 'edit', 'continue', 'details', 'delete'].map((a) => `job:${a}:${raw.id}`));
   });
 
   it('Re-roll: same request, new seed, new client_business_id, uploads reused, new message linking back', async () => {

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments, type FakeMessage } from '../fakes/discord.js';
-import { DEFAULT_IDS, button, rawUser, type RawInteraction } from '../fakes/interactions.js';
+import { DEFAULT_IDS, button, rawUser } from '../fakes/interactions.js';
 import { createMemberPrefs } from '../../src/settings/member.js';
 import { openStore } from '../../src/store/index.js';
 import { admin, PLAIN } from '../support/admin.js';
 import { messageText, startWorld, type World } from './world.js';
+import { ephemeralReply } from '../support/components.js';
 
 /**
  * Issue 11: when a result lands the requester gets exactly one ping — a new message that
@@ -153,11 +154,3 @@ describe('the requester is pinged once when the result lands', () => {
     expect(pingsOf(world)).toHaveLength(1);
   });
 });
-
-async function ephemeralReply(w: World, raw: RawInteraction): Promise<string> {
-  const cb = await w.discord.waitFor(() => w.discord.callbacks(raw.id).find((c) => c.status >= 200 && c.status < 300));
-  expect(cb.type).toBe(4);
-  const data = cb.data as { content: string; flags: number };
-  expect(data.flags & 64).toBe(64);
-  return data.content;
-}

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { visibleAttachments, type FakeMessage } from '../fakes/discord.js';
 import { DEFAULT_MEMBER_PERMISSIONS, button, rawUser, slashCommand, type RawInteraction } from '../fakes/interactions.js';
 import { messageText, startWorld, type World } from './world.js';
+import { customIds } from '../support/components.js';
 
 let world: World | undefined;
 afterEach(async () => {
@@ -11,18 +12,6 @@ afterEach(async () => {
 
 const OTHER_USER = '1300000000000000777';
 const MANAGE_MESSAGES = 1n << 13n;
-
-function customIds(message: Pick<FakeMessage, 'components'>): string[] {
-  const out: string[] = [];
-  const walk = (c: unknown) => {
-    if (!c || typeof c !== 'object') return;
-    const o = c as Record<string, unknown>;
-    if (typeof o.custom_id === 'string') out.push(o.custom_id);
-    if (Array.isArray(o.components)) o.components.forEach(walk);
-  };
-  message.components.forEach(walk);
-  return out;
-}
 
 /** Starts /vidu and waits for its progress card to carry the Stop button. */
 async function started(w: World): Promise<{ job: RawInteraction; card: FakeMessage }> {

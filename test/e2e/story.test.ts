@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { visibleAttachments, type FakeMessage } from '../fakes/discord.js';
+import { visibleAttachments } from '../fakes/discord.js';
 import { openStore } from '../../src/store/index.js';
 import { DEFAULT_IDS, button, rawUser, slashCommand, type RawInteraction } from '../fakes/interactions.js';
 import type { FakeTaskPlan } from '../fakes/toapis.js';
 import { pngBytes } from '../support/images.js';
 import { makeClip, probeFile } from '../support/videos.js';
 import { messageText, startWorld, type World, type WorldOptions } from './world.js';
+import { customIds, ephemeralReply } from '../support/components.js';
 
 /**
  * `/vidu-story` end to end: three real mp4 clips (ffmpeg-made), each submitted once from the
@@ -64,26 +65,6 @@ function story(prompts: string[], extra: { name: string; type: number; value: st
     options: [...prompts.map((value, i) => ({ name: `prompt${i + 1}`, type: 3, value })), ...extra],
     ...(user ? { user: rawUser({ id: user }) } : {}),
   });
-}
-
-async function ephemeralReply(w: World, raw: RawInteraction): Promise<string> {
-  const cb = await w.discord.waitFor(() => w.discord.callbacks(raw.id).find((c) => c.status >= 200 && c.status < 300));
-  expect(cb.type).toBe(4);
-  const data = cb.data as { content: string; flags: number };
-  expect(data.flags & 64).toBe(64);
-  return data.content;
-}
-
-function buttonIds(message: FakeMessage): string[] {
-  const out: string[] = [];
-  const walk = (c: unknown) => {
-    if (!c || typeof c !== 'object') return;
-    const o = c as Record<string, unknown>;
-    if (typeof o.custom_id === 'string') out.push(o.custom_id);
-    if (Array.isArray(o.components)) o.components.forEach(walk);
-  };
-  message.components.forEach(walk);
-  return out;
 }
 
 /** Every message that shows an mp4. */
@@ -156,7 +137,7 @@ describe('/vidu-story', () => {
     expect(text).toContain('Story · 3 clips');
     for (const id of [raw.id, `${raw.id}-1`, `${raw.id}-2`]) expect(text).toContain(id);
     expect(text).toMatch(/Clip 1[\s\S]*Clip 2[\s\S]*Clip 3/);
-    expect(buttonIds(final)).toContain(`job:continue:${raw.id}-2`);
+    expect(customIds(final)).toContain(`job:continue:${raw.id}-2`);
   });
 
   it('a failed clip stops the chain with a clear message, gives back the unused weight, and Retry goes on from there', async () => {
@@ -176,7 +157,7 @@ describe('/vidu-story', () => {
     expect(text).toContain('Clip 2 of 3 failed');
     expect(text).toContain('the clip could not be made');
     expect(world.toapis.stats.submitRequests).toBe(2);
-    expect(buttonIds(failed)).toContain(`story:retry:${raw.id}:1`);
+    expect(customIds(failed)).toContain(`story:retry:${raw.id}:1`);
     await world.discord.waitFor(() => world!.logs.find((l) => l.includes('"msg":"story ended"') && l.includes('"refunded":2')));
     // 3 clips × 2 s reserved; clip 2 failed (given back by the engine) and clip 3 never ran (by the story).
     await spentReaches(world, 2);
